@@ -1,0 +1,1 @@
+Console.WriteLine("LivePreview benchmarks: not yet written.");

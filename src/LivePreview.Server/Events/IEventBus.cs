@@ -1,0 +1,64 @@
+using System.Text.Json;
+
+namespace LivePreview.Events;
+
+/// <summary>
+/// Everything that happens is published here. The bus persists each event with a sequence number
+/// before delivering it, so a subscriber that reconnects can resume from a sequence with nothing lost.
+/// The in-process implementation is the default; a Redis one plugs in behind the same interface.
+/// </summary>
+public interface IEventBus
+{
+    /// <summary>Persists the event, assigns its sequence and delivers it to live subscribers.</summary>
+    Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default);
+
+    /// <summary>Live events matching the filter, in sequence order, from the moment of the call.</summary>
+    IAsyncEnumerable<LivePreviewEvent> SubscribeAsync(EventFilter filter, CancellationToken cancellationToken);
+}
+
+/// <summary>An event before it has a sequence number.</summary>
+public sealed record EventDraft(string Type, string EntityType, string EntityId, string? SandboxId, object? Payload = null);
+
+/// <summary>A persisted event. Serialized as { sequence, type, entity_type, entity_id, sandbox_id, timestamp, payload }.</summary>
+public sealed record LivePreviewEvent(
+    long Sequence,
+    string Type,
+    string EntityType,
+    string EntityId,
+    string? SandboxId,
+    DateTimeOffset Timestamp,
+    JsonElement? Payload);
+
+public sealed record EventFilter(string? SandboxId = null, IReadOnlySet<string>? Types = null, string? EntityType = null, string? EntityId = null)
+{
+    public static EventFilter All { get; } = new();
+
+    public bool Matches(LivePreviewEvent e) =>
+        (SandboxId is null || e.SandboxId == SandboxId)
+        && (Types is null || Types.Contains(e.Type))
+        && (EntityType is null || e.EntityType == EntityType)
+        && (EntityId is null || e.EntityId == EntityId);
+}
+
+/// <summary>Event type names (upper case, as in the seed).</summary>
+public static class EventTypes
+{
+    public const string SandboxCreating = "SANDBOX_CREATING";
+    public const string SandboxCreated = "SANDBOX_CREATED";
+    public const string SandboxStopped = "SANDBOX_STOPPED";
+    public const string SandboxDeleted = "SANDBOX_DELETED";
+    public const string SandboxFailed = "SANDBOX_FAILED";
+    public const string PreviewPending = "PREVIEW_PENDING";
+    public const string PreviewStarting = "PREVIEW_STARTING";
+    public const string PreviewReady = "PREVIEW_READY";
+    public const string PreviewFailed = "PREVIEW_FAILED";
+    public const string PreviewStopped = "PREVIEW_STOPPED";
+    public const string DevServerLog = "DEV_SERVER_LOG";
+    public const string DevServerCrashed = "DEV_SERVER_CRASHED";
+    public const string FileChanged = "FILE_CHANGED";
+    public const string FileDeleted = "FILE_DELETED";
+    public const string SnapshotBuildStarted = "SNAPSHOT_BUILD_STARTED";
+    public const string SnapshotBuildProgress = "SNAPSHOT_BUILD_PROGRESS";
+    public const string SnapshotBuildCompleted = "SNAPSHOT_BUILD_COMPLETED";
+    public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
+}
