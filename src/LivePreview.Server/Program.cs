@@ -1,9 +1,13 @@
 using LivePreview.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddOptions<LivePreviewOptions>().BindConfiguration(LivePreviewOptions.Section);
-var app = builder.Build();
-app.MapGet("/", () => "LivePreview");
-app.Run();
+if (args is ["snapshots", ..])
+{
+    return await LivePreviewCli.RunSnapshotsAsync(args);
+}
+
+var app = LivePreviewApp.Build(args);
+app.Lifetime.ApplicationStarted.Register(() => LivePreviewCli.PrintAddresses(app));
+await app.RunAsync();
+return 0;
 
 public partial class Program;

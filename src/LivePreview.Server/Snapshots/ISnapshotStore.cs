@@ -21,6 +21,13 @@ public interface ISnapshotStore
 
     /// <summary>The current snapshot if it is built and matches the template's lock file; null otherwise.</summary>
     SnapshotManifest? TryGetCurrent(FrameworkDefinition framework);
+
+    /// <summary>
+    /// The directory of a built snapshot by id (current or older), or null if it no longer exists.
+    /// Sandboxes made from an older snapshot keep using it after a rebuild, so old snapshots that a
+    /// sandbox still uses must not be deleted.
+    /// </summary>
+    string? DirectoryOf(string snapshotId);
 }
 
 /// <summary>What a snapshot was built from; stored as manifest.json inside the snapshot directory.</summary>

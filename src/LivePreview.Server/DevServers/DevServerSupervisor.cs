@@ -1,0 +1,182 @@
+using LivePreview.Events;
+using LivePreview.Persistence;
+using LivePreview.Sandboxes;
+
+namespace LivePreview.DevServers;
+
+/// <summary>What a supervisor runs and how it knows the result is ready.</summary>
+/// <param name="Command">The dev-server command inside the sandbox; null watches a port something else serves.</param>
+/// <param name="ProbePath">Path of the page probed for readiness (the Vite base in path mode).</param>
+public sealed record SupervisorSpec(string PreviewId, string SandboxId, int Port, IReadOnlyList<string>? Command, string ProbePath);
+
+/// <summary>Where a supervisor reports each state change; the preview lifecycle owns the state.</summary>
+public delegate Task StateSink(PreviewStatus status, string? error, int restarts);
+
+/// <summary>
+/// Runs one dev server: start → readiness → ready, crash detection, bounded restarts with backoff,
+/// the last log lines kept for the error state. It only reports states; it never stores them.
+/// </summary>
+internal sealed partial class DevServerSupervisor : IAsyncDisposable
+{
+    private readonly SupervisorSpec _spec;
+    private readonly SupervisorContext _context;
+    private readonly StateSink _report;
+    private readonly LogTail _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Queue<DateTimeOffset> _crashes = new();
+    private Task _loop = Task.CompletedTask;
+    private ISandboxProcess? _process;
+
+    public DevServerSupervisor(SupervisorSpec spec, SupervisorContext context, StateSink report)
+    {
+        _spec = spec;
+        _context = context;
+        _report = report;
+        _log = new LogTail(context.Options.LogLines, lines => context.Events.PublishAsync(
+            new EventDraft(EventTypes.DevServerLog, "preview", spec.PreviewId, spec.SandboxId, new { lines })));
+    }
+
+    public IReadOnlyList<string> LogLines => _log.Lines;
+
+    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var failure = await RunOnceAsync(ct);
+                if (ct.IsCancellationRequested || failure is null || !await ShouldRestartAsync(failure, ct))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogSupervisorFailed(_context.Logger, ex, _spec.PreviewId);
+            await _report(PreviewStatus.Error, $"Supervisor failed: {ex.Message}", _crashes.Count);
+        }
+        finally
+        {
+            await KillProcessAsync();
+        }
+    }
+
+    /// <summary>One start of the dev server; returns why it ended, or null when it ended for good.</summary>
+    private async Task<string?> RunOnceAsync(CancellationToken ct)
+    {
+        await _report(PreviewStatus.Starting, null, _crashes.Count);
+        if (_spec.Command is not null)
+        {
+            _process = await _context.Provider.StartProcessAsync(_spec.SandboxId, new SandboxProcessSpec(_spec.Command, DevServerEnvironment), ct);
+            _ = _log.PumpAsync(_process, ct);
+        }
+        var (ready, failure) = await WaitUntilReadyAsync(ct);
+        if (!ready)
+        {
+            return failure;
+        }
+        await _report(PreviewStatus.Ready, null, _crashes.Count);
+        if (_process is null)
+        {
+            return null;
+        }
+        var exitCode = await _process.Exited.WaitAsync(ct);
+        return $"The dev server exited with code {exitCode}.";
+    }
+
+    /// <summary>Ready, or why not: a failure to restart from, or null after a timeout (reported as an error, no restart).</summary>
+    private async Task<(bool Ready, string? Failure)> WaitUntilReadyAsync(CancellationToken ct)
+    {
+        var options = _context.Options;
+        var endpoint = await _context.Provider.GetPortEndpointAsync(_spec.SandboxId, _spec.Port, ct);
+        var pageUri = new Uri($"http://{endpoint}{_spec.ProbePath}");
+        var deadline = _context.Time.GetUtcNow() + options.ReadinessTimeout;
+        var lastReason = "not probed yet";
+        while (_context.Time.GetUtcNow() < deadline)
+        {
+            if (_process is { Exited.IsCompleted: true })
+            {
+                return (false, $"The dev server exited with code {await _process.Exited} before it was ready.");
+            }
+            var result = await _context.Probe.CheckAsync(pageUri, requireScripts: _spec.Command is not null, ct);
+            if (result.IsReady)
+            {
+                return (true, null);
+            }
+            lastReason = result.Reason ?? lastReason;
+            await Task.Delay(options.ReadinessPollInterval, _context.Time, ct);
+        }
+        await KillProcessAsync();
+        _crashes.Clear();
+        await _report(PreviewStatus.Error, $"Not ready after {options.ReadinessTimeout.TotalSeconds:0} s ({lastReason}).{_log.Describe()}", 0);
+        return (false, null);
+    }
+
+    private async Task<bool> ShouldRestartAsync(string failure, CancellationToken ct)
+    {
+        await KillProcessAsync();
+        var now = _context.Time.GetUtcNow();
+        _crashes.Enqueue(now);
+        while (_crashes.Count > 0 && now - _crashes.Peek() > _context.Options.RestartWindow)
+        {
+            _crashes.Dequeue();
+        }
+        await _context.Events.PublishAsync(new EventDraft(EventTypes.DevServerCrashed, "preview", _spec.PreviewId, _spec.SandboxId,
+            new { reason = failure, restarts = _crashes.Count, last_lines = _log.Lines.TakeLast(20) }), CancellationToken.None);
+        if (_crashes.Count > _context.Options.MaxRestarts)
+        {
+            await _report(PreviewStatus.Error, $"{failure} It crashed {_crashes.Count} times within {_context.Options.RestartWindow.TotalMinutes:0} min; not restarting.{_log.Describe()}", _crashes.Count);
+            return false;
+        }
+        LogRestarting(_context.Logger, _spec.PreviewId, _crashes.Count, failure);
+        await Task.Delay(_context.Options.RestartBackoff * Math.Pow(2, _crashes.Count - 1), _context.Time, ct);
+        return true;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> DevServerEnvironment = new Dictionary<string, string>
+    {
+        ["NODE_ENV"] = "development",
+        ["NEXT_TELEMETRY_DISABLED"] = "1",
+        ["BROWSER"] = "none",
+        ["FORCE_COLOR"] = "0",
+    };
+
+    private async Task KillProcessAsync()
+    {
+        var process = Interlocked.Exchange(ref _process, null);
+        if (process is not null)
+        {
+            await process.KillAsync();
+            await process.DisposeAsync();
+        }
+    }
+
+    /// <summary>Stops the loop and the process; the caller reports the stopped state.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "Supervisor of preview {PreviewId} failed")]
+    private static partial void LogSupervisorFailed(ILogger logger, Exception ex, string previewId);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Restarting dev server of preview {PreviewId} (restart {Restarts}): {Reason}")]
+    private static partial void LogRestarting(ILogger logger, string previewId, int restarts, string reason);
+}
+
+/// <summary>The services every supervisor shares.</summary>
+internal sealed record SupervisorContext(
+    ISandboxProvider Provider,
+    ReadinessProbe Probe,
+    IEventBus Events,
+    Previews.PreviewOptions Options,
+    TimeProvider Time,
+    ILogger Logger);

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using LivePreview.Previews;
+using LivePreview.Sandboxes;
+using LivePreview.Workspaces;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace LivePreview.Hosting;
+
+/// <summary>Typed errors mapped once, at the API boundary, to ProblemDetails that say what to do.</summary>
+internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogger<ApiProblems> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = Map(exception);
+        if (status >= 500)
+        {
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    public static (int Status, string Title, string Detail) Map(Exception exception) => exception switch
+    {
+        InvalidWorkspacePathException e => (400, "Invalid file path", e.Message),
+        SandboxNotFoundException e => (404, "Sandbox not found", e.Message + " List sandboxes with GET /api/v1/sandboxes."),
+        SandboxStateException e => (409, "Sandbox not in the right state", e.Message),
+        IllegalTransitionException e => (409, "Illegal state change", e.Message),
+        SandboxLimitException e => (429, "Too many sandboxes", e.Message),
+        FileTooLargeException e => (413, "File too large", e.Message),
+        BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large", "The request body is larger than this endpoint accepts."),
+        BadHttpRequestException e => (e.StatusCode, "Bad request", Describe(e)),
+        _ => (500, "Internal error", "Something went wrong on our side; the error was logged."),
+    };
+
+    /// <summary>The binder's message names the parameter; the JSON reader's says where the JSON broke.</summary>
+    private static string Describe(BadHttpRequestException e) => e.InnerException is JsonException json
+        ? $"The request body is not valid JSON for this endpoint: {json.Message}"
+        : e.Message;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Unhandled error for {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception ex, string method, string path);
+}
+
+/// <summary>Results for validation failures found by the endpoints themselves.</summary>
+public static class Problems
+{
+    public static IResult BadRequest(string title, string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
+
+    public static IResult NotFound(string title, string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: title, detail: detail);
+}

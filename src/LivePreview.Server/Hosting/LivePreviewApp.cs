@@ -1,0 +1,95 @@
+using LivePreview.DevServers;
+using LivePreview.Events;
+using LivePreview.Persistence;
+using LivePreview.Previews;
+using LivePreview.Proxy;
+using LivePreview.Sandboxes;
+using LivePreview.Sandboxes.Local;
+using LivePreview.Snapshots;
+using LivePreview.Workspaces;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalar.AspNetCore;
+
+namespace LivePreview.Hosting;
+
+/// <summary>The service as a table of contents: what it is made of, and in which order requests meet it.</summary>
+public static class LivePreviewApp
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        UseDefaultUrlUnlessConfigured(builder);
+        builder.Services.AddLivePreviewCore();
+        builder.Services.AddPersistence();
+        builder.Services.AddEvents();
+        builder.Services.AddLocalSandboxes();
+        builder.Services.AddSnapshots();
+        builder.Services.AddPreviews();
+        builder.Services.AddLivePreviewApi();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseMiddleware<PreviewProxyMiddleware>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapScalarApiReference("/api");
+        app.MapSandboxApi();
+        app.MapFilesApi();
+        app.MapPreviewApi();
+        app.MapLandingPage();
+        return app;
+    }
+
+    private static void UseDefaultUrlUnlessConfigured(WebApplicationBuilder builder)
+    {
+        var c = builder.Configuration;
+        if (string.IsNullOrEmpty(c["urls"]) && string.IsNullOrEmpty(c["http_ports"]) && string.IsNullOrEmpty(c["https_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+    }
+
+    private static IServiceCollection AddLivePreviewCore(this IServiceCollection services)
+    {
+        services.AddOptions<LivePreviewOptions>().BindConfiguration(LivePreviewOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "LivePreview:DataDirectory must not be empty.").ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<BackgroundWork>();
+        services.AddHostedService<StartupReconciliation>();
+        return services;
+    }
+
+    private static IServiceCollection AddPreviews(this IServiceCollection services)
+    {
+        services.AddOptions<PreviewOptions>().BindConfiguration(PreviewOptions.Section)
+            .Validate(o => o.MaxRestarts >= 0 && o.LogLines > 0 && o.ReadinessTimeout > TimeSpan.Zero, "LivePreview:Previews has an out-of-range value.")
+            .Validate(o => o.Scheme is "http" or "https", "LivePreview:Previews:Scheme must be http or https.")
+            .ValidateOnStart();
+        services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.Section)
+            .Validate(o => o.MaxSandboxes > 0, "LivePreview:Sandboxes:MaxSandboxes must be positive.").ValidateOnStart();
+        services.AddOptions<WorkspaceFilesOptions>().BindConfiguration(WorkspaceFilesOptions.Section)
+            .Validate(o => o.MaxFileBytes > 0, "LivePreview:Files:MaxFileBytes must be positive.").ValidateOnStart();
+        services.AddHttpClient<ReadinessProbe>(c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
+        services.TryAddSingleton<PreviewAddress>();
+        services.TryAddSingleton<PreviewManager>();
+        services.TryAddSingleton<SandboxManager>();
+        services.TryAddSingleton<WorkspaceFiles>();
+        services.AddHttpForwarder();
+        services.TryAddSingleton<PreviewForwarding>();
+        return services;
+    }
+
+    private static IServiceCollection AddLivePreviewApi(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiProblems>();
+        services.AddOpenApi();
+        return services;
+    }
+}

@@ -1,0 +1,39 @@
+using LivePreview.Persistence;
+using LivePreview.Previews;
+using LivePreview.Sandboxes;
+
+namespace LivePreview.Hosting;
+
+/// <summary>
+/// Migrates the database before the server listens; once it listens (so preview URLs know the real
+/// port), loads previews and reconciles sandboxes with what really runs. At shutdown, stops every
+/// dev server and background job before the container disposes the rest.
+/// </summary>
+internal sealed partial class StartupReconciliation(
+    IServiceProvider services,
+    IHostApplicationLifetime lifetime,
+    PreviewManager previews,
+    SandboxManager sandboxes,
+    BackgroundWork background,
+    ILogger<StartupReconciliation> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await services.MigrateDatabaseAsync(cancellationToken);
+        lifetime.ApplicationStarted.Register(() => background.Run("start-up reconciliation", async ct =>
+        {
+            await previews.LoadAsync(ct);
+            await sandboxes.ReconcileAsync(ct);
+            LogReconciled(logger);
+        }));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await background.DisposeAsync();
+        await previews.DisposeAsync();
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Start-up reconciliation finished")]
+    private static partial void LogReconciled(ILogger logger);
+}

@@ -1,0 +1,42 @@
+namespace LivePreview.Persistence;
+
+public enum SandboxStatus { Creating, Running, Stopped, Error, Deleted }
+
+public enum PreviewStatus { Pending, Starting, Ready, Error, Stopped }
+
+public sealed class SandboxRecord
+{
+    public required string Id { get; set; }
+    public required string Framework { get; set; }
+    public required string Provider { get; set; }
+    public string? SnapshotId { get; set; }
+    public SandboxStatus Status { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public sealed class PreviewRecord
+{
+    public required string Id { get; set; }
+    public required string SandboxId { get; set; }
+    public int Port { get; set; }
+    public required string Url { get; set; }
+    public PreviewStatus Status { get; set; }
+    public string? Error { get; set; }
+    public int Restarts { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? ReadyAt { get; set; }
+}
+
+public sealed class EventRecord
+{
+    public long Sequence { get; set; }
+    public required string Type { get; set; }
+    public required string EntityType { get; set; }
+    public required string EntityId { get; set; }
+    public string? SandboxId { get; set; }
+    public DateTimeOffset Timestamp { get; set; }
+    public string? Payload { get; set; }
+}

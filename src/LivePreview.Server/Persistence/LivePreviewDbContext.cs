@@ -1,0 +1,43 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace LivePreview.Persistence;
+
+public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> options) : DbContext(options)
+{
+    public DbSet<SandboxRecord> Sandboxes => Set<SandboxRecord>();
+    public DbSet<PreviewRecord> Previews => Set<PreviewRecord>();
+    public DbSet<EventRecord> Events => Set<EventRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<SandboxRecord>(e =>
+        {
+            e.ToTable("sandboxes");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Status).HasConversion<string>();
+            e.HasIndex(x => x.Status);
+        });
+        modelBuilder.Entity<PreviewRecord>(e =>
+        {
+            e.ToTable("previews");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Status).HasConversion<string>();
+            // One preview per sandbox and port: POST /preview is idempotent on this pair.
+            e.HasIndex(x => new { x.SandboxId, x.Port }).IsUnique();
+        });
+        modelBuilder.Entity<EventRecord>(e =>
+        {
+            e.ToTable("events");
+            e.HasKey(x => x.Sequence);
+            e.Property(x => x.Sequence).ValueGeneratedOnAdd();
+            e.HasIndex(x => new { x.SandboxId, x.Sequence });
+        });
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot order or compare DateTimeOffset; store UTC ticks so ordering works in SQL.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}

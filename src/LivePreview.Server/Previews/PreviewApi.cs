@@ -1,0 +1,65 @@
+using LivePreview.Hosting;
+using LivePreview.Sandboxes;
+
+namespace LivePreview.Previews;
+
+public sealed record CreatePreviewRequest(string? SandboxId, int? Port);
+
+public sealed record PreviewResponse(
+    string Id, string SandboxId, int Port, string Status, string PreviewUrl, string? Error, int Restarts,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ReadyAt, IReadOnlyList<string>? LogTail);
+
+public static class PreviewApi
+{
+    public static IEndpointRouteBuilder MapPreviewApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/preview").WithTags("Previews");
+        group.MapPost("/", CreateAsync).WithSummary("Create (or return the existing) preview of a sandbox port; restarts a stopped or failed one.");
+        group.MapGet("/{id}", Get).WithSummary("Get a preview: status, URL, error and the dev server's last log lines.");
+        group.MapDelete("/{id}", StopAsync).WithSummary("Stop a preview and its dev server.");
+        group.MapGet("/sandbox/{sandboxId}", GetBySandboxAsync).WithSummary("Get the sandbox's preview (the dev-server port's, else the newest).");
+        return app;
+    }
+
+    private static async Task<IResult> CreateAsync(CreatePreviewRequest? request, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request?.SandboxId))
+        {
+            return Problems.BadRequest("Missing sandbox_id", "Give \"sandbox_id\" of a running sandbox (and optionally \"port\").");
+        }
+        if (request.Port is < 1 or > 65535)
+        {
+            return Problems.BadRequest("Port out of range", $"Port {request.Port} is not between 1 and 65535.");
+        }
+        var (sandbox, framework) = await sandboxes.RequireRunningAsync(request.SandboxId, ct);
+        var preview = await previews.EnsureAsync(sandbox.Id, framework, request.Port ?? framework.DefaultPort, ct);
+        return Results.Ok(ToResponse(preview, previews.LogLines(preview.Id)));
+    }
+
+    private static IResult Get(string id, PreviewManager previews) =>
+        previews.Get(id) is { } preview ? Results.Ok(ToResponse(preview, previews.LogLines(id))) : NotFound(id);
+
+    private static async Task<IResult> StopAsync(string id, PreviewManager previews, CancellationToken ct) =>
+        await previews.StopAsync(id, ct) is { } preview ? Results.Ok(ToResponse(preview, null)) : NotFound(id);
+
+    private static async Task<IResult> GetBySandboxAsync(string sandboxId, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
+    {
+        if (await sandboxes.GetAsync(sandboxId, ct) is not { } sandbox)
+        {
+            return SandboxApi.NotFound(sandboxId);
+        }
+        var all = previews.ForSandbox(sandboxId);
+        Frameworks.FrameworkCatalog.TryGet(sandbox.Framework, out var framework);
+        var preview = all.FirstOrDefault(p => p.Port == framework?.DefaultPort) ?? all.LastOrDefault();
+        return preview is null
+            ? Problems.NotFound("No preview", $"Sandbox '{sandboxId}' has no preview yet; create one with POST /api/v1/preview/.")
+            : Results.Ok(ToResponse(preview, previews.LogLines(preview.Id)));
+    }
+
+    private static IResult NotFound(string id) =>
+        Problems.NotFound("Preview not found", $"No preview has the id '{id}'. Find a sandbox's preview with GET /api/v1/preview/sandbox/{{sandbox_id}}.");
+
+    public static PreviewResponse ToResponse(PreviewSnapshot p, IReadOnlyList<string>? logs) =>
+        new(p.Id, p.SandboxId, p.Port, p.Status.ToString().ToLowerInvariant(), p.Url, p.Error, p.Restarts,
+            p.CreatedAt, p.UpdatedAt, p.ReadyAt, logs?.TakeLast(30).ToList());
+}

@@ -1,0 +1,47 @@
+namespace LivePreview.Previews;
+
+public enum PreviewUrlMode { Host, Path }
+
+/// <summary>How previews are addressed and how their dev servers are supervised (section <c>LivePreview:Previews</c>).</summary>
+public sealed class PreviewOptions
+{
+    public const string Section = "LivePreview:Previews";
+
+    /// <summary>
+    /// Base domain of host-mode previews: <c>{port}-{sandboxId}.{Domain}</c>. The default needs no DNS:
+    /// browsers resolve every <c>*.localhost</c> name to loopback. Deployments set a wildcard domain.
+    /// </summary>
+    public string Domain { get; set; } = "preview.localhost";
+
+    /// <summary>Scheme of preview URLs as the browser sees them (https behind a TLS terminator; HMR then uses wss).</summary>
+    public string Scheme { get; set; } = "http";
+
+    /// <summary>Port of preview URLs as the browser sees them; null means the port this service listens on. 443/80 are left out of URLs.</summary>
+    public int? PublicPort { get; set; }
+
+    /// <summary><c>Host</c> (default, each preview on its own origin) or <c>Path</c> (<c>/preview/{id}/{port}/</c> on the dashboard origin, for deployments without wildcard DNS).</summary>
+    public PreviewUrlMode Mode { get; set; } = PreviewUrlMode.Host;
+
+    /// <summary>
+    /// Origins allowed to embed previews in an iframe (CSP frame-ancestors). Empty means the dashboard
+    /// as served on this machine: localhost and 127.0.0.1 on any port.
+    /// </summary>
+    public string[] FrameAncestors { get; set; } = [];
+
+    /// <summary>How long a dev server may take from start to ready before the preview is marked as failed.</summary>
+    public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Interval between readiness probes while a dev server starts.</summary>
+    public TimeSpan ReadinessPollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Crash restarts allowed within <see cref="RestartWindow"/> before the preview goes to the error state.</summary>
+    public int MaxRestarts { get; set; } = 3;
+
+    public TimeSpan RestartWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Delay before a crashed dev server is restarted; doubles with every restart in the window.</summary>
+    public TimeSpan RestartBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Dev-server log lines kept per preview (shown with the error state and in the UI).</summary>
+    public int LogLines { get; set; } = 200;
+}

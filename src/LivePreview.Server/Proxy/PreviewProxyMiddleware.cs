@@ -1,0 +1,99 @@
+using System.Net;
+using LivePreview.Persistence;
+using LivePreview.Previews;
+using LivePreview.Sandboxes;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace LivePreview.Proxy;
+
+/// <summary>
+/// Runs before the app's own endpoints: a request for a preview host (or, in path mode, a
+/// <c>/preview/{id}/{port}/</c> path) is resolved to its preview, and forwarded by YARP when the
+/// preview is ready, or answered with a friendly page when it is not. Responses stream; nothing is buffered.
+/// </summary>
+internal sealed class PreviewProxyMiddleware(
+    RequestDelegate next,
+    PreviewAddress address,
+    PreviewManager previews,
+    ISandboxProvider provider,
+    IHttpForwarder forwarder,
+    PreviewForwarding forwarding)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!TryMatch(context, out var target))
+        {
+            await next(context);
+            return;
+        }
+        var preview = previews.Find(target);
+        var problem = ProblemOf(preview);
+        if (problem is not null)
+        {
+            await FriendlyPage.WriteAsync(context, problem.Value, problem == PreviewProblem.Failed ? FirstLine(preview!.Error) : null);
+            return;
+        }
+        var endpoint = await provider.GetPortEndpointAsync(target.SandboxId, target.Port, context.RequestAborted);
+        var error = await forwarder.SendAsync(context, $"http://{Format(endpoint)}/", forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
+        if (error != ForwarderError.None && !context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            await FriendlyPage.WriteAsync(context, PreviewProblem.PortClosed, null);
+        }
+    }
+
+    private bool TryMatch(HttpContext context, out PreviewTarget target) =>
+        address.TryParseHost(context.Request.Host.Value, out target)
+        || (address.Mode == PreviewUrlMode.Path && PreviewAddress.TryParsePath(context.Request.Path.Value, out target));
+
+    private static PreviewProblem? ProblemOf(PreviewSnapshot? preview) => preview?.Status switch
+    {
+        null => PreviewProblem.Unknown,
+        PreviewStatus.Ready => null,
+        PreviewStatus.Pending or PreviewStatus.Starting => PreviewProblem.Starting,
+        PreviewStatus.Stopped => PreviewProblem.Stopped,
+        _ => PreviewProblem.Failed,
+    };
+
+    private static string? FirstLine(string? text) => text?.Split('\n', 2)[0];
+
+    private static string Format(EndPoint endpoint) => endpoint switch
+    {
+        IPEndPoint ip => ip.ToString(),
+        DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => throw new NotSupportedException($"The proxy cannot reach a {endpoint.GetType().Name}."),
+    };
+}
+
+/// <summary>The proxy's shared HTTP client, request settings and transformer.</summary>
+internal sealed class PreviewForwarding : IDisposable
+{
+    public PreviewForwarding(IOptions<PreviewOptions> options)
+    {
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+        });
+        var ancestors = options.Value.FrameAncestors is { Length: > 0 } configured
+            ? string.Join(' ', configured)
+            : "'self' http://localhost:* http://127.0.0.1:* https://localhost:*";
+        Transformer = new PreviewTransformer($"frame-ancestors {ancestors}");
+    }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>HMR sockets sit idle between edits for a long time; an idle timeout would make Vite reload the page.</summary>
+    public ForwarderRequestConfig RequestConfig { get; } = new() { ActivityTimeout = TimeSpan.FromHours(12) };
+
+    public HttpTransformer Transformer { get; }
+
+    public void Dispose() => Invoker.Dispose();
+}

@@ -1,0 +1,17 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace LivePreview.Sandboxes.Local;
+
+public static class LocalSandboxExtensions
+{
+    /// <summary>Sandboxes on this machine (bubblewrap + overlayfs + network namespaces); needs root on Linux.</summary>
+    public static IServiceCollection AddLocalSandboxes(this IServiceCollection services)
+    {
+        services.AddOptions<LocalSandboxOptions>().BindConfiguration(LocalSandboxOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocalSandboxOptions>, LocalSandboxOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISandboxProvider, LocalSandboxProvider>();
+        return services;
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace LivePreview.Sandboxes.Local;
+
+/// <summary>Log messages of the local sandbox provider (event ids 450–479).</summary>
+internal static partial class LocalSandboxLog
+{
+    [LoggerMessage(EventId = 450, Level = LogLevel.Information, Message = "Created sandbox {SandboxId} on snapshot {SnapshotDirectory} at {Address}")]
+    public static partial void Created(ILogger logger, string sandboxId, string snapshotDirectory, string address);
+
+    [LoggerMessage(EventId = 451, Level = LogLevel.Information, Message = "Attached sandbox {SandboxId}: re-created {Repaired}")]
+    public static partial void Attached(ILogger logger, string sandboxId, string repaired);
+
+    [LoggerMessage(EventId = 452, Level = LogLevel.Information, Message = "Deleted sandbox {SandboxId}")]
+    public static partial void Deleted(ILogger logger, string sandboxId);
+
+    [LoggerMessage(EventId = 453, Level = LogLevel.Information, Message = "Stopped {Count} process(es) of sandbox {SandboxId}")]
+    public static partial void Stopped(ILogger logger, string sandboxId, int count);
+
+    [LoggerMessage(EventId = 454, Level = LogLevel.Debug, Message = "Started process {ProcessId} in sandbox {SandboxId}: {Command}")]
+    public static partial void ProcessStarted(ILogger logger, string sandboxId, int processId, string command);
+
+    [LoggerMessage(EventId = 455, Level = LogLevel.Debug, Message = "Process {ProcessId} of sandbox {SandboxId} exited with code {ExitCode}")]
+    public static partial void ProcessExited(ILogger logger, string sandboxId, int processId, int exitCode);
+
+    [LoggerMessage(EventId = 456, Level = LogLevel.Information, Message = "cgroup v1 controller '{Controller}' is not mounted; sandboxes run without that limit")]
+    public static partial void CgroupControllerMissing(ILogger logger, string controller);
+
+    [LoggerMessage(EventId = 457, Level = LogLevel.Warning, Message = "Sandbox {SandboxId} was created on {Recorded}, not on the given {Given}; keeping the recorded snapshot")]
+    public static partial void SnapshotMismatch(ILogger logger, string sandboxId, string recorded, string given);
+
+    [LoggerMessage(EventId = 458, Level = LogLevel.Warning, Message = "Cleaning up sandbox {SandboxId}: {Step} failed")]
+    public static partial void CleanupFailed(ILogger logger, Exception exception, string sandboxId, string step);
+
+    [LoggerMessage(EventId = 459, Level = LogLevel.Warning, Message = "Process {ProcessId} of sandbox {SandboxId} was still running {Timeout} after it was killed")]
+    public static partial void KillTimedOut(ILogger logger, string sandboxId, int processId, TimeSpan timeout);
+}

@@ -1,0 +1,89 @@
+using LivePreview.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace LivePreview.Sandboxes.Local;
+
+/// <summary>Settings of the local (bubblewrap + overlayfs + network namespace) sandbox provider, section <c>LivePreview:Sandboxes:Local</c>.</summary>
+public sealed class LocalSandboxOptions
+{
+    public const string Section = "LivePreview:Sandboxes:Local";
+
+    /// <summary>
+    /// Folder holding one sub-folder per sandbox (overlay upper/work/merged and <c>sandbox.json</c>).
+    /// Null means <c>{LivePreview:DataDirectory}/sandboxes</c>. It must be on a file system overlayfs
+    /// accepts as an upper layer (ext4, xfs, tmpfs) and must not contain ',', ':' or '\'.
+    /// </summary>
+    public string? Root { get; set; }
+
+    /// <summary>
+    /// First two octets of the private range sandboxes are addressed from. Sandbox number i gets the
+    /// /30 starting at <c>{prefix}.0.0 + 4i</c>: the host end of its veth pair is +1, the sandbox +2.
+    /// </summary>
+    public string SubnetPrefix { get; set; } = "10.213";
+
+    /// <summary>User id the sandbox's processes run as inside its user namespace (host root is mapped to it).</summary>
+    public int SandboxUid { get; set; } = 1000;
+
+    /// <summary>Group id the sandbox's processes run as inside its user namespace.</summary>
+    public int SandboxGid { get; set; } = 1000;
+
+    /// <summary>Memory limit of all processes of one sandbox together, in MiB (cgroup v1 <c>memory</c>); 0 means no limit.</summary>
+    public int MemoryLimitMb { get; set; } = 2048;
+
+    /// <summary>Most processes and threads one sandbox may hold at once (cgroup v1 <c>pids</c>); 0 means no limit.</summary>
+    public int PidsLimit { get; set; } = 1024;
+
+    /// <summary>The bubblewrap binary. Absolute, because <c>ip netns exec</c> runs it with an empty environment.</summary>
+    public string BubblewrapPath { get; set; } = "/usr/bin/bwrap";
+
+    /// <summary>The iproute2 <c>ip</c> binary, looked up on the service's PATH when not absolute.</summary>
+    public string IpPath { get; set; } = "ip";
+
+    /// <summary>Output lines buffered per long-running process; when nobody reads them fast enough the oldest are dropped rather than blocking the process.</summary>
+    public int OutputBufferLines { get; set; } = 2000;
+
+    /// <summary>Most output kept from one <c>RunCommandAsync</c> (the tail is kept, earlier output is dropped).</summary>
+    public int CommandOutputLimitBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long killing a process tree may take before it is reported as stuck.</summary>
+    public TimeSpan KillTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest an <c>ip</c> call may run while a sandbox's network is set up or torn down.</summary>
+    public TimeSpan HostCommandTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    public string ResolveRoot(LivePreviewOptions common) =>
+        Path.GetFullPath(Root ?? Path.Join(common.ResolveDataDirectory(), "sandboxes"));
+}
+
+internal sealed class LocalSandboxOptionsValidator : IValidateOptions<LocalSandboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LocalSandboxOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Root is { } root && OverlayOptions.HasForbiddenCharacter(root))
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:Root must not contain ',', ':' or '\\' (overlay mount options cannot carry them).");
+        }
+        if (!SandboxSubnet.IsValidPrefix(options.SubnetPrefix))
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:SubnetPrefix must be two octets such as '10.213'.");
+        }
+        if (options.SandboxUid <= 0 || options.SandboxGid <= 0)
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:SandboxUid and SandboxGid must be positive: sandboxes never run as root.");
+        }
+        if (options.MemoryLimitMb < 0 || options.PidsLimit < 0)
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:MemoryLimitMb and PidsLimit must be 0 (no limit) or positive.");
+        }
+        if (options.OutputBufferLines <= 0 || options.CommandOutputLimitBytes <= 0)
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:OutputBufferLines and CommandOutputLimitBytes must be positive.");
+        }
+        if (options.KillTimeout <= TimeSpan.Zero || options.HostCommandTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:KillTimeout and HostCommandTimeout must be positive.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

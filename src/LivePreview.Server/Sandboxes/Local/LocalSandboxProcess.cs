@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace LivePreview.Sandboxes.Local;
+
+/// <summary>
+/// One process tree in a sandbox: the host's <c>ip netns exec</c> → bwrap launcher, bwrap's pid-1
+/// reaper inside a new pid namespace, and the command under it. Killing the launcher is enough:
+/// bwrap's --die-with-parent SIGKILLs the reaper, and the kernel then kills the whole namespace.
+/// </summary>
+internal sealed class LocalSandboxProcess : ISandboxProcess
+{
+    private readonly Process _launcher;
+    private readonly PidNamespaceInit? _init;
+    private readonly Channel<string> _output;
+    private readonly TimeSpan _killTimeout;
+
+    public LocalSandboxProcess(Process launcher, PidNamespaceInit? init, int outputLines, BoundedChannelFullMode whenFull, TimeSpan killTimeout)
+    {
+        _launcher = launcher;
+        _init = init;
+        _killTimeout = killTimeout;
+        _output = Channel.CreateBounded<string>(new BoundedChannelOptions(outputLines) { FullMode = whenFull });
+        _ = PumpAllAsync();
+        Exited = WaitForTreeAsync();
+    }
+
+    public int ProcessId => _launcher.Id;
+
+    public Task<int> Exited { get; }
+
+    public IAsyncEnumerable<string> ReadOutputAsync(CancellationToken cancellationToken) => _output.Reader.ReadAllAsync(cancellationToken);
+
+    /// <summary>SIGKILL to the launcher, then wait until the pid namespace's init is gone (and with it every process in the namespace).</summary>
+    public async Task KillAsync()
+    {
+        KillLauncher();
+        if (await Task.WhenAny(Exited, Task.Delay(_killTimeout)) != Exited)
+        {
+            throw new TimeoutException($"Sandbox process {ProcessId} was still running {_killTimeout} after SIGKILL.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await KillAsync();
+        }
+        finally
+        {
+            _launcher.Dispose();
+        }
+    }
+
+    private void KillLauncher()
+    {
+        try
+        {
+            _launcher.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited and reaped.
+        }
+    }
+
+    /// <summary>Exited does not wait for the output: a reader that stopped reading must not keep a killed process "running".</summary>
+    private async Task<int> WaitForTreeAsync()
+    {
+        await _launcher.WaitForExitAsync();
+        if (_init is not null && !await _init.WaitGoneAsync(_killTimeout))
+        {
+            // The launcher is gone but its reaper is not (it can only be if PDEATHSIG was lost); the output pipes then stay open too.
+            throw new TimeoutException($"The pid namespace of sandbox process {ProcessId} outlived its launcher.");
+        }
+        return _launcher.ExitCode;
+    }
+
+    /// <summary>stdout and stderr into one channel, line by line; it completes once both pipes are closed, i.e. every process of the tree is gone.</summary>
+    private async Task PumpAllAsync()
+    {
+        try
+        {
+            await Task.WhenAll(PumpAsync(_launcher.StandardOutput), PumpAsync(_launcher.StandardError));
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException or ChannelClosedException)
+        {
+            // Disposed while the last lines were in flight; nobody is left to read them.
+        }
+        finally
+        {
+            _output.Writer.TryComplete();
+        }
+    }
+
+    private async Task PumpAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            await _output.Writer.WriteAsync(line);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace LivePreview.Sandboxes.Local;
+
+/// <summary>Starting processes inside a sandbox: <c>ip netns exec lp-{id} bwrap … -- command</c>.</summary>
+internal sealed partial class LocalSandboxProvider
+{
+    public async Task<ISandboxProcess> StartProcessAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken) =>
+        // A dev server nobody is reading must never block on a full pipe: old lines are dropped instead.
+        await StartAsync(sandboxId, spec, _options.OutputBufferLines, BoundedChannelFullMode.DropOldest, cancellationToken);
+
+    public async Task<SandboxCommandResult> RunCommandAsync(string sandboxId, SandboxProcessSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await using var process = await StartAsync(sandboxId, spec, _options.OutputBufferLines, BoundedChannelFullMode.Wait, cancellationToken);
+        var output = new OutputTail(_options.CommandOutputLimitBytes);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await foreach (var line in process.ReadOutputAsync(deadline.Token))
+            {
+                output.Add(line);
+            }
+            return new SandboxCommandResult(await process.Exited.WaitAsync(deadline.Token), output.ToString(), TimedOut: false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await process.KillAsync();
+            // The tree is gone, so the pipes are closed: what is left in the channel is the last output before the kill.
+            await foreach (var line in process.ReadOutputAsync(CancellationToken.None))
+            {
+                output.Add(line);
+            }
+            return new SandboxCommandResult(await process.Exited, output.ToString(), TimedOut: true);
+        }
+    }
+
+    private async Task<LocalSandboxProcess> StartAsync(string sandboxId, SandboxProcessSpec spec, int outputLines, BoundedChannelFullMode whenFull, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Command.Count == 0)
+        {
+            throw new ArgumentException("The command is empty.", nameof(spec));
+        }
+        Record(sandboxId);
+        var layout = Layout(sandboxId);
+        using var held = await LockAsync(sandboxId, cancellationToken);
+        if (!OverlayMount.IsMounted(layout.Merged) || !NetworkNamespace.IsComplete(layout))
+        {
+            throw new InvalidOperationException($"Sandbox '{sandboxId}' is not attached (workspace or network missing); attach it first.");
+        }
+        var groups = CgroupLimits.Existing(sandboxId);
+        var launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, blockOnStdin: groups.Count > 0));
+        var init = await PidNamespaceInit.FindAsync(launcher, _options.KillTimeout);
+        Release(launcher, init, groups);
+        var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout);
+        _processes.Add(sandboxId, process);
+        LocalSandboxLog.ProcessStarted(_logger, sandboxId, process.ProcessId, string.Join(' ', spec.Command));
+        _ = process.Exited.ContinueWith(
+            t => LocalSandboxLog.ProcessExited(_logger, sandboxId, process.ProcessId, t.IsCompletedSuccessfully ? t.Result : -1),
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        return process;
+    }
+
+    /// <summary>
+    /// Moves the launcher and the namespace's init into the sandbox's cgroups, then lets bwrap go on.
+    /// bwrap blocks on one byte from stdin (<c>--block-fd 0</c>) before it forks the command, so every
+    /// process of the sandbox is born inside the cgroups; moving them after the start would race with
+    /// the first forks. Without cgroups stdin is just closed: sandbox processes get no input.
+    /// </summary>
+    private static void Release(Process launcher, PidNamespaceInit? init, IReadOnlyList<string> groups)
+    {
+        try
+        {
+            if (groups.Count > 0 && init is not null)
+            {
+                CgroupLimits.Join(groups, launcher.Id);
+                CgroupLimits.Join(groups, init.ProcessId);
+                launcher.StandardInput.Write('x');
+            }
+            launcher.StandardInput.Close();
+        }
+        catch (IOException) when (launcher.HasExited)
+        {
+            // bwrap failed before it blocked; its exit code and message are in the process's output.
+        }
+        catch
+        {
+            launcher.Kill();
+            throw;
+        }
+    }
+
+    private ProcessStartInfo LaunchInfo(SandboxLayout layout, SandboxProcessSpec spec, bool blockOnStdin)
+    {
+        var start = new ProcessStartInfo(_options.IpPath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // The service's environment (API keys, tokens) must never reach a sandbox; bwrap --clearenv guards the same inside.
+        start.Environment.Clear();
+        var etc = Path.Join(_root, SandboxEtc.FolderName);
+        foreach (var argument in (string[])["netns", "exec", layout.NetworkNamespace, _options.BubblewrapPath, .. BubblewrapArguments.Build(_options, layout, etc, spec, blockOnStdin)])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        return start;
+    }
+}

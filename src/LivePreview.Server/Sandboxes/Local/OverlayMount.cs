@@ -1,0 +1,84 @@
+using System.Text;
+
+namespace LivePreview.Sandboxes.Local;
+
+/// <summary>Overlay mount data: the workspace is the read-only snapshot plus a per-sandbox upper layer, so creating one copies nothing.</summary>
+internal static class OverlayOptions
+{
+    /// <summary>',' separates mount options, ':' separates lower layers and '\' escapes; none can appear in a layer path.</summary>
+    public static bool HasForbiddenCharacter(string path) => path.AsSpan().IndexOfAny(",:\\") >= 0;
+
+    public static string For(string lower, string upper, string work)
+    {
+        foreach (var path in new[] { lower, upper, work })
+        {
+            if (HasForbiddenCharacter(path))
+            {
+                throw new ArgumentException($"'{path}' contains ',', ':' or '\\', which overlayfs mount options cannot carry.");
+            }
+        }
+        return $"lowerdir={lower},upperdir={upper},workdir={work}";
+    }
+}
+
+/// <summary>mount(2) and umount2(2) of a sandbox's overlay, and whether it is mounted.</summary>
+internal static class OverlayMount
+{
+    public static void Mount(SandboxLayout layout, string snapshotDirectory)
+    {
+        var data = OverlayOptions.For(snapshotDirectory, layout.Upper, layout.Work);
+        // nosuid/nodev: the workspace is written by untrusted code; nothing in it may gain privileges on the host.
+        if (LibC.Mount("overlay", layout.Merged, "overlay", LibC.MS_NOSUID | LibC.MS_NODEV, data) != 0)
+        {
+            throw LibC.Error("Mounting the overlay on", layout.Merged, LibC.LastError);
+        }
+    }
+
+    /// <summary>Unmounts every mount stacked on the path; a busy mount is detached (it goes away when its last user does).</summary>
+    public static void Unmount(string mountPoint)
+    {
+        while (IsMounted(mountPoint))
+        {
+            if (LibC.Umount2(mountPoint, 0) != 0 && LibC.Umount2(mountPoint, LibC.MNT_DETACH) != 0)
+            {
+                throw LibC.Error("Unmounting", mountPoint, LibC.LastError);
+            }
+        }
+    }
+
+    public static bool IsMounted(string mountPoint)
+    {
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            // Fields: id parent major:minor root mount-point options ...; spaces inside paths are octal-escaped.
+            var fields = line.Split(' ', 6);
+            if (fields.Length > 4 && Unescape(fields[4]) == mountPoint)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static string Unescape(string field)
+    {
+        if (!field.Contains('\\'))
+        {
+            return field;
+        }
+        var bytes = new List<byte>(field.Length);
+        for (var i = 0; i < field.Length; i++)
+        {
+            if (field[i] == '\\' && i + 3 < field.Length)
+            {
+                bytes.Add(Convert.ToByte(field.Substring(i + 1, 3), 8));
+                i += 3;
+            }
+            else
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(field[i].ToString()));
+            }
+        }
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+}

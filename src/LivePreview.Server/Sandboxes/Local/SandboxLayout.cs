@@ -1,0 +1,61 @@
+using System.Text.Json;
+
+namespace LivePreview.Sandboxes.Local;
+
+/// <summary>What <c>sandbox.json</c> records: enough to re-create the mount and the network after a restart.</summary>
+internal sealed record LocalSandboxRecord(string SnapshotDirectory, int SubnetIndex, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Where one sandbox's pieces live on the host: <c>{Root}/{id}/upper|work|merged</c> and
+/// <c>sandbox.json</c>; its network namespace <c>lp-{id}</c> and the host end of its veth pair.
+/// </summary>
+internal sealed class SandboxLayout(string root, string id)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public string Id { get; } = id;
+    public string Directory { get; } = Path.Join(root, id);
+    public string Upper => Path.Join(Directory, "upper");
+    public string Work => Path.Join(Directory, "work");
+    public string Merged => Path.Join(Directory, "merged");
+    public string RecordFile => Path.Join(Directory, "sandbox.json");
+
+    /// <summary>Network namespace name, as <c>ip netns</c> knows it.</summary>
+    public string NetworkNamespace => $"lp-{Id}";
+
+    /// <summary>The host end of the veth pair: "lph" + the 12-character id = 15, the kernel's limit for interface names.</summary>
+    public string HostLink => $"lph{Id}";
+
+    public LocalSandboxRecord? ReadRecord()
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<LocalSandboxRecord>(File.ReadAllBytes(RecordFile), Json);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Written to a temporary file and renamed, so a crash never leaves half a record.</summary>
+    public void WriteRecord(LocalSandboxRecord record)
+    {
+        var temporary = RecordFile + ".tmp";
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(record, Json));
+        File.Move(temporary, RecordFile, overwrite: true);
+    }
+
+    public void CreateDirectories()
+    {
+        foreach (var directory in new[] { Directory, Upper, Work, Merged })
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        // Only root on the host needs to enter the folder; the sandbox sees merged/ through its own bind mount.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using LivePreview.Events;
+using LivePreview.Frameworks;
+using LivePreview.Hosting;
+using LivePreview.Persistence;
+using LivePreview.Previews;
+using LivePreview.Snapshots;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace LivePreview.Sandboxes;
+
+/// <summary>
+/// Owns the sandbox lifecycle (creating → running → stopped / error, then deleted): snapshot,
+/// provider, the default preview, and an event for every transition.
+/// </summary>
+public sealed partial class SandboxManager(
+    IDbContextFactory<LivePreviewDbContext> dbFactory,
+    ISnapshotStore snapshots,
+    ISandboxProvider provider,
+    PreviewManager previews,
+    IEventBus events,
+    BackgroundWork background,
+    IOptions<SandboxOptions> options,
+    TimeProvider time,
+    ILogger<SandboxManager> logger)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+
+    public async Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.Sandboxes.CountAsync(cancellationToken) >= options.Value.MaxSandboxes)
+        {
+            throw new SandboxLimitException(options.Value.MaxSandboxes);
+        }
+        var now = time.GetUtcNow();
+        var record = new SandboxRecord
+        {
+            Id = SandboxId.New(), Framework = framework.Name, Provider = provider.Name,
+            Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now,
+        };
+        db.Sandboxes.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+        await PublishAsync(EventTypes.SandboxCreating, record);
+        background.Run($"provision {record.Id}", ct => ProvisionAsync(record.Id, framework, ct));
+        return SandboxSnapshot.From(record);
+    }
+
+    public async Task<SandboxSnapshot?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var record = await db.Sandboxes.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+        return record is null ? null : SandboxSnapshot.From(record);
+    }
+
+    public async Task<IReadOnlyList<SandboxSnapshot>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var records = await db.Sandboxes.AsNoTracking().ToListAsync(cancellationToken);
+        return records.OrderByDescending(r => r.CreatedAt).Select(SandboxSnapshot.From).ToList();
+    }
+
+    /// <summary>The sandbox, which must be running (a preview or a process needs one).</summary>
+    public async Task<(SandboxSnapshot Sandbox, FrameworkDefinition Framework)> RequireRunningAsync(string id, CancellationToken cancellationToken)
+    {
+        var sandbox = await GetAsync(id, cancellationToken) ?? throw new SandboxNotFoundException(id);
+        if (sandbox.Status != SandboxStatus.Running)
+        {
+            throw new SandboxStateException($"Sandbox '{id}' is {sandbox.Status.ToString().ToLowerInvariant()}; it must be running. "
+                + (sandbox.Status == SandboxStatus.Creating ? "Wait for SANDBOX_CREATED." : "Start it with POST /api/v1/sandboxes/{id}/start."));
+        }
+        FrameworkCatalog.TryGet(sandbox.Framework, out var framework);
+        return (sandbox, framework);
+    }
+
+    private async Task ProvisionAsync(string id, FrameworkDefinition framework, CancellationToken cancellationToken)
+    {
+        using var held = await LockAsync(id, cancellationToken);
+        try
+        {
+            var snapshot = await snapshots.EnsureAsync(framework, cancellationToken);
+            await provider.CreateAsync(new SandboxSpec(id, snapshot.Directory), cancellationToken);
+            var record = await UpdateAsync(id, r => { r.Status = SandboxStatus.Running; r.SnapshotId = snapshot.Id; r.Error = null; });
+            if (record is null)
+            {
+                return;
+            }
+            await PublishAsync(EventTypes.SandboxCreated, record, new { snapshot_id = snapshot.Id });
+            if (options.Value.AutoStartPreview)
+            {
+                await previews.EnsureAsync(id, framework, framework.DefaultPort, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogProvisionFailed(logger, ex, id);
+            var record = await UpdateAsync(id, r => { r.Status = SandboxStatus.Error; r.Error = ex.Message; });
+            if (record is not null)
+            {
+                await PublishAsync(EventTypes.SandboxFailed, record, new { error = ex.Message });
+            }
+        }
+    }
+
+    private async Task<SandboxRecord?> UpdateAsync(string id, Action<SandboxRecord> change)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var record = await db.Sandboxes.FirstOrDefaultAsync(s => s.Id == id, CancellationToken.None);
+        if (record is null)
+        {
+            return null;
+        }
+        change(record);
+        record.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(CancellationToken.None);
+        return record;
+    }
+
+    private Task PublishAsync(string type, SandboxRecord record, object? extra = null) =>
+        events.PublishAsync(new EventDraft(type, "sandbox", record.Id, record.Id,
+            new { sandbox_id = record.Id, framework = record.Framework, status = record.Status, error = record.Error, details = extra }));
+
+    private async Task<IDisposable> LockAsync(string id, CancellationToken cancellationToken)
+    {
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        return new Releaser(gate);
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Provisioning sandbox {SandboxId} failed")]
+    private static partial void LogProvisionFailed(ILogger logger, Exception ex, string sandboxId);
+}

@@ -1,0 +1,85 @@
+using LivePreview.Sandboxes;
+using Microsoft.AspNetCore.StaticFiles;
+
+namespace LivePreview.Workspaces;
+
+public sealed record FileEntryResponse(string Path, string Name, string Type, long Size, DateTimeOffset ModifiedAt);
+
+public sealed record DirectoryListingResponse(string Path, IReadOnlyList<FileEntryResponse> Entries);
+
+/// <summary>
+/// <c>GET|PUT|DELETE /api/v1/sandboxes/{id}/files/{path}</c>: PUT's body is the raw file content;
+/// GET of a directory (or of <c>/files</c>) is a JSON listing.
+/// </summary>
+public static class FilesApi
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    public static IEndpointRouteBuilder MapFilesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/sandboxes/{id}/files").WithTags("Files");
+        group.MapGet("/", (string id, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct) => GetAsync(id, "", files, sandboxes, ct))
+            .WithSummary("List the workspace root.");
+        group.MapGet("/{**path}", GetAsync).WithSummary("Read a file (raw content) or list a directory (JSON).");
+        group.MapPut("/{**path}", PutAsync).WithSummary("Write a whole file; the request body is the raw content.")
+            .Accepts<string>("application/octet-stream", "text/plain");
+        group.MapDelete("/{**path}", DeleteAsync).WithSummary("Delete a file.");
+        return app;
+    }
+
+    private static async Task<IResult> GetAsync(string id, string path, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
+    {
+        await RequireSandboxAsync(id, sandboxes, ct);
+        var entry = await files.StatAsync(id, path, ct);
+        if (entry is null)
+        {
+            return NoSuchFile(path);
+        }
+        if (entry.IsDirectory)
+        {
+            var listing = await files.ListAsync(id, path, ct) ?? [];
+            return Results.Ok(new DirectoryListingResponse(entry.Path, listing.Select(ToResponse).ToList()));
+        }
+        var stream = await files.OpenReadAsync(id, path, ct);
+        if (stream is null)
+        {
+            return NoSuchFile(path);
+        }
+        var contentType = ContentTypes.TryGetContentType(entry.Name, out var known) ? known : "application/octet-stream";
+        return Results.Stream(stream, contentType, lastModified: entry.ModifiedAt);
+    }
+
+    private static async Task<IResult> PutAsync(string id, string path, HttpRequest request, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
+    {
+        await RequireSandboxAsync(id, sandboxes, ct);
+        if (request.ContentLength > files.MaxFileBytes)
+        {
+            throw new FileTooLargeException(files.MaxFileBytes);
+        }
+        var existed = await files.StatAsync(id, path, ct) is not null;
+        var entry = await files.WriteAsync(id, path, request.Body, "api", ct);
+        var body = ToResponse(entry);
+        return existed ? Results.Ok(body) : Results.Created($"/api/v1/sandboxes/{id}/files/{entry.Path}", body);
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, string path, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
+    {
+        await RequireSandboxAsync(id, sandboxes, ct);
+        return await files.DeleteAsync(id, path, "api", ct) ? Results.NoContent() : NoSuchFile(path);
+    }
+
+    private static async Task RequireSandboxAsync(string id, SandboxManager sandboxes, CancellationToken ct)
+    {
+        var sandbox = await sandboxes.GetAsync(id, ct) ?? throw new SandboxNotFoundException(id);
+        if (sandbox.Status is Persistence.SandboxStatus.Creating or Persistence.SandboxStatus.Error)
+        {
+            throw new SandboxStateException($"Sandbox '{id}' is {sandbox.Status.ToString().ToLowerInvariant()}; its workspace is not available.");
+        }
+    }
+
+    private static IResult NoSuchFile(string path) =>
+        Hosting.Problems.NotFound("No such file", $"Nothing exists at '{path}' in the workspace. List a directory with GET .../files/{{dir}}.");
+
+    private static FileEntryResponse ToResponse(SandboxFileEntry e) =>
+        new(e.Path, e.Name, e.IsDirectory ? "directory" : "file", e.Size, e.ModifiedAt);
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test (unit, functional on real Kestrel with real dev servers, end-to-end in Chromium)
+# and ends with one line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")"
+bash scripts/setup.sh || exit 1
+
+export LIVEPREVIEW_TEST_SNAPSHOTS="${LIVEPREVIEW_TEST_SNAPSHOTS:-${TMPDIR:-/tmp}/livepreview-test-snapshots}"
+mkdir -p artifacts
+log=$(mktemp)
+dotnet build LivePreview.slnx -c Release -nologo -v q 2>&1 | tail -n 3
+build=${PIPESTATUS[0]}
+if (( build != 0 )); then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# Snapshots are built once up front (with progress), so the tests measure sandboxes, not npm.
+LivePreview__Snapshots__Root="$LIVEPREVIEW_TEST_SNAPSHOTS" LivePreview__DataDirectory="$(mktemp -d)" \
+  LivePreview__TemplatesDirectory="$PWD/templates" \
+  dotnet run --project src/LivePreview.Server -c Release --no-build -- snapshots build \
+  || echo "snapshot pre-build failed; the tests will build them"
+
+dotnet test LivePreview.slnx -c Release --no-build --blame-hang-timeout 10m \
+  --logger "console;verbosity=normal" --results-directory artifacts/test-results 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+awk '
+  /^(Passed|Failed)!/ {
+    for (i = 1; i <= NF; i++) {
+      v = $(i + 1); gsub(",", "", v)
+      if ($i == "Failed:") f += v; else if ($i == "Passed:") p += v; else if ($i == "Skipped:") s += v
+    }
+    seen = 1
+  }
+  END { if (!seen) f += 1; printf "%d passed, %d failed, %d skipped\n", p, f, s }
+' "$log" | tee artifacts/test-summary.txt
+rm -f "$log"
+exit "$status"

@@ -1,0 +1,32 @@
+using Microsoft.Playwright;
+
+namespace LivePreview.EndToEnd;
+
+/// <summary>Debian's Chromium driven by Playwright (its own browser download does not work here).</summary>
+public static class Browser
+{
+    public static readonly string[] Args =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+    ];
+
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("LIVEPREVIEW_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = Args,
+        });
+        return (playwright, browser);
+    }
+
+    public static string ArtifactsDirectory(string area)
+    {
+        var dir = Path.Combine(LivePreview.Tests.Support.LivePreviewHost.RepositoryRoot, "artifacts", "screenshots", area);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using LivePreview.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LivePreview.Tests.Support;
+
+/// <summary>
+/// The real service on real Kestrel, bound to 127.0.0.1 on a free port, with its own data directory.
+/// Snapshots are shared between hosts (building them is the slow part) in one folder per machine.
+/// </summary>
+public sealed class LivePreviewHost : IAsyncDisposable
+{
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string SharedSnapshotRoot { get; } =
+        Environment.GetEnvironmentVariable("LIVEPREVIEW_TEST_SNAPSHOTS") ?? Path.Combine(Path.GetTempPath(), "livepreview-test-snapshots");
+
+    private LivePreviewHost(WebApplication app, string dataDirectory)
+    {
+        App = app;
+        DataDirectory = dataDirectory;
+        BaseUri = new Uri(app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/");
+        Port = BaseUri.Port;
+        Http = CreateLoopbackClient();
+        Http.BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
+    }
+
+    public WebApplication App { get; }
+
+    public string DataDirectory { get; }
+
+    public Uri BaseUri { get; }
+
+    public int Port { get; }
+
+    /// <summary>Reaches every host name (including *.localhost, which .NET does not resolve) on this service's port.</summary>
+    public HttpClient Http { get; }
+
+    public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    public static async Task<LivePreviewHost> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    {
+        dataDirectory ??= Directory.CreateTempSubdirectory("livepreview-test-").FullName;
+        var args = new List<string>
+        {
+            "--urls=http://127.0.0.1:0",
+            $"--LivePreview:DataDirectory={dataDirectory}",
+            $"--LivePreview:TemplatesDirectory={Path.Combine(RepositoryRoot, "templates")}",
+            $"--LivePreview:Snapshots:Root={SharedSnapshotRoot}",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:LivePreview=Information",
+        };
+        args.AddRange((settings ?? new Dictionary<string, string?>()).Select(kv => $"--{kv.Key}={kv.Value}"));
+        var app = LivePreviewApp.Build([.. args]);
+        await app.StartAsync();
+        return new LivePreviewHost(app, dataDirectory);
+    }
+
+    public HttpClient CreateLoopbackClient() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        ConnectCallback = async (context, ct) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    }) { Timeout = TimeSpan.FromSeconds(60) };
+
+    public async Task<JsonElement> CreateSandboxAsync(string framework)
+    {
+        using var response = await Http.PostAsJsonAsync("api/v1/sandboxes", new { framework });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Polls the preview of a sandbox until it is ready; fails with its error and log tail otherwise.</summary>
+    public async Task<JsonElement> WaitForPreviewAsync(string sandboxId, string status = "ready", TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(4));
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await Http.GetAsync($"api/v1/preview/sandbox/{sandboxId}");
+            if (response.IsSuccessStatusCode)
+            {
+                last = await response.Content.ReadFromJsonAsync<JsonElement>();
+                var current = last.GetProperty("status").GetString();
+                if (current == status)
+                {
+                    return last;
+                }
+                Assert.False(current == "error" && status != "error", $"Preview failed: {last}");
+            }
+            else
+            {
+                var sandbox = await Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{sandboxId}");
+                Assert.NotEqual("error", sandbox.GetProperty("status").GetString());
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Preview of {sandboxId} not {status} in time; last: {last}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "LivePreview.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("LivePreview.slnx not found above the test binaries.");
+    }
+}
