@@ -43,8 +43,9 @@ public sealed class HmrThroughProxyTests : IAsyncLifetime
         var page = await _browser.NewPageAsync();
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => sockets.Add(ws.Url);
+        var console = BrowserLog.Attach(page);
         await page.GotoAsync(url);
-        await page.Locator("h1").WaitForAsync();
+        await console.WaitAsync(page.Locator("h1").WaitForAsync());
         Assert.StartsWith("Hello from", await page.Locator("h1").InnerTextAsync());
         await page.EvaluateAsync("() => { window.__livepreviewMarker = 'kept'; }");
         await WaitForHmrSocketAsync(page, sockets, url);

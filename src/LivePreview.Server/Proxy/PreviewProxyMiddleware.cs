@@ -12,13 +12,14 @@ namespace LivePreview.Proxy;
 /// <c>/preview/{id}/{port}/</c> path) is resolved to its preview, and forwarded by YARP when the
 /// preview is ready, or answered with a friendly page when it is not. Responses stream; nothing is buffered.
 /// </summary>
-internal sealed class PreviewProxyMiddleware(
+internal sealed partial class PreviewProxyMiddleware(
     RequestDelegate next,
     PreviewAddress address,
     PreviewManager previews,
     ISandboxProvider provider,
     IHttpForwarder forwarder,
-    PreviewForwarding forwarding)
+    PreviewForwarding forwarding,
+    ILogger<PreviewProxyMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -36,6 +37,10 @@ internal sealed class PreviewProxyMiddleware(
         }
         var endpoint = await provider.GetPortEndpointAsync(target.SandboxId, target.Port, context.RequestAborted);
         var error = await forwarder.SendAsync(context, $"http://{Format(endpoint)}/", forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
+        if (error != ForwarderError.None)
+        {
+            LogForwardFailed(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, target.SandboxId, target.Port, error);
+        }
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.Clear();
@@ -55,6 +60,9 @@ internal sealed class PreviewProxyMiddleware(
         PreviewStatus.Stopped => PreviewProblem.Stopped,
         _ => PreviewProblem.Failed,
     };
+
+    [LoggerMessage(EventId = 600, Level = LogLevel.Debug, Message = "Forwarding to sandbox {SandboxId} port {Port} failed: {Error}")]
+    private static partial void LogForwardFailed(ILogger logger, Exception? ex, string sandboxId, int port, ForwarderError error);
 
     private static string? FirstLine(string? text) => text?.Split('\n', 2)[0];
 

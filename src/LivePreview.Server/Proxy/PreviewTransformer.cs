@@ -21,7 +21,7 @@ internal sealed class PreviewTransformer(string frameAncestors) : HttpTransforme
         {
             proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", remote.ToString());
         }
-        RewriteSameOrigin(request, proxyRequest);
+        RewriteSameOrigin(request, proxyRequest, new Uri(destinationPrefix).Port);
     }
 
     /// <summary>
@@ -29,7 +29,7 @@ internal sealed class PreviewTransformer(string frameAncestors) : HttpTransforme
     /// its Origin is translated the way Host is (Next blocks its HMR socket for unknown origins).
     /// Cross-origin requests keep their Origin so the dev server's own CSRF checks still apply.
     /// </summary>
-    private static void RewriteSameOrigin(HttpRequest request, HttpRequestMessage proxyRequest)
+    private static void RewriteSameOrigin(HttpRequest request, HttpRequestMessage proxyRequest, int destinationPort)
     {
         var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0 || !string.Equals(origin, $"{request.Scheme}://{request.Host.Value}", StringComparison.OrdinalIgnoreCase))
@@ -37,7 +37,7 @@ internal sealed class PreviewTransformer(string frameAncestors) : HttpTransforme
             return;
         }
         proxyRequest.Headers.Remove("Origin");
-        proxyRequest.Headers.TryAddWithoutValidation("Origin", $"http://localhost:{proxyRequest.RequestUri!.Port}");
+        proxyRequest.Headers.TryAddWithoutValidation("Origin", $"http://localhost:{destinationPort}");
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)

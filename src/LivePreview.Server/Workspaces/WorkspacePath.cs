@@ -30,6 +30,13 @@ public static class WorkspacePath
         {
             throw new InvalidWorkspacePathException("The path contains a backslash or a control character; use forward slashes and printable characters.");
         }
+        // Kestrel decodes every escape in a request path except %2F; decode it here so an encoded
+        // slash cannot smuggle "../" past the segment check.
+        raw = raw.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        if (raw.StartsWith('/'))
+        {
+            throw new InvalidWorkspacePathException($"'{raw}' is absolute; give a path relative to the workspace root, such as 'src/App.tsx'.");
+        }
         var segments = raw.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToArray();
         if (segments.Contains(".."))
         {

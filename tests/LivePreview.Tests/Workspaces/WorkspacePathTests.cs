@@ -26,6 +26,8 @@ public sealed class WorkspacePathTests
     [InlineData("src\\..\\x")]
     [InlineData("src/App.tsx\0.png")]
     [InlineData("line\nbreak")]
+    [InlineData("..%2F..%2Fetc")]
+    [InlineData("%2fetc%2fpasswd")]
     public void Paths_that_leave_the_workspace_or_are_malformed_are_refused(string raw) =>
         Assert.Throws<InvalidWorkspacePathException>(() => WorkspacePath.Normalize(raw));
 

@@ -10,7 +10,7 @@ namespace LivePreview.Sandboxes.Local;
 /// <remarks>DllImport rather than LibraryImport: the project does not allow unsafe code.</remarks>
 internal static class LibC
 {
-    public const int ENOENT = 2, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOTEMPTY = 39, ELOOP = 40;
+    public const int ENOENT = 2, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, ELOOP = 40;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
 
@@ -64,9 +64,6 @@ internal static class LibC
 
     [DllImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
     public static extern int Fstatfs(int fd, byte[] buffer);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    public static extern int Close(int fd);
 
     public static int Openat2(int directoryFd, string path, int flags, uint mode, ulong resolve)
     {

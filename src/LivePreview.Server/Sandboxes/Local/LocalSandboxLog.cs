@@ -32,6 +32,6 @@ internal static partial class LocalSandboxLog
     [LoggerMessage(EventId = 458, Level = LogLevel.Warning, Message = "Cleaning up sandbox {SandboxId}: {Step} failed")]
     public static partial void CleanupFailed(ILogger logger, Exception exception, string sandboxId, string step);
 
-    [LoggerMessage(EventId = 459, Level = LogLevel.Warning, Message = "Process {ProcessId} of sandbox {SandboxId} was still running {Timeout} after it was killed")]
-    public static partial void KillTimedOut(ILogger logger, string sandboxId, int processId, TimeSpan timeout);
+    [LoggerMessage(EventId = 459, Level = LogLevel.Warning, Message = "Process {ProcessId} of sandbox {SandboxId} was still running after it was killed")]
+    public static partial void KillTimedOut(ILogger logger, string sandboxId, int processId);
 }

@@ -43,6 +43,19 @@ internal sealed partial class LocalSandboxProvider
         }
     }
 
+    /// <summary>Undoes a failed create without hiding why it failed.</summary>
+    private async Task TryTearDownAsync(SandboxLayout layout)
+    {
+        try
+        {
+            await TearDownAsync(layout, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LocalSandboxLog.CleanupFailed(_logger, e, layout.Id, "undoing a failed create");
+        }
+    }
+
     /// <summary>Picks the lowest /30 that no sandbox of this root holds and no host interface uses, and records it.</summary>
     private async Task<LocalSandboxRecord> AllocateAsync(SandboxLayout layout, string snapshot, CancellationToken cancellationToken)
     {

@@ -16,7 +16,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     private readonly NetworkNamespace _network;
     private readonly CgroupLimits _cgroups;
     private readonly ProcessLauncher _launcher = new();
-    private readonly ProcessRegistry _processes = new();
+    private readonly ProcessRegistry _processes;
     private readonly ConcurrentDictionary<string, LocalSandboxRecord> _records = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _allocation = new(1, 1);
@@ -29,6 +29,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         _root = _options.ResolveRoot(common.Value);
         _network = new NetworkNamespace(_options);
         _cgroups = new CgroupLimits(_options, logger);
+        _processes = new ProcessRegistry(logger);
         _time = time;
         _logger = logger;
     }
@@ -52,7 +53,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         }
         catch when (existing is null)
         {
-            await TearDownAsync(layout, CancellationToken.None);
+            await TryTearDownAsync(layout);
             throw;
         }
         if (existing is null)
@@ -95,6 +96,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     public async Task StopAsync(string sandboxId, CancellationToken cancellationToken)
     {
         Record(sandboxId);
+        using var held = await LockAsync(sandboxId, cancellationToken);
         var count = await _processes.KillAllAsync(sandboxId);
         LocalSandboxLog.Stopped(_logger, sandboxId, count);
     }
@@ -140,9 +142,16 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         return Task.FromResult(ids);
     }
 
+    /// <summary>Kills every sandbox process at shutdown; the sandboxes themselves (mounts, networks) stay for the next start to attach.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _processes.KillEverythingAsync();
-        _launcher.Dispose();
+        try
+        {
+            await _processes.KillEverythingAsync();
+        }
+        finally
+        {
+            _launcher.Dispose();
+        }
     }
 }

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace LivePreview.Sandboxes.Local;
 
 /// <summary>Every process started in every sandbox until it exits, so Stop, Delete and shutdown leave nothing running.</summary>
-internal sealed class ProcessRegistry
+internal sealed class ProcessRegistry(ILogger logger)
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<LocalSandboxProcess, byte>> _bySandbox = new(StringComparer.Ordinal);
 
@@ -22,9 +22,22 @@ internal sealed class ProcessRegistry
             return 0;
         }
         var running = processes.Keys.ToList();
-        await Task.WhenAll(running.Select(p => p.KillAsync()));
+        await Task.WhenAll(running.Select(p => KillAsync(sandboxId, p)));
         return running.Count;
     }
 
     public Task KillEverythingAsync() => Task.WhenAll(_bySandbox.Keys.ToList().Select(KillAllAsync));
+
+    /// <summary>A tree that will not die is logged, not thrown: the rest of a stop or delete must still happen.</summary>
+    private async Task KillAsync(string sandboxId, LocalSandboxProcess process)
+    {
+        try
+        {
+            await process.KillAsync();
+        }
+        catch (TimeoutException)
+        {
+            LocalSandboxLog.KillTimedOut(logger, sandboxId, process.ProcessId);
+        }
+    }
 }

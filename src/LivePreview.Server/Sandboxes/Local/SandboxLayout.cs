@@ -52,7 +52,8 @@ internal sealed class SandboxLayout(string root, string id)
         {
             System.IO.Directory.CreateDirectory(directory);
         }
-        // Only root on the host needs to enter the folder; the sandbox sees merged/ through its own bind mount.
+        // Only root may enter: host root is the sandbox's user, so upper/ can hold files it made setuid-root.
+        // The overlay is mounted nosuid, but upper/ itself is not; a host user who could reach it could run them.
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -1,5 +1,5 @@
-using System.Text;
 using LivePreview.Sandboxes;
+using static LivePreview.Tests.Sandboxes.Local.SandboxTestHelpers;
 
 namespace LivePreview.Tests.Sandboxes.Local;
 
@@ -146,12 +146,4 @@ public sealed class LocalSandboxFileSystemTests : IAsyncLifetime
 
         Assert.Null(await _harness.Provider.Files(id).OpenReadAsync("pipe", Timeout));
     }
-
-    private static async Task<string> ReadAsync(ISandboxFileSystem files, string path)
-    {
-        await using var stream = await files.OpenReadAsync(path, Timeout) ?? throw new FileNotFoundException(path);
-        return await new StreamReader(stream).ReadToEndAsync();
-    }
-
-    private static MemoryStream Text(string text) => new(Encoding.UTF8.GetBytes(text));
 }

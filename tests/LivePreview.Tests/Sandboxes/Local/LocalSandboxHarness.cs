@@ -88,6 +88,29 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         throw new InvalidOperationException($"The server exited with {await process.Exited}: {string.Join('\n', seen)}");
     }
 
+    /// <summary>
+    /// Starts a node process whose child shell starts two grandchildren in a session of their own;
+    /// returns the marker that starts the grandchildren's command lines (and nothing else's).
+    /// </summary>
+    public async Task<(ISandboxProcess Process, string Marker)> StartTreeAsync(string id)
+    {
+        var suffix = Random.Shared.Next(10000, 99999).ToString();
+        var script = $$"""
+            const { spawn } = require('child_process');
+            const seconds = ['1000', '{{suffix}}'].join('.');
+            spawn('sh', ['-c', `sleep ${seconds} & sleep ${seconds} & wait`], { stdio: 'ignore', detached: true });
+            setInterval(() => {}, 1000);
+            """;
+        var process = await Provider.StartProcessAsync(id, new SandboxProcessSpec(["node", "-e", script]), Timeout);
+        var marker = $"sleep 1000.{suffix}";
+        for (var i = 0; i < 500 && HostProcessesWith(marker).Count < 2; i++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(2, HostProcessesWith(marker).Count);
+        return (process, marker);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var id in _created)

@@ -1,0 +1,59 @@
+using System.Net;
+using LivePreview.Sandboxes.Local;
+using static LivePreview.Tests.Sandboxes.Local.SandboxTestHelpers;
+
+namespace LivePreview.Tests.Sandboxes.Local;
+
+/// <summary>Each sandbox has its own network namespace and address: servers inside are reached there, and only there.</summary>
+public sealed class LocalSandboxNetworkTests : IAsyncLifetime
+{
+    private static readonly CancellationToken Timeout = LocalSandboxHarness.Timeout;
+    private readonly LocalSandboxHarness _harness = new("10.235");
+
+    private LocalSandboxProvider Provider => _harness.Provider;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task A_started_server_answers_at_the_sandbox_endpoint_and_not_on_host_loopback()
+    {
+        var id = await _harness.CreateAsync();
+        var port = FreeLoopbackPort();
+        await using var server = await _harness.StartServerAsync(id, port);
+
+        var endpoint = (IPEndPoint)await Provider.GetPortEndpointAsync(id, port, Timeout);
+
+        Assert.StartsWith("10.235.", endpoint.Address.ToString());
+        Assert.Equal("unnamed", await GetAsync(endpoint));
+        Assert.False(await AcceptsAsync(new IPEndPoint(IPAddress.Loopback, port)));
+    }
+
+    [Fact]
+    public async Task Two_sandboxes_can_listen_on_the_same_port()
+    {
+        var first = await _harness.CreateAsync();
+        var second = await _harness.CreateAsync();
+        await Provider.Files(first).WriteAsync("name.txt", Text("first"), Timeout);
+        await Provider.Files(second).WriteAsync("name.txt", Text("second"), Timeout);
+        await using var one = await _harness.StartServerAsync(first, 5173);
+        await using var two = await _harness.StartServerAsync(second, 5173);
+
+        Assert.Equal("first", await GetAsync(await Provider.GetPortEndpointAsync(first, 5173, Timeout)));
+        Assert.Equal("second", await GetAsync(await Provider.GetPortEndpointAsync(second, 5173, Timeout)));
+    }
+
+    [Fact]
+    public async Task A_sandbox_cannot_reach_another_sandbox()
+    {
+        var first = await _harness.CreateAsync();
+        var second = await _harness.CreateAsync();
+        await using var server = await _harness.StartServerAsync(second, 5173);
+        var target = (IPEndPoint)await Provider.GetPortEndpointAsync(second, 5173, Timeout);
+
+        var result = await _harness.NodeAsync(first, $"require('net').connect(5173, '{target.Address}').on('connect', () => {{ console.log('CONNECTED'); process.exit(0); }}).on('error', e => console.log(e.code));");
+
+        Assert.Equal("ENETUNREACH", result.Output.Trim());
+    }
+}
