@@ -44,6 +44,7 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
     {
         try
         {
+            await _report(PreviewStatus.Starting, null, 0);
             while (!ct.IsCancellationRequested)
             {
                 var failure = await RunOnceAsync(ct);
@@ -70,7 +71,6 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
     /// <summary>One start of the dev server; returns why it ended, or null when it ended for good.</summary>
     private async Task<string?> RunOnceAsync(CancellationToken ct)
     {
-        await _report(PreviewStatus.Starting, null, _crashes.Count);
         if (_spec.Command is not null)
         {
             _process = await _context.Provider.StartProcessAsync(_spec.SandboxId, new SandboxProcessSpec(_spec.Command, DevServerEnvironment), ct);
@@ -127,11 +127,20 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
         {
             _crashes.Dequeue();
         }
-        await _context.Events.PublishAsync(new EventDraft(EventTypes.DevServerCrashed, "preview", _spec.PreviewId, _spec.SandboxId,
-            new { reason = failure, restarts = _crashes.Count, last_lines = _log.Lines.TakeLast(20) }), CancellationToken.None);
-        if (_crashes.Count > _context.Options.MaxRestarts)
+        var giveUp = _crashes.Count > _context.Options.MaxRestarts;
+        // Leave "ready" at once: the proxy must not route to a dead server during the backoff.
+        if (giveUp)
         {
             await _report(PreviewStatus.Error, $"{failure} It crashed {_crashes.Count} times within {_context.Options.RestartWindow.TotalMinutes:0} min; not restarting.{_log.Describe()}", _crashes.Count);
+        }
+        else
+        {
+            await _report(PreviewStatus.Starting, null, _crashes.Count);
+        }
+        await _context.Events.PublishAsync(new EventDraft(EventTypes.DevServerCrashed, "preview", _spec.PreviewId, _spec.SandboxId,
+            new { reason = failure, restarts = _crashes.Count, restarting = !giveUp, last_lines = _log.Lines.TakeLast(20) }), CancellationToken.None);
+        if (giveUp)
+        {
             return false;
         }
         LogRestarting(_context.Logger, _spec.PreviewId, _crashes.Count, failure);

@@ -59,10 +59,17 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         Provider = NewProvider();
     }
 
-    public async Task<string> CreateAsync()
+    /// <summary>A fresh id that teardown will clean up after, whatever happens to it.</summary>
+    public string NewId()
     {
         var id = SandboxId.New();
         _created.Add(id);
+        return id;
+    }
+
+    public async Task<string> CreateAsync()
+    {
+        var id = NewId();
         await Provider.CreateAsync(new SandboxSpec(id, Snapshot), Timeout);
         return id;
     }

@@ -66,6 +66,20 @@ public sealed class LocalSandboxProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_create_that_fails_half_way_leaves_nothing_behind()
+    {
+        _harness.Options.IpPath = "false";
+        await _harness.RestartAsync();
+        var id = _harness.NewId();
+
+        await Assert.ThrowsAsync<IOException>(() => Provider.CreateAsync(new SandboxSpec(id, _harness.Snapshot), Timeout));
+
+        Assert.DoesNotContain(Path.Join(_harness.Root, id), File.ReadAllText("/proc/self/mountinfo"));
+        Assert.False(Directory.Exists(Path.Join(_harness.Root, id)));
+        Assert.Empty(await Provider.ListAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Create_is_idempotent_and_attach_of_a_missing_sandbox_is_false()
     {
         var id = await _harness.CreateAsync();
