@@ -12,7 +12,13 @@ public interface IEventBus
     /// <summary>Persists the event, assigns its sequence and delivers it to live subscribers.</summary>
     Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default);
 
-    /// <summary>Live events matching the filter, in sequence order, from the moment of the call.</summary>
+    /// <summary>
+    /// Live events matching the filter, in sequence order. The subscriber is registered before this method
+    /// returns (not on first enumeration), so a caller can subscribe, then replay stored events after its
+    /// cursor, then skip live events at or below the last replayed sequence: no gap, no duplicate.
+    /// The stream is enumerated once; it ends with <see cref="SlowSubscriberException"/> when the reader
+    /// falls more than <see cref="EventBusOptions.SubscriberBufferSize"/> events behind.
+    /// </summary>
     IAsyncEnumerable<LivePreviewEvent> SubscribeAsync(EventFilter filter, CancellationToken cancellationToken);
 }
 
@@ -43,6 +49,11 @@ public sealed record EventFilter(string? SandboxId = null, IReadOnlySet<string>?
 /// <summary>Event type names (upper case, as in the seed).</summary>
 public static class EventTypes
 {
+    /// <summary>Every type name, for validating filters.</summary>
+    public static IReadOnlySet<string> All { get; } = typeof(EventTypes).GetFields()
+        .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet(StringComparer.Ordinal);
+
+
     public const string SandboxCreating = "SANDBOX_CREATING";
     public const string SandboxCreated = "SANDBOX_CREATED";
     public const string SandboxStopped = "SANDBOX_STOPPED";
@@ -61,4 +72,15 @@ public static class EventTypes
     public const string SnapshotBuildProgress = "SNAPSHOT_BUILD_PROGRESS";
     public const string SnapshotBuildCompleted = "SNAPSHOT_BUILD_COMPLETED";
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
+}
+
+/// <summary>The kinds of entity an event is about (<see cref="LivePreviewEvent.EntityType"/>).</summary>
+public static class EntityTypes
+{
+    public const string Sandbox = "sandbox";
+    public const string Preview = "preview";
+    public const string Snapshot = "snapshot";
+    public const string File = "file";
+
+    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal) { Sandbox, Preview, Snapshot, File };
 }

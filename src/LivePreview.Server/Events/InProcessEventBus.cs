@@ -55,11 +55,24 @@ internal sealed partial class InProcessEventBus(
         }
     }
 
-    public async IAsyncEnumerable<LivePreviewEvent> SubscribeAsync(EventFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Registers the subscriber before returning, so a caller can subscribe first and then replay.</summary>
+    public IAsyncEnumerable<LivePreviewEvent> SubscribeAsync(EventFilter filter, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         var subscription = new Subscription(filter, options.Value.SubscriberBufferSize);
         var index = filter.SandboxId is null ? _unscoped : _bySandbox.GetOrAdd(filter.SandboxId, _ => new());
         index[subscription] = 0;
+        // Unregistered when the token is cancelled too, so a stream that is never enumerated does not leak.
+        var registration = cancellationToken.Register(() => index.TryRemove(subscription, out _));
+        return ReadAsync(subscription, index, registration, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<LivePreviewEvent> ReadAsync(
+        Subscription subscription,
+        ConcurrentDictionary<Subscription, byte> index,
+        CancellationTokenRegistration registration,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         try
         {
             await foreach (var e in subscription.Channel.Reader.ReadAllAsync(cancellationToken))
@@ -70,6 +83,7 @@ internal sealed partial class InProcessEventBus(
         finally
         {
             index.TryRemove(subscription, out _);
+            await registration.DisposeAsync();
         }
     }
 

@@ -30,6 +30,7 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         InvalidWorkspacePathException e => (400, "Invalid file path", e.Message),
         SandboxNotFoundException e => (404, "Sandbox not found", e.Message + " List sandboxes with GET /api/v1/sandboxes."),
         SandboxStateException e => (409, "Sandbox not in the right state", e.Message),
+        PreviewNotSupportedException e => (409, "Preview not supported here", e.Message),
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),

@@ -41,6 +41,11 @@ public sealed partial class PreviewManager(
     /// <summary>Idempotent per sandbox and port: returns the existing preview, restarting it if it was stopped or failed.</summary>
     public async Task<PreviewSnapshot> EnsureAsync(string sandboxId, FrameworkDefinition framework, int port, CancellationToken cancellationToken)
     {
+        if (address.Mode == PreviewUrlMode.Path && framework.Kind == DevServerKind.Next && port == framework.DefaultPort)
+        {
+            throw new PreviewNotSupportedException(
+                "Next.js cannot serve under a path prefix without editing its basePath; use host mode (LivePreview:Previews:Mode=Host) with a wildcard domain.");
+        }
         var entry = await GetOrCreateEntryAsync(new PreviewTarget(sandboxId, port), cancellationToken);
         await entry.Control.WaitAsync(cancellationToken);
         try

@@ -46,3 +46,6 @@ public static class PreviewTransitions
 
 public sealed class IllegalTransitionException(PreviewStatus from, PreviewStatus to)
     : InvalidOperationException($"A preview cannot go from {from} to {to}.");
+
+/// <summary>The preview cannot work with the current settings; the message says what to change.</summary>
+public sealed class PreviewNotSupportedException(string message) : Exception(message);

@@ -92,6 +92,10 @@ public sealed partial class SandboxManager(
                 await previews.EnsureAsync(id, framework, framework.DefaultPort, cancellationToken);
             }
         }
+        catch (PreviewNotSupportedException ex)
+        {
+            LogNoAutoPreview(logger, id, ex.Message);
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogProvisionFailed(logger, ex, id);
@@ -132,6 +136,9 @@ public sealed partial class SandboxManager(
     {
         public void Dispose() => gate.Release();
     }
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Sandbox {SandboxId} runs without its automatic preview: {Reason}")]
+    private static partial void LogNoAutoPreview(ILogger logger, string sandboxId, string reason);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Provisioning sandbox {SandboxId} failed")]
     private static partial void LogProvisionFailed(ILogger logger, Exception ex, string sandboxId);

@@ -177,6 +177,7 @@ internal sealed class DepCacheWarmer(ISandboxProvider provider, ILogger logger, 
         {
             Directory.Delete(to, recursive: true);
         }
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
         Directory.Move(from, to);
     }
 
