@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 if [[ "${LIVEPREVIEW_SETUP_BROWSER:-1}" == "1" ]]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi

@@ -4,22 +4,39 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LivePreview.Events;
 
-/// <summary>Reads stored events, for replay after a cursor and for polling clients.</summary>
+/// <summary>Reads stored events, for replay after a cursor and for polling clients, and deletes expired ones.</summary>
 public sealed class EventStore(IDbContextFactory<LivePreviewDbContext> dbFactory)
 {
     public async Task<IReadOnlyList<LivePreviewEvent>> ReadAfterAsync(long after, EventFilter filter, int limit, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var query = db.Events.AsNoTracking().Where(e => e.Sequence > after);
         if (filter.SandboxId is not null) query = query.Where(e => e.SandboxId == filter.SandboxId);
         if (filter.EntityType is not null) query = query.Where(e => e.EntityType == filter.EntityType);
         if (filter.EntityId is not null) query = query.Where(e => e.EntityId == filter.EntityId);
-        if (filter.Types is not null) query = query.Where(e => filter.Types.Contains(e.Type));
+        if (filter.Types is not null)
+        {
+            var types = filter.Types.ToArray();
+            query = query.Where(e => types.Contains(e.Type));
+        }
         var records = await query.OrderBy(e => e.Sequence).Take(limit).ToListAsync(cancellationToken);
         return records.Select(ToEvent).ToList();
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> of the oldest events if they are older than the cutoff;
+    /// returns how many went. Only the first rows in sequence order are looked at (timestamps grow with
+    /// the sequence: one writer stamps them), so a batch costs the same however large the table is.
+    /// </summary>
+    public async Task<int> DeleteOldestBeforeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var oldest = db.Events.OrderBy(e => e.Sequence).Take(batchSize).Select(e => e.Sequence);
+        return await db.Events.Where(e => oldest.Contains(e.Sequence) && e.Timestamp < cutoff).ExecuteDeleteAsync(cancellationToken);
+    }
+
     public static LivePreviewEvent ToEvent(EventRecord r) => new(
         r.Sequence, r.Type, r.EntityType, r.EntityId, r.SandboxId, r.Timestamp,
-        r.Payload is null ? null : JsonDocument.Parse(r.Payload).RootElement.Clone());
+        r.Payload is null ? null : JsonSerializer.Deserialize<JsonElement>(r.Payload));
 }

@@ -53,7 +53,6 @@ public static class EventTypes
     public static IReadOnlySet<string> All { get; } = typeof(EventTypes).GetFields()
         .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet(StringComparer.Ordinal);
 
-
     public const string SandboxCreating = "SANDBOX_CREATING";
     public const string SandboxCreated = "SANDBOX_CREATED";
     public const string SandboxStopped = "SANDBOX_STOPPED";

@@ -6,6 +6,7 @@ using LivePreview.Proxy;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
+using LivePreview.Ui;
 using LivePreview.Workspaces;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
@@ -28,18 +29,22 @@ public static class LivePreviewApp
         builder.Services.AddSnapshots();
         builder.Services.AddPreviews();
         builder.Services.AddLivePreviewApi();
+        builder.Services.AddUi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseWebSockets();
         app.UseMiddleware<PreviewProxyMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAntiforgery();
         app.MapOpenApi();
         app.MapScalarApiReference("/api");
         app.MapSandboxApi();
         app.MapFilesApi();
         app.MapPreviewApi();
-        app.MapLandingPage();
+        app.MapEventsApi();
+        app.MapUi();
         return app;
     }
 

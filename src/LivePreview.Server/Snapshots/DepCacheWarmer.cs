@@ -134,7 +134,10 @@ internal sealed class DepCacheWarmer(ISandboxProvider provider, ILogger logger, 
         {
             await foreach (var line in process.ReadOutputAsync(ct))
             {
-                await reporter.OutputAsync(line, ct);
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    await reporter.OutputAsync(line, ct);
+                }
             }
         }
         catch (OperationCanceledException)

@@ -75,8 +75,7 @@ internal static class SnapshotCommand
         output.WriteLine($"{"ID",-26} {"FRAMEWORK",-11} {"BUILT AT (UTC)",-17} {"STATE",-8} VERSIONS");
         foreach (var m in snapshots)
         {
-            var state = current.Contains(m.Directory) ? "current" : "stale";
-            output.WriteLine($"{Path.GetFileName(m.Directory),-26} {m.Framework,-11} {m.BuiltAt.UtcDateTime:yyyy-MM-dd HH:mm} {state,-8} {Versions(m)}");
+            output.WriteLine($"{m.Id,-26} {m.Framework,-11} {m.BuiltAt.UtcDateTime:yyyy-MM-dd HH:mm} {State(m, current),-8} {Versions(m)}");
         }
         return 0;
     }
@@ -88,6 +87,12 @@ internal static class SnapshotCommand
         output.WriteLine($"Frameworks: {FrameworkCatalog.Names}");
         return 2;
     }
+
+    /// <summary>A rebuild of the same lock file leaves the old folder renamed aside until pruned: "replaced".</summary>
+    private static string State(SnapshotManifest manifest, HashSet<string> current) =>
+        current.Contains(manifest.Directory) ? "current"
+        : Path.GetFileName(manifest.Directory) != manifest.Id ? "replaced"
+        : "stale";
 
     private static string Versions(SnapshotManifest manifest) =>
         manifest.Versions.Count == 0 ? "-" : string.Join(", ", manifest.Versions.Select(v => $"{v.Key} {v.Value}"));

@@ -65,6 +65,19 @@ public sealed class SnapshotCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_snapshot_rebuilt_from_the_same_lock_file_is_listed_as_replaced()
+    {
+        await RunAsync("build", "react-vite");
+        await RunAsync("build", "react-vite");
+        _output.GetStringBuilder().Clear();
+
+        await RunAsync("list");
+
+        var states = _output.ToString().Split('\n').Where(l => l.StartsWith("react-vite-", StringComparison.Ordinal)).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[4]);
+        Assert.Equal(["current", "replaced"], states);
+    }
+
+    [Fact]
     public async Task A_failed_build_exits_with_1()
     {
         _templates.BreakLockFile("vue-vite");

@@ -39,6 +39,12 @@ public sealed class LocalSandboxOptions
     /// <summary>The iproute2 <c>ip</c> binary, looked up on the service's PATH when not absolute.</summary>
     public string IpPath { get; set; } = "ip";
 
+    /// <summary>Drop connections sandboxes open towards the host (nftables table <c>inet livepreview</c>).</summary>
+    public bool Firewall { get; set; } = true;
+
+    /// <summary>The nftables <c>nft</c> binary.</summary>
+    public string NftPath { get; set; } = "nft";
+
     /// <summary>Output lines buffered per long-running process; when nobody reads them fast enough the oldest are dropped rather than blocking the process.</summary>
     public int OutputBufferLines { get; set; } = 2000;
 

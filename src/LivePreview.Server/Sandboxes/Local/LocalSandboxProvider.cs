@@ -27,7 +27,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     {
         _options = options.Value;
         _root = _options.ResolveRoot(common.Value);
-        _network = new NetworkNamespace(_options);
+        _network = new NetworkNamespace(_options, new SandboxFirewall(_options, logger));
         _cgroups = new CgroupLimits(_options, logger);
         _processes = new ProcessRegistry(logger);
         _time = time;

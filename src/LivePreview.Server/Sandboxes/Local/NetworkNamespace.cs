@@ -9,7 +9,7 @@ namespace LivePreview.Sandboxes.Local;
 /// pair, the host holding the other end. No default route and no NAT, so the sandbox reaches only
 /// the host end of its own /30 — never the internet, other sandboxes, or the host's 127.0.0.1.
 /// </summary>
-internal sealed class NetworkNamespace(LocalSandboxOptions options)
+internal sealed class NetworkNamespace(LocalSandboxOptions options, SandboxFirewall firewall)
 {
     /// <summary>Inside the namespace the interface can have the usual name: names are per namespace.</summary>
     private const string SandboxLink = "eth0";
@@ -34,6 +34,7 @@ internal sealed class NetworkNamespace(LocalSandboxOptions options)
         {
             return;
         }
+        await firewall.EnsureAsync(cancellationToken);
         await DeleteAsync(layout, cancellationToken);
         var ns = layout.NetworkNamespace;
         var prefix = SandboxSubnet.PrefixLength.ToString(CultureInfo.InvariantCulture);

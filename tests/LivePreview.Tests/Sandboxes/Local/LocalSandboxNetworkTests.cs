@@ -56,4 +56,19 @@ public sealed class LocalSandboxNetworkTests : IAsyncLifetime
 
         Assert.Equal("ENETUNREACH", result.Output.Trim());
     }
+
+    [Fact]
+    public async Task A_sandbox_cannot_connect_to_a_host_service_listening_on_all_addresses()
+    {
+        var id = await _harness.CreateAsync();
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var sandbox = (IPEndPoint)await Provider.GetPortEndpointAsync(id, port, Timeout);
+        var hostEnd = new IPAddress(sandbox.Address.GetAddressBytes().Select((b, i) => i == 3 ? (byte)(b - 1) : b).ToArray());
+
+        var result = await _harness.NodeAsync(id, $"require('net').connect({port}, '{hostEnd}').setTimeout(1500, () => {{ console.log('TIMEOUT'); process.exit(0); }}).on('connect', () => {{ console.log('CONNECTED'); process.exit(0); }}).on('error', e => console.log(e.code));");
+
+        Assert.NotEqual("CONNECTED", result.Output.Trim());
+    }
 }

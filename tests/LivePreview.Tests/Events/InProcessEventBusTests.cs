@@ -1,0 +1,49 @@
+using LivePreview.Events;
+
+namespace LivePreview.Tests.Events;
+
+public sealed class InProcessEventBusTests : IAsyncLifetime
+{
+    private EventDatabase _db = null!;
+
+    public async Task InitializeAsync() => _db = await EventDatabase.CreateAsync();
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    [Fact]
+    public async Task A_subscription_is_live_as_soon_as_subscribe_returns_before_it_is_enumerated()
+    {
+        var bus = _db.CreateBus(TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var live = bus.SubscribeAsync(new EventFilter("abcdefghijkl"), cts.Token);
+
+        var published = await bus.PublishAsync(EventFixtures.FileChanged("abcdefghijkl", 1));
+
+        await using var events = live.GetAsyncEnumerator();
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal(published.Sequence, events.Current.Sequence);
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_falls_behind_its_buffer_gets_its_buffered_events_then_a_slow_subscriber_error()
+    {
+        var bus = _db.CreateBus(TimeProvider.System, new EventBusOptions { SubscriberBufferSize = 3 });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var live = bus.SubscribeAsync(EventFilter.All, cts.Token);
+
+        for (var i = 0; i < 10; i++)
+        {
+            await bus.PublishAsync(EventFixtures.FileChanged("abcdefghijkl", i));
+        }
+
+        var received = new List<long>();
+        await Assert.ThrowsAsync<SlowSubscriberException>(async () =>
+        {
+            await foreach (var e in live)
+            {
+                received.Add(e.Sequence);
+            }
+        });
+        Assert.Equal([1, 2, 3], received);
+    }
+}
