@@ -20,7 +20,8 @@ public static class LivePreviewApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Content root = the app's folder, so appsettings.json applies wherever the service is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         UseDefaultUrlUnlessConfigured(builder);
         builder.Services.AddLivePreviewCore();
         builder.Services.AddPersistence();

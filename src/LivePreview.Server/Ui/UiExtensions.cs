@@ -9,6 +9,8 @@ public static class UiExtensions
 
     public static IServiceCollection AddUi(this IServiceCollection services)
     {
+        services.AddOptions<UiOptions>().BindConfiguration(UiOptions.Section)
+            .Validate(o => o.IsValid(), "LivePreview:Ui has an out-of-range value.").ValidateOnStart();
         services.AddRazorComponents().AddInteractiveServerComponents();
         return services;
     }

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using LivePreview.Events;
+
+namespace LivePreview.Ui.Sandbox;
+
+/// <summary>Which group of the Activity view an event belongs to (its filter chips).</summary>
+internal enum ActivityKind { Lifecycle, Files, Output }
+
+/// <summary>One line of a sandbox's Activity view: an event said in words.</summary>
+internal sealed record ActivityItem(
+    long Sequence, string Type, DateTimeOffset Timestamp, ActivityKind Kind, string Tone, string Title, string? Detail, IReadOnlyList<string> Lines)
+{
+    public static ActivityItem From(LivePreviewEvent e)
+    {
+        var p = e.Payload;
+        return e.Type switch
+        {
+            EventTypes.SandboxCreating => Lifecycle(e, "progress", "Creating the sandbox", Shared.Display.FrameworkName(Text(p, "framework") ?? "")),
+            EventTypes.SandboxCreated => Lifecycle(e, "success", Resumed(p) ? "Sandbox started" : "Sandbox ready", null),
+            EventTypes.SandboxStopped => Lifecycle(e, "muted", "Sandbox stopped", null),
+            EventTypes.SandboxDeleted => Lifecycle(e, "muted", "Sandbox deleted", null),
+            EventTypes.SandboxFailed => Lifecycle(e, "danger", "Sandbox failed", Text(p, "error")),
+            EventTypes.PreviewPending => Lifecycle(e, "progress", $"Preview of port {Port(p)} requested", null),
+            EventTypes.PreviewStarting => Lifecycle(e, "progress", "Dev server starting", Text(p, "note")),
+            EventTypes.PreviewReady => Lifecycle(e, "success", "Preview ready", Text(p, "preview_url")),
+            EventTypes.PreviewFailed => Lifecycle(e, "danger", "Preview failed", FirstLine(Text(p, "error"))),
+            EventTypes.PreviewStopped => Lifecycle(e, "muted", "Preview stopped", null),
+            EventTypes.DevServerCrashed => Lifecycle(e, "danger", "Dev server crashed", Text(p, "reason")),
+            EventTypes.DevServerLog => new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Output, "muted", "Dev server output", null, LogLines(p)),
+            EventTypes.FileChanged => File(e, $"Edited {Text(p, "path")}", p),
+            EventTypes.FileDeleted => File(e, $"Deleted {Text(p, "path")}", p),
+            _ => Lifecycle(e, "muted", e.Type, Text(p, "message")),
+        };
+    }
+
+    private static ActivityItem Lifecycle(LivePreviewEvent e, string tone, string title, string? detail) =>
+        new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Lifecycle, tone, title, detail, []);
+
+    private static ActivityItem File(LivePreviewEvent e, string title, JsonElement? p) =>
+        new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Files, "info", title, Text(p, "source") is { } source ? $"by {source}" : null, []);
+
+    private static string? Text(JsonElement? payload, string name) =>
+        payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static string Port(JsonElement? payload) =>
+        payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("port", out var v) ? v.ToString() : "?";
+
+    private static bool Resumed(JsonElement? payload) =>
+        payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("details", out var d)
+        && d.ValueKind == JsonValueKind.Object && d.TryGetProperty("resumed", out var r) && r.ValueKind == JsonValueKind.True;
+
+    private static IReadOnlyList<string> LogLines(JsonElement? payload) =>
+        payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("lines", out var lines) && lines.ValueKind == JsonValueKind.Array
+            ? TrimBlank(lines.EnumerateArray().Select(l => Shared.Display.PlainText(l.GetString() ?? "")).ToList())
+            : [];
+
+    /// <summary>Dev servers frame their banners with blank lines; inside a feed they are only gaps.</summary>
+    private static List<string> TrimBlank(List<string> lines) =>
+        lines.SkipWhile(string.IsNullOrWhiteSpace).Reverse().SkipWhile(string.IsNullOrWhiteSpace).Reverse().ToList();
+
+    private static string? FirstLine(string? text) => text?.Split('\n', 2)[0];
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using LivePreview.Events;
+using LivePreview.Ui.Sandbox;
+using LivePreview.Ui.Shared;
+
+namespace LivePreview.Tests.Ui;
+
+public sealed class ActivityItemTests
+{
+    [Fact]
+    public void A_file_edit_says_which_file_and_who_changed_it()
+    {
+        var item = ActivityItem.From(Event(EventTypes.FileChanged, new { path = "src/App.tsx", size = 120, source = "api" }));
+
+        Assert.Equal(("Edited src/App.tsx", "by api", ActivityKind.Files), (item.Title, item.Detail, item.Kind));
+    }
+
+    [Fact]
+    public void Dev_server_output_keeps_its_lines_without_colour_codes_or_framing_blank_lines()
+    {
+        var item = ActivityItem.From(Event(EventTypes.DevServerLog, new { lines = new[] { "", "  \u001b[32mVITE\u001b[39m ready in 325 ms", "", "  ➜  Local: http://localhost:5173/", " " } }));
+
+        Assert.Equal(ActivityKind.Output, item.Kind);
+        Assert.Equal(["  VITE ready in 325 ms", "", "  ➜  Local: http://localhost:5173/"], item.Lines);
+    }
+
+    [Fact]
+    public void A_failed_preview_shows_the_first_line_of_its_error()
+    {
+        var item = ActivityItem.From(Event(EventTypes.PreviewFailed, new { port = 5173, error = "The dev server exited.\nLast output:\nboom" }));
+
+        Assert.Equal(("Preview failed", "The dev server exited.", "danger"), (item.Title, item.Detail, item.Tone));
+    }
+
+    [Fact]
+    public void A_sandbox_that_comes_back_from_stopped_is_said_to_have_started()
+    {
+        var resumed = ActivityItem.From(Event(EventTypes.SandboxCreated, new { sandbox_id = "sb1", details = new { resumed = true } }));
+        var created = ActivityItem.From(Event(EventTypes.SandboxCreated, new { sandbox_id = "sb1", details = new { snapshot_id = "react-vite-1" } }));
+
+        Assert.Equal(("Sandbox started", "Sandbox ready"), (resumed.Title, created.Title));
+    }
+
+    [Fact]
+    public void An_event_type_the_ui_does_not_know_is_shown_by_its_name()
+    {
+        var item = ActivityItem.From(Event("AGENT_TURN_STARTED", null));
+
+        Assert.Equal(("AGENT_TURN_STARTED", ActivityKind.Lifecycle), (item.Title, item.Kind));
+    }
+
+    [Theory]
+    [InlineData(10, "just now")]
+    [InlineData(100, "2 min ago")]
+    [InlineData(3 * 3600 + 60, "3 h ago")]
+    [InlineData(3 * 86400, "Nov 22, 2026")]
+    public void Times_are_said_relative_to_now_then_as_a_date(int secondsAgo, string expected)
+    {
+        var now = new DateTimeOffset(2026, 11, 25, 17, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal(expected, Display.Ago(now.AddSeconds(-secondsAgo), now));
+    }
+
+    private static LivePreviewEvent Event(string type, object? payload) =>
+        new(7, type, "preview", "pv1", "sb1", DateTimeOffset.UnixEpoch, payload is null ? null : JsonSerializer.SerializeToElement(payload));
+}
