@@ -53,6 +53,6 @@ internal sealed record BenchOptions(
         output ??= Path.Combine(Tests.Support.LivePreviewHost.RepositoryRoot, "artifacts", "bench", name);
         return quick
             ? new(true, ColdReact: 3, ColdVue: 2, HmrWarmUp: 2, HmrEdits: 6, LoadConcurrency: 32, TimeSpan.FromSeconds(2), LoadRounds: 1, WorkspaceSamples: 2, output, only)
-            : new(false, ColdReact: 10, ColdVue: 5, HmrWarmUp: 3, HmrEdits: 20, LoadConcurrency: 32, TimeSpan.FromSeconds(5), LoadRounds: 2, WorkspaceSamples: 5, output, only);
+            : new(false, ColdReact: 10, ColdVue: 5, HmrWarmUp: 3, HmrEdits: 20, LoadConcurrency: 32, TimeSpan.FromSeconds(2.5), LoadRounds: 4, WorkspaceSamples: 5, output, only);
     }
 }

@@ -109,7 +109,8 @@ internal static class BenchRun
 
         report.Fact($"load average (1/5/15 min) at start {loadAtStart}, at end {LoadAverage()}; whole run {total.Elapsed.TotalSeconds:0} s");
         var complete = exitCode == 0;
-        var markdown = report.Render(complete ? "LivePreview core benchmark" : "LivePreview core benchmark (INCOMPLETE: the run failed)");
+        var markdown = report.Render(complete ? "LivePreview core benchmark"
+            : $"LivePreview core benchmark (INCOMPLETE: the run {(exitCode == 130 ? "was cancelled" : "failed")})");
         Console.WriteLine();
         Console.WriteLine(markdown);
         if (complete)

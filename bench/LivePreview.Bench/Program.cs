@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LivePreview.Bench;
 
 // Measures the core promises of LivePreview on this machine, in one run against the real service
@@ -14,10 +15,13 @@ catch (ArgumentException ex)
 }
 
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// The first Ctrl+C or SIGTERM stops measuring and cleans up (sandboxes, mounts, network namespaces);
+// a second one is not intercepted and ends the process at once.
+void OnSignal(PosixSignalContext context)
 {
-    // The first Ctrl+C stops measuring and cleans up; a second one is not intercepted.
-    e.Cancel = !cancel.IsCancellationRequested;
+    context.Cancel = !cancel.IsCancellationRequested;
     cancel.Cancel();
-};
+}
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 return await BenchRun.RunAsync(options, cancel.Token);

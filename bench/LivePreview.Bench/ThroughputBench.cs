@@ -31,7 +31,7 @@ internal sealed class ThroughputBench(LivePreviewHost host, Report report)
         await WaitServedAsync(proxyClient, proxyUri, cancellationToken);
         await WaitServedAsync(directClient, directUri, cancellationToken);
 
-        Console.WriteLine($"throughput: {concurrency} loops, {rounds} × {duration.TotalSeconds:0} s per path (after 1 s warm-up each), {proxyUri} vs {directUri}");
+        Console.WriteLine($"throughput: {concurrency} loops, {rounds} × {duration.TotalSeconds:0.#} s per path (after 1 s warm-up each), {proxyUri} vs {directUri}");
         await RunPhaseAsync(proxyClient, proxyUri, concurrency, TimeSpan.FromSeconds(1), cancellationToken);
         await RunPhaseAsync(directClient, directUri, concurrency, TimeSpan.FromSeconds(1), cancellationToken);
         var proxyPhases = new List<Phase>();
@@ -55,12 +55,18 @@ internal sealed class ThroughputBench(LivePreviewHost host, Report report)
         var proxyRate = Rate(proxyPhases);
         var directRate = Rate(directPhases);
         var failed = proxyPhases.Sum(p => p.Failed) + directPhases.Sum(p => p.Failed);
-        var load = $"{concurrency} concurrent HttpClient loops in the bench process, {rounds} × {duration.TotalSeconds:0} s per path; the generator shares the {Environment.ProcessorCount} cores with the proxy and Vite";
+        var load = $"{concurrency} concurrent HttpClient loops in the bench process, {rounds} alternating rounds × {duration.TotalSeconds:0.#} s per path; the generator shares the {Environment.ProcessorCount} cores with the proxy and Vite";
         report.Add(new Row("50 KB asset req/s via proxy", Stats.Number(proxyRate), "—", "—", "—", $"{load}; {Stats.Number(proxyRate * AssetBytes / 1024 / 1024, "0")} MiB/s; {cpu[true]}"));
         report.Add(new Row("50 KB asset req/s direct", Stats.Number(directRate), "—", "—", "—", $"same generator against {sandbox.DirectEndpoint}; {Stats.Number(directRate * AssetBytes / 1024 / 1024, "0")} MiB/s; {cpu[false]}"));
         var ratio = proxyRate / directRate;
+        var roundRatios = proxyPhases.Zip(directPhases, (p, d) => (p.Ok / p.Seconds) / (d.Ok / d.Seconds)).ToList();
         report.Add(new Row("proxy/direct throughput ratio", Stats.Number(ratio, "0.00") + "×", "—", "≥ 0.6×", Report.Met(ratio >= TargetRatio),
-            failed == 0 ? "no failed requests" : $"{failed} failed requests"));
+            $"per-round ratios {string.Join(", ", roundRatios.Select(r => Stats.Number(r, "0.00")))}; {(failed == 0 ? "no failed requests" : $"{failed} failed requests")}"));
+        var proxyCost = PerRequestMicroseconds(cpu[true], proxyPhases);
+        var directCost = PerRequestMicroseconds(cpu[false], directPhases);
+        report.Add(new Row("proxy's own CPU per 50 KB request", Stats.Number(proxyCost.Bench - directCost.Bench) + " µs", "—", "—", "—",
+            $"bench-process CPU per request via proxy {Stats.Number(proxyCost.Bench)} µs − direct {Stats.Number(directCost.Bench)} µs (the generator's share is in both); "
+            + $"Vite per request {Stats.Number(proxyCost.Sandbox)} µs via proxy, {Stats.Number(directCost.Sandbox)} µs direct; less sensitive to other load than req/s"));
         var proxyLatency = proxyPhases.SelectMany(p => p.LatenciesMs).ToList();
         var directLatency = directPhases.SelectMany(p => p.LatenciesMs).ToList();
         report.Add(new Row($"50 KB asset latency via proxy ({concurrency} concurrent)", Stats.Ms(Stats.P50(proxyLatency)), Stats.Ms(Stats.P95(proxyLatency)), "—", "—", $"n={proxyLatency.Count} requests"));
@@ -68,6 +74,12 @@ internal sealed class ThroughputBench(LivePreviewHost host, Report report)
     }
 
     private static double Rate(List<Phase> phases) => phases.Sum(p => p.Ok) / phases.Sum(p => p.Seconds);
+
+    private static (double Sandbox, double Bench) PerRequestMicroseconds(CpuMeter.Usage usage, List<Phase> phases)
+    {
+        var requests = (double)phases.Sum(p => p.Ok + p.Failed);
+        return (usage.SandboxSeconds / requests * 1e6, usage.BenchSeconds / requests * 1e6);
+    }
 
     /// <summary>ASCII JavaScript of exactly 50 KiB, so bytes on the wire are known.</summary>
     private static string MakeAsset()
