@@ -1,5 +1,7 @@
 using System.Text.Json;
+using LivePreview.Agents;
 using LivePreview.Previews;
+using LivePreview.Prototypes;
 using LivePreview.Sandboxes;
 using LivePreview.Workspaces;
 using Microsoft.AspNetCore.Diagnostics;
@@ -31,6 +33,12 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         SandboxNotFoundException e => (404, "Sandbox not found", e.Message + " List sandboxes with GET /api/v1/sandboxes."),
         SandboxStateException e => (409, "Sandbox not in the right state", e.Message),
         PreviewNotSupportedException e => (409, "Preview not supported here", e.Message),
+        PrototypeNotFoundException e => (404, "Prototype session not found", e.Message),
+        PromptInProgressException e => (409, "A prompt is running", e.Message),
+        InvalidPromptException e => (400, "Invalid request", e.Message),
+        AgentNotConfiguredException e => (409, "No agent configured", e.Message),
+        ExportException e => (e.Status, "Export failed", e.Message),
+        GitException e => (500, "Git failed in the sandbox", e.Message),
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),

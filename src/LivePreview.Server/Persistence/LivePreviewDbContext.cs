@@ -1,3 +1,4 @@
+using LivePreview.Prototypes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -8,6 +9,9 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<SandboxRecord> Sandboxes => Set<SandboxRecord>();
     public DbSet<PreviewRecord> Previews => Set<PreviewRecord>();
     public DbSet<EventRecord> Events => Set<EventRecord>();
+    public DbSet<PrototypeSessionRecord> PrototypeSessions => Set<PrototypeSessionRecord>();
+    public DbSet<PrototypeTurnRecord> PrototypeTurns => Set<PrototypeTurnRecord>();
+    public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -25,6 +29,25 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
             e.Property(x => x.Status).HasConversion<string>();
             // One preview per sandbox and port: POST /preview is idempotent on this pair.
             e.HasIndex(x => new { x.SandboxId, x.Port }).IsUnique();
+        });
+        modelBuilder.Entity<PrototypeSessionRecord>(e =>
+        {
+            e.ToTable("prototype_sessions");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.SandboxId);
+        });
+        modelBuilder.Entity<PrototypeTurnRecord>(e =>
+        {
+            e.ToTable("prototype_turns");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Status).HasConversion<string>();
+            e.HasIndex(x => new { x.SessionId, x.CreatedAt });
+        });
+        modelBuilder.Entity<CheckpointRecord>(e =>
+        {
+            e.ToTable("checkpoints");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.SessionId, x.CreatedAt });
         });
         modelBuilder.Entity<EventRecord>(e =>
         {

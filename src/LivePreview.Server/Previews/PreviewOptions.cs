@@ -28,6 +28,9 @@ public sealed class PreviewOptions
     /// </summary>
     public string[] FrameAncestors { get; set; } = [];
 
+    /// <summary>Add the small client script to preview pages that reports runtime and build errors (PREVIEW_CLIENT_REPORT events).</summary>
+    public bool InjectClientScript { get; set; } = true;
+
     /// <summary>How long a dev server may take from start to ready before the preview is marked as failed.</summary>
     public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(120);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using LivePreview.Events;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Sandboxes;
@@ -19,6 +20,7 @@ internal sealed partial class PreviewProxyMiddleware(
     ISandboxProvider provider,
     IHttpForwarder forwarder,
     PreviewForwarding forwarding,
+    IEventBus events,
     ILogger<PreviewProxyMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -35,6 +37,13 @@ internal sealed partial class PreviewProxyMiddleware(
             await FriendlyPage.WriteAsync(context, problem.Value, problem == PreviewProblem.Failed ? FirstLine(preview!.Error) : null);
             return;
         }
+        var basePath = address.Mode == PreviewUrlMode.Path ? PreviewAddress.BasePath(target.SandboxId, target.Port) : "/";
+        var relativePath = "/" + (context.Request.Path.Value ?? "/")[(basePath.Length - 1)..].TrimStart('/');
+        if (await PreviewClientScript.TryHandleAsync(context, relativePath, preview!, events))
+        {
+            return;
+        }
+        context.Items[PreviewTransformer.BasePathKey] = basePath;
         var endpoint = await provider.GetPortEndpointAsync(target.SandboxId, target.Port, context.RequestAborted);
         var error = await forwarder.SendAsync(context, $"http://{Format(endpoint)}/", forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
         if (error != ForwarderError.None)
@@ -93,7 +102,7 @@ internal sealed class PreviewForwarding : IDisposable
         var ancestors = options.Value.FrameAncestors is { Length: > 0 } configured
             ? string.Join(' ', configured)
             : "'self' http://localhost:* http://127.0.0.1:* https://localhost:*";
-        Transformer = new PreviewTransformer($"frame-ancestors {ancestors}");
+        Transformer = new PreviewTransformer($"frame-ancestors {ancestors}", options.Value.InjectClientScript);
     }
 
     public HttpMessageInvoker Invoker { get; }

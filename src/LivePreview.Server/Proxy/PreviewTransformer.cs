@@ -8,8 +8,11 @@ namespace LivePreview.Proxy;
 /// pass without config edits, FIELD-NOTES 1), the browser's host travels in X-Forwarded-Host, and
 /// responses may be framed by the dashboard through CSP instead of an invalid X-Frame-Options.
 /// </summary>
-internal sealed class PreviewTransformer(string frameAncestors) : HttpTransformer
+internal sealed class PreviewTransformer(string frameAncestors, bool injectClientScript) : HttpTransformer
 {
+    public const string BasePathKey = "livepreview.base";
+    private const int MaxInjectedDocumentBytes = 4 * 1024 * 1024;
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
@@ -22,7 +25,16 @@ internal sealed class PreviewTransformer(string frameAncestors) : HttpTransforme
             proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", remote.ToString());
         }
         RewriteSameOrigin(request, proxyRequest, new Uri(destinationPrefix).Port);
+        if (injectClientScript && IsDocumentRequest(request))
+        {
+            // The page itself is small; asking for it uncompressed lets the script tag go in without a decoder.
+            proxyRequest.Headers.AcceptEncoding.Clear();
+        }
     }
+
+    private static bool IsDocumentRequest(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && (request.Headers["Sec-Fetch-Dest"] == "document" || request.Headers["Sec-Fetch-Dest"] == "iframe" || request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal));
 
     /// <summary>
     /// A request the preview page makes to its own origin is same-origin for the dev server too, so
@@ -46,6 +58,22 @@ internal sealed class PreviewTransformer(string frameAncestors) : HttpTransforme
         var headers = httpContext.Response.Headers;
         headers.Remove("X-Frame-Options");
         headers.Append("Content-Security-Policy", frameAncestors);
-        return result;
+        if (!result || !injectClientScript || !IsInjectable(httpContext, proxyResponse))
+        {
+            return result;
+        }
+        var html = await proxyResponse!.Content.ReadAsStringAsync(cancellationToken);
+        var basePath = httpContext.Items[BasePathKey] as string ?? "/";
+        var body = System.Text.Encoding.UTF8.GetBytes(PreviewClientScript.Inject(html, $"{basePath}{PreviewClientScript.Prefix[1..]}{PreviewClientScript.ScriptName}"));
+        headers.ContentLength = body.Length;
+        await httpContext.Response.Body.WriteAsync(body, cancellationToken);
+        return false;
     }
+
+    private static bool IsInjectable(HttpContext context, HttpResponseMessage? response) =>
+        response is { StatusCode: System.Net.HttpStatusCode.OK }
+        && IsDocumentRequest(context.Request)
+        && response.Content.Headers.ContentType?.MediaType == "text/html"
+        && response.Content.Headers.ContentEncoding.Count == 0
+        && response.Content.Headers.ContentLength is null or < MaxInjectedDocumentBytes;
 }

@@ -103,6 +103,40 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
         await _host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
     }
 
+    [Fact]
+    public async Task Preview_pages_get_the_client_script_and_its_error_reports_become_events()
+    {
+        var id = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
+        var url = (await _host.WaitForPreviewAsync(id)).GetProperty("preview_url").GetString()!;
+
+        using (var document = new HttpRequestMessage(HttpMethod.Get, url))
+        {
+            document.Headers.Add("Sec-Fetch-Dest", "document");
+            document.Headers.Add("Accept-Encoding", "gzip, br");
+            using var page = await _host.Http.SendAsync(document);
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.StartsWith("<!doctype html>", html.TrimStart(), StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("<script src=\"/__livepreview/client.js\"></script>", html);
+        }
+        Assert.Contains("vite-error-overlay", await _host.Http.GetStringAsync(url + "__livepreview/client.js"));
+
+        var bus = _host.Service<LivePreview.Events.IEventBus>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var reports = bus.SubscribeAsync(new LivePreview.Events.EventFilter(id, new HashSet<string> { "PREVIEW_CLIENT_REPORT" }), cts.Token).GetAsyncEnumerator(cts.Token);
+        var next = reports.MoveNextAsync();
+        using (var report = await _host.Http.PostAsJsonAsync(url + "__livepreview/report", new { kind = "error", message = "ReferenceError: navbar is not defined" }))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, report.StatusCode);
+        }
+        Assert.True(await next);
+        Assert.Equal("ReferenceError: navbar is not defined", reports.Current.Payload!.Value.GetProperty("message").GetString());
+        using (var junk = await _host.Http.PostAsync(url + "__livepreview/report", new StringContent("{not json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, junk.StatusCode);
+        }
+        await _host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
+    }
+
     internal static async Task<string> RunAsync(string program, params string[] args)
     {
         var info = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true };

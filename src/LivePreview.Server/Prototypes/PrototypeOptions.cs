@@ -1,0 +1,22 @@
+namespace LivePreview.Prototypes;
+
+/// <summary>Prototyping sessions (section <c>LivePreview:Prototypes</c>).</summary>
+public sealed class PrototypeOptions
+{
+    public const string Section = "LivePreview:Prototypes";
+
+    /// <summary>Longest prompt accepted, in characters.</summary>
+    public int MaxPromptLength { get; set; } = 20_000;
+
+    /// <summary>Automatic fix turns after a turn leaves build or runtime errors in the preview.</summary>
+    public int MaxFixAttempts { get; set; } = 2;
+
+    /// <summary>How long after a turn to wait for the dev server to report the update or an error.</summary>
+    public TimeSpan SettleTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Token for https remotes (sent as HTTP basic auth with <see cref="GitUser"/>).</summary>
+    public string? GitToken { get; set; }
+
+    /// <summary>User name paired with <see cref="GitToken"/>; GitHub accepts "x-access-token".</summary>
+    public string GitUser { get; set; } = "x-access-token";
+}

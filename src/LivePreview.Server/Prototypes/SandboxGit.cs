@@ -1,0 +1,91 @@
+using LivePreview.Sandboxes;
+
+namespace LivePreview.Prototypes;
+
+/// <summary>
+/// Git in the workspace, run <em>inside</em> the sandbox: the repository is sandbox-controlled
+/// (hooks, config, fsmonitor), so the host never opens it. Argument lists only; a prompt used as a
+/// commit message is one argument, whatever quotes or <c>$(…)</c> it holds.
+/// </summary>
+public sealed class SandboxGit(ISandboxProvider provider)
+{
+    public const string ExportBundle = ".livepreview/export.bundle";
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Folders that are never committed: dependencies, caches, build output, our own files.</summary>
+    private const string Excludes = "node_modules/\n.vite/\n.next/\ndist/\n.livepreview/\n*.tsbuildinfo\n";
+
+    public async Task EnsureRepositoryAsync(string sandboxId, CancellationToken ct)
+    {
+        if (await TryGitAsync(sandboxId, ct, "rev-parse", "--git-dir") is { ExitCode: 0 })
+        {
+            return;
+        }
+        await GitAsync(sandboxId, ct, "init", "-q", "-b", "main");
+        await provider.Files(sandboxId).WriteAsync(".git/info/exclude", new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Excludes)), ct);
+    }
+
+    /// <summary>Commits everything that changed; null when nothing did (and <paramref name="allowEmpty"/> is false).</summary>
+    public async Task<GitCommit?> CommitAllAsync(string sandboxId, string message, bool allowEmpty, CancellationToken ct)
+    {
+        await GitAsync(sandboxId, ct, "add", "-A");
+        if (!allowEmpty && (await TryGitAsync(sandboxId, ct, "diff", "--cached", "--quiet", "HEAD")).ExitCode == 0)
+        {
+            return null;
+        }
+        var args = new List<string> { "-c", "user.name=LivePreview", "-c", "user.email=agent@livepreview.invalid", "commit", "-q", "--no-verify", "-m", message };
+        if (allowEmpty)
+        {
+            args.Add("--allow-empty");
+        }
+        await GitAsync(sandboxId, ct, [.. args]);
+        var sha = (await GitAsync(sandboxId, ct, "rev-parse", "HEAD")).Trim();
+        return new GitCommit(sha, await ChangedFilesAsync(sandboxId, sha, ct));
+    }
+
+    /// <summary>Makes the working tree match <paramref name="sha"/> (files added since are removed) without moving history back.</summary>
+    public async Task<IReadOnlyList<string>> RestoreTreeAsync(string sandboxId, string sha, CancellationToken ct)
+    {
+        var changed = (await GitAsync(sandboxId, ct, "diff", "--name-only", sha)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await GitAsync(sandboxId, ct, "add", "-A");
+        await GitAsync(sandboxId, ct, "read-tree", "-u", "--reset", sha);
+        return changed;
+    }
+
+    /// <summary>Packs HEAD's history into a bundle inside the workspace, for the host to export.</summary>
+    public async Task CreateBundleAsync(string sandboxId, CancellationToken ct)
+    {
+        await provider.Files(sandboxId).WriteAsync(".livepreview/.keep", new MemoryStream(), ct);
+        await GitAsync(sandboxId, ct, "bundle", "create", "-q", ExportBundle, "HEAD", "main");
+    }
+
+    private async Task<IReadOnlyList<string>> ChangedFilesAsync(string sandboxId, string sha, CancellationToken ct)
+    {
+        var output = await GitAsync(sandboxId, ct, "show", "--name-status", "--format=", "--no-renames", sha);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Replace('\t', ' ')).ToList();
+    }
+
+    private async Task<string> GitAsync(string sandboxId, CancellationToken ct, params string[] args)
+    {
+        var result = await TryGitAsync(sandboxId, ct, args);
+        return result.ExitCode == 0 ? result.Output
+            : throw new GitException($"git {args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='))} failed ({result.ExitCode}): {Tail(result.Output)}");
+    }
+
+    private Task<SandboxCommandResult> TryGitAsync(string sandboxId, CancellationToken ct, params string[] args) =>
+        provider.RunCommandAsync(sandboxId, new SandboxProcessSpec(["git", .. args], GitEnvironment), Timeout, ct);
+
+    private static readonly IReadOnlyDictionary<string, string> GitEnvironment = new Dictionary<string, string>
+    {
+        ["GIT_TERMINAL_PROMPT"] = "0",
+        ["GIT_CONFIG_NOSYSTEM"] = "1",
+    };
+
+    private static string Tail(string output) => output.Length <= 500 ? output.Trim() : output[^500..].Trim();
+}
+
+public sealed record GitCommit(string Sha, IReadOnlyList<string> Files);
+
+public sealed class GitException(string message) : Exception(message);
