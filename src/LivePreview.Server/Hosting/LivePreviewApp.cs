@@ -1,7 +1,9 @@
+using LivePreview.Agents;
 using LivePreview.DevServers;
 using LivePreview.Events;
 using LivePreview.Persistence;
 using LivePreview.Previews;
+using LivePreview.Prototypes;
 using LivePreview.Proxy;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
@@ -29,6 +31,8 @@ public static class LivePreviewApp
         builder.Services.AddLocalSandboxes();
         builder.Services.AddSnapshots();
         builder.Services.AddPreviews();
+        builder.Services.AddAgents();
+        builder.Services.AddPrototypes();
         builder.Services.AddLivePreviewApi();
         builder.Services.AddUi();
         configure?.Invoke(builder);
@@ -44,6 +48,7 @@ public static class LivePreviewApp
         app.MapSandboxApi();
         app.MapFilesApi();
         app.MapPreviewApi();
+        app.MapPrototypeApi();
         app.MapEventsApi();
         app.MapUi();
         return app;

@@ -1,0 +1,90 @@
+using LivePreview.Frameworks;
+using LivePreview.Hosting;
+using LivePreview.Workspaces;
+
+namespace LivePreview.Prototypes;
+
+public sealed record StartSessionRequest(string? Framework, string? Agent, string? Model, string? PackageJson);
+
+public sealed record PromptRequest(string? Prompt);
+
+public sealed record ExportRequest(string? RepoUrl, string? Branch, string? Message);
+
+public sealed record ExportResponse(string CommitSha, string Branch, string RepoUrl);
+
+public static class PrototypeApi
+{
+    public static IEndpointRouteBuilder MapPrototypeApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/prototype/session").WithTags("Prototyping");
+        group.MapPost("/", StartAsync).WithSummary("Start a session: a sandbox from the framework's snapshot, its dev server, a preview URL.");
+        group.MapGet("/{id}", GetAsync).WithSummary("The session: status, preview, agent, turns.");
+        group.MapDelete("/{id}", EndAsync).WithSummary("End the session; its sandbox and processes are removed.");
+        group.MapPost("/{id}/prompt", PromptAsync).WithSummary("Run a prompt (one at a time; progress streams as events).");
+        group.MapPost("/{id}/interrupt", (string id, PrototypeManager m) => m.Interrupt(id) ? Results.Accepted() : Results.NoContent())
+            .WithSummary("Interrupt the running prompt.");
+        group.MapGet("/{id}/checkpoints", CheckpointsAsync).WithSummary("Checkpoints, oldest first.");
+        group.MapPost("/{id}/checkpoints/{checkpointId}/restore", RestoreAsync).WithSummary("Restore the workspace to a checkpoint (as a new checkpoint).");
+        group.MapPost("/{id}/export", ExportAsync).WithSummary("Push the prototype to a branch of a git remote.");
+        group.MapGet("/{id}/files/{**path}", FilesAsync).WithSummary("Read a file or list a directory of the session's workspace.");
+        return app;
+    }
+
+    private static async Task<IResult> StartAsync(StartSessionRequest? request, PrototypeManager prototypes, CancellationToken ct)
+    {
+        FrameworkDefinition? framework = null;
+        if (request?.Framework is { } name && !FrameworkCatalog.TryGet(name, out framework))
+        {
+            return Problems.BadRequest("Unknown framework", $"'{name}' is not a framework; use one of {FrameworkCatalog.Names}.");
+        }
+        if (framework is null && request?.PackageJson is { } packageJson)
+        {
+            framework = FrameworkDetector.Detect(packageJson)
+                ?? throw new InvalidPromptException($"Could not tell the framework from package.json; give \"framework\": one of {FrameworkCatalog.Names}.");
+        }
+        var session = await prototypes.StartAsync(framework ?? FrameworkCatalog.ReactVite, request?.Agent, request?.Model, ct);
+        return Results.Created($"/api/v1/prototype/session/{session.Id}", session);
+    }
+
+    private static async Task<IResult> GetAsync(string id, PrototypeManager prototypes, CancellationToken ct) =>
+        Results.Ok(await prototypes.ViewAsync(await prototypes.RequireAsync(id, ct), ct));
+
+    private static async Task<IResult> EndAsync(string id, PrototypeManager prototypes, CancellationToken ct) =>
+        await prototypes.EndAsync(id, ct) ? Results.NoContent() : throw new PrototypeNotFoundException(id);
+
+    private static async Task<IResult> PromptAsync(string id, PromptRequest? request, PrototypeManager prototypes, CancellationToken ct) =>
+        Results.Accepted($"/api/v1/prototype/session/{id}", await prototypes.PromptAsync(id, request?.Prompt, ct));
+
+    private static async Task<IResult> CheckpointsAsync(string id, PrototypeManager prototypes, PrototypeCheckpoints checkpoints, CancellationToken ct)
+    {
+        var session = await prototypes.RequireAsync(id, ct);
+        return Results.Ok((await checkpoints.ListAsync(session.Id, ct)).Select(CheckpointView.From));
+    }
+
+    private static async Task<IResult> RestoreAsync(string id, string checkpointId, PrototypeManager prototypes, CancellationToken ct) =>
+        await prototypes.RestoreAsync(id, checkpointId, ct) is { } restored
+            ? Results.Ok(CheckpointView.From(restored))
+            : Problems.NotFound("Checkpoint not found", $"Session '{id}' has no checkpoint '{checkpointId}'; list them with GET .../checkpoints.");
+
+    private static async Task<IResult> ExportAsync(string id, ExportRequest? request, PrototypeManager prototypes, CancellationToken ct)
+    {
+        var data = new ExportRequestData(request?.RepoUrl ?? "", request?.Branch ?? "", string.IsNullOrWhiteSpace(request?.Message) ? "Prototype from LivePreview" : request.Message);
+        var sha = await prototypes.ExportAsync(id, data, ct);
+        return Results.Ok(new ExportResponse(sha, data.Branch, data.RepoUrl));
+    }
+
+    private static async Task<IResult> FilesAsync(string id, string? path, PrototypeManager prototypes, WorkspaceFiles files, CancellationToken ct)
+    {
+        var session = await prototypes.RequireAsync(id, ct);
+        var entry = await files.StatAsync(session.SandboxId, path ?? "", ct);
+        if (entry is null)
+        {
+            return Problems.NotFound("No such file", $"Nothing exists at '{path}' in the session's workspace.");
+        }
+        if (entry.IsDirectory)
+        {
+            return Results.Ok(await files.ListAsync(session.SandboxId, path, ct));
+        }
+        return Results.Stream((await files.OpenReadAsync(session.SandboxId, path!, ct))!, "text/plain; charset=utf-8");
+    }
+}

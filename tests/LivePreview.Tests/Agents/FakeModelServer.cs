@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace LivePreview.Tests.Agents;
+
+/// <summary>
+/// A model API on real Kestrel (127.0.0.1, a free port) that answers each request with the next
+/// scripted response and keeps every request it got, so tests speak the real wire format through
+/// the real client libraries.
+/// </summary>
+internal sealed class FakeModelServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<Func<HttpContext, Task>> _responses = new();
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly Timeline _timeline;
+
+    private FakeModelServer(WebApplication app, Timeline timeline)
+    {
+        _app = app;
+        _timeline = timeline;
+        _app.Run(HandleAsync);
+    }
+
+    public string BaseUrl => _app.Urls.First();
+
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    public static async Task<FakeModelServer> StartAsync(Timeline timeline)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var server = new FakeModelServer(builder.Build(), timeline);
+        await server._app.StartAsync();
+        return server;
+    }
+
+    public FakeModelServer Then(Func<HttpContext, Task> respond)
+    {
+        _responses.Enqueue(respond);
+        return this;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var number = _requests.Count + 1;
+        _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path,
+            context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+            body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone()));
+        _timeline.Add($"request {number}");
+        if (!_responses.TryDequeue(out var respond))
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.WriteAsync("The test scripted no response for this request.");
+            return;
+        }
+        try
+        {
+            await respond(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            _timeline.Add($"request {number} aborted");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <param name="Headers">Lower-case names.</param>
+internal sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, JsonElement Body);
+
+/// <summary>Writes server-sent events the way the model APIs do: one flush per event.</summary>
+internal static class ServerSentEvents
+{
+    public static void Start(HttpContext context)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+    }
+
+    public static async Task WriteAsync(HttpContext context, string? eventName, string data)
+    {
+        var text = (eventName is null ? "" : $"event: {eventName}\n") + $"data: {data}\n\n";
+        await context.Response.WriteAsync(text, context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+    }
+
+    public static string Json(object value) => JsonSerializer.Serialize(value);
+}
