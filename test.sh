@@ -26,13 +26,20 @@ dotnet test LivePreview.slnx -c Release --no-build --blame-hang-timeout 10m \
 status=${PIPESTATUS[0]}
 
 awk '
+  # "dotnet test" summaries: "Passed!  - Failed: 0, Passed: 9, ..." (minimal) or, at normal
+  # verbosity, "Total tests: 9" followed by "Passed: 9" / "Failed: 1" / "Skipped: 1" lines.
   /^(Passed|Failed)!/ {
     for (i = 1; i <= NF; i++) {
       v = $(i + 1); gsub(",", "", v)
       if ($i == "Failed:") f += v; else if ($i == "Passed:") p += v; else if ($i == "Skipped:") s += v
     }
-    seen = 1
+    seen = 1; next
   }
+  /^Total tests: [0-9]+$/ { inblock = 1; seen = 1; next }
+  inblock && /^ +Passed: [0-9]+$/  { p += $2; next }
+  inblock && /^ +Failed: [0-9]+$/  { f += $2; next }
+  inblock && /^ +Skipped: [0-9]+$/ { s += $2; next }
+  { inblock = 0 }
   END { if (!seen) f += 1; printf "%d passed, %d failed, %d skipped\n", p, f, s }
 ' "$log" | tee artifacts/test-summary.txt
 rm -f "$log"

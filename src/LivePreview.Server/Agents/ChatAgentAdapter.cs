@@ -31,7 +31,7 @@ internal sealed class ChatAgentAdapter(IChatModelSource source, IOptionsMonitor<
             yield break;
         }
         var settings = options.CurrentValue;
-        var model = AnthropicModelSource.NullIfBlank(turn.Model) ?? source.DefaultModel!;
+        var model = Setting.NullIfBlank(turn.Model) ?? source.DefaultModel!;
         AgentLog.TurnStarted(logger, Name, turn.SandboxId, model);
         var conversation = new Conversation(source.GetClient(model), new AgentTools(turn.Workspace, settings), AgentPrompt.Messages(turn), new ChatOptions
         {

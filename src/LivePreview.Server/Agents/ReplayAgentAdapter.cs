@@ -29,13 +29,18 @@ internal sealed class ReplayAgentAdapter(
     private async IAsyncEnumerable<AgentEvent> RunAsync(AgentTurn turn, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (directory, problem) = transcripts.Locate();
-        var transcript = directory is null ? null : transcripts.Find(directory, turn.Framework, turn.Prompt);
-        if (directory is null || transcript is null || turn.Feedback.Count > 0)
+        if (directory is null)
         {
-            yield return new AgentFailed(problem ?? Unanswerable(directory!, turn));
+            yield return new AgentFailed(problem ?? "There is no replay folder.");
             yield break;
         }
-        AgentLog.TurnStarted(logger, Name, turn.SandboxId, transcript.Prompt);
+        var transcript = turn.Feedback.Count > 0 ? null : transcripts.Find(directory, turn.Framework, turn.Prompt);
+        if (transcript is null)
+        {
+            yield return new AgentFailed(Unanswerable(directory, turn));
+            yield break;
+        }
+        AgentLog.TurnStarted(logger, Name, turn.SandboxId, $"recording \"{transcript.Prompt}\"");
         var settings = options.CurrentValue;
         var tools = new AgentTools(turn.Workspace, settings);
         for (var i = 0; i < transcript.Steps.Count; i++)

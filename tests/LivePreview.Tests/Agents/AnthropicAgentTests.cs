@@ -42,10 +42,16 @@ public sealed class AnthropicAgentTests : IAsyncLifetime
         Assert.True(t.IndexOf("request 2") < t.IndexOf("turn completed"));
         var completed = Assert.IsType<AgentTurnCompleted>(events[^1]);
         Assert.Equal("Done: the heading now greets you from the agent.", completed.Summary);
-        Assert.NotNull(completed.InputTokens);
+        Assert.Equal(240, completed.InputTokens);
+        Assert.Equal(84, completed.OutputTokens);
         var changed = Assert.Single(_kit.Events.OfType(EventTypes.FileChanged));
         Assert.Equal("agent", changed.Payload!.Value.GetProperty("source").GetString());
         Assert.Contains("Wrote src/App.tsx", ToolResult(_server.Requests[1], "toolu_01"));
+        var echoed = _server.Requests[1].Body.GetProperty("messages").EnumerateArray().ToList()[^2];
+        Assert.Equal("assistant", echoed.GetProperty("role").GetString());
+        var toolUse = echoed.GetProperty("content").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "tool_use");
+        Assert.Equal("toolu_01", toolUse.GetProperty("id").GetString());
+        Assert.Equal(EditedApp, toolUse.GetProperty("input").GetProperty("content").GetString());
     }
 
     [Fact]
@@ -155,6 +161,15 @@ public sealed class AnthropicAgentTests : IAsyncLifetime
         Assert.Contains("LivePreview__Agents__Anthropic__ApiKey", failed.Message);
         Assert.Contains("ANTHROPIC_API_KEY", failed.Message);
         Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
+    public void A_base_url_that_is_not_http_is_reported_before_any_request()
+    {
+        var availability = _kit.Anthropic("api.anthropic.com").CheckAvailability(null);
+
+        Assert.False(availability.Available);
+        Assert.Contains("LivePreview__Agents__Anthropic__BaseUrl", availability.Problem);
     }
 
     /// <summary>The content of the tool_result block for <paramref name="toolUseId"/> in the request's last (user) message.</summary>
