@@ -9,6 +9,7 @@ using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
 using LivePreview.Ui;
+using LivePreview.WarmPool;
 using LivePreview.Workspaces;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
@@ -33,6 +34,8 @@ public static class LivePreviewApp
         builder.Services.AddPreviews();
         builder.Services.AddAgents();
         builder.Services.AddPrototypes();
+        builder.Services.AddWarmPool();
+        builder.Services.AddPrometheusMetrics();
         builder.Services.AddLivePreviewApi();
         builder.Services.AddUi();
         configure?.Invoke(builder);
@@ -40,6 +43,7 @@ public static class LivePreviewApp
         var app = builder.Build();
         app.UseWebSockets();
         app.UseMiddleware<PreviewProxyMiddleware>();
+        app.UseDashboardFraming();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAntiforgery();
@@ -50,6 +54,8 @@ public static class LivePreviewApp
         app.MapPreviewApi();
         app.MapPrototypeApi();
         app.MapEventsApi();
+        app.MapWarmPoolApi();
+        app.MapPrometheusMetrics();
         app.MapUi();
         return app;
     }
@@ -69,6 +75,7 @@ public static class LivePreviewApp
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "LivePreview:DataDirectory must not be empty.").ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BackgroundWork>();
+        services.TryAddSingleton<StartupBarrier>();
         services.AddHostedService<StartupReconciliation>();
         return services;
     }

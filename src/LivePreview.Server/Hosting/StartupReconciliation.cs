@@ -15,6 +15,7 @@ internal sealed partial class StartupReconciliation(
     PreviewManager previews,
     SandboxManager sandboxes,
     BackgroundWork background,
+    StartupBarrier barrier,
     ILogger<StartupReconciliation> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -22,9 +23,16 @@ internal sealed partial class StartupReconciliation(
         await services.MigrateDatabaseAsync(cancellationToken);
         lifetime.ApplicationStarted.Register(() => background.Run("start-up reconciliation", async ct =>
         {
-            await previews.LoadAsync(ct);
-            await sandboxes.ReconcileAsync(ct);
-            LogReconciled(logger);
+            try
+            {
+                await previews.LoadAsync(ct);
+                await sandboxes.ReconcileAsync(ct);
+                LogReconciled(logger);
+            }
+            finally
+            {
+                barrier.Open();
+            }
         }));
     }
 

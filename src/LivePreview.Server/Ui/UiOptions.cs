@@ -17,6 +17,13 @@ public sealed class UiOptions
     /// <summary>Dev-server log lines shown while a preview starts or after it failed.</summary>
     public int LogLines { get; set; } = 40;
 
+    /// <summary>
+    /// Who may frame the dashboard and API pages (CSP frame-ancestors). Only itself by default, so
+    /// another site cannot wrap the controls in a clickjacking frame; a platform embedding LivePreview
+    /// lists its origin here.
+    /// </summary>
+    public string FrameAncestors { get; set; } = "'self'";
+
     internal bool IsValid() =>
         PollInterval > TimeSpan.Zero && ClockInterval > TimeSpan.Zero && ActivityLimit > 0 && LogLines > 0;
 }

@@ -62,6 +62,7 @@ public sealed class ApiValidationTests : IAsyncLifetime
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/v1/preview/sandbox/{sandboxId}", out _));
         var page = await _host.Http.GetAsync("api/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("frame-ancestors 'self'", string.Join(' ', page.Headers.GetValues("Content-Security-Policy")));
     }
 
     [Fact]
