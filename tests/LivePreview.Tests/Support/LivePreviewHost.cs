@@ -53,6 +53,9 @@ public sealed class LivePreviewHost : IAsyncDisposable
             $"--LivePreview:Snapshots:Root={SharedSnapshotRoot}",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:LivePreview=Information",
+            // No warm pool unless a test asks for one (settings below win): pooled dev servers would
+            // compete for the two cores and show up in sandbox counts of tests about something else.
+            "--LivePreview:WarmPool:Size=0",
         };
         args.AddRange((settings ?? new Dictionary<string, string?>()).Select(kv => $"--{kv.Key}={kv.Value}"));
         var app = LivePreviewApp.Build([.. args]);
@@ -107,9 +110,21 @@ public sealed class LivePreviewHost : IAsyncDisposable
         throw new TimeoutException($"Preview of {sandboxId} not {status} in time; last: {last}");
     }
 
+    /// <summary>Deletes every sandbox the host still holds (a failed test leaves some), then stops it.</summary>
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        try
+        {
+            var sandboxes = Service<LivePreview.Sandboxes.SandboxManager>();
+            foreach (var sandbox in await sandboxes.ListAsync(CancellationToken.None))
+            {
+                await sandboxes.DeleteAsync(sandbox.Id, CancellationToken.None);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
         await App.StopAsync();
         await App.DisposeAsync();
         try
