@@ -87,13 +87,16 @@ public static class EventTypes
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
 }
 
-/// <summary>The kinds of entity an event is about (<see cref="LivePreviewEvent.EntityType"/>).</summary>
+/// <summary>The kinds of entity an event is about (<see cref="LivePreviewEvent.EntityType"/>); publishers should use these names.</summary>
 public static class EntityTypes
 {
+    /// <summary>Every entity type name, for validating filters.</summary>
+    public static IReadOnlySet<string> All { get; } = typeof(EntityTypes).GetFields()
+        .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet(StringComparer.Ordinal);
+
     public const string Sandbox = "sandbox";
     public const string Preview = "preview";
     public const string Snapshot = "snapshot";
     public const string File = "file";
-
-    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal) { Sandbox, Preview, Snapshot, File };
+    public const string Prototype = "prototype";
 }

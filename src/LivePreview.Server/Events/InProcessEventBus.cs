@@ -24,6 +24,13 @@ internal sealed partial class InProcessEventBus(
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Subscription, byte>> _bySandbox = new();
     private readonly ConcurrentDictionary<Subscription, byte> _unscoped = new();
 
+    // Taken to add or remove subscribers (not to deliver), so an emptied sandbox entry can be dropped
+    // without racing a subscriber that is being added to it.
+    private readonly Lock _indexLock = new();
+
+    /// <summary>Sandboxes that have at least one subscriber (for tests).</summary>
+    internal int IndexedSandboxCount => _bySandbox.Count;
+
     public async Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(draft);
@@ -60,16 +67,14 @@ internal sealed partial class InProcessEventBus(
     {
         ArgumentNullException.ThrowIfNull(filter);
         var subscription = new Subscription(filter, options.Value.SubscriberBufferSize);
-        var index = filter.SandboxId is null ? _unscoped : _bySandbox.GetOrAdd(filter.SandboxId, _ => new());
-        index[subscription] = 0;
+        Register(subscription);
         // Unregistered when the token is cancelled too, so a stream that is never enumerated does not leak.
-        var registration = cancellationToken.Register(() => index.TryRemove(subscription, out _));
-        return ReadAsync(subscription, index, registration, cancellationToken);
+        var registration = cancellationToken.Register(() => Unregister(subscription));
+        return ReadAsync(subscription, registration, cancellationToken);
     }
 
-    private static async IAsyncEnumerable<LivePreviewEvent> ReadAsync(
+    private async IAsyncEnumerable<LivePreviewEvent> ReadAsync(
         Subscription subscription,
-        ConcurrentDictionary<Subscription, byte> index,
         CancellationTokenRegistration registration,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -82,8 +87,36 @@ internal sealed partial class InProcessEventBus(
         }
         finally
         {
-            index.TryRemove(subscription, out _);
+            Unregister(subscription);
             await registration.DisposeAsync();
+        }
+    }
+
+    private void Register(Subscription subscription)
+    {
+        lock (_indexLock)
+        {
+            var index = subscription.Filter.SandboxId is { } id ? _bySandbox.GetOrAdd(id, _ => new()) : _unscoped;
+            index[subscription] = 0;
+        }
+    }
+
+    private void Unregister(Subscription subscription)
+    {
+        lock (_indexLock)
+        {
+            if (subscription.Filter.SandboxId is not { } id)
+            {
+                _unscoped.TryRemove(subscription, out _);
+            }
+            else if (_bySandbox.TryGetValue(id, out var index))
+            {
+                index.TryRemove(subscription, out _);
+                if (index.IsEmpty)
+                {
+                    _bySandbox.TryRemove(id, out _);
+                }
+            }
         }
     }
 
@@ -98,7 +131,8 @@ internal sealed partial class InProcessEventBus(
 
     private void DeliverTo(ConcurrentDictionary<Subscription, byte> subscribers, LivePreviewEvent e)
     {
-        foreach (var subscription in subscribers.Keys)
+        // Enumerating the dictionary itself takes no locks (its Keys property would take them all and copy).
+        foreach (var (subscription, _) in subscribers)
         {
             if (!subscription.Filter.Matches(e) || subscription.Channel.Writer.TryWrite(e))
             {

@@ -11,7 +11,7 @@ public sealed class EventPollingTests : IAsyncLifetime
 {
     private LivePreviewHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await LivePreviewHost.StartAsync();
+    public async Task InitializeAsync() => _host = await EventFixtures.StartHostAsync();
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 

@@ -45,12 +45,15 @@ internal sealed class EventStreamClient : IAsyncDisposable
         return JsonSerializer.Deserialize<JsonElement>(message.ToArray());
     }
 
-    /// <summary>The next event, skipping heartbeats; fails when the stream closes first.</summary>
+    /// <summary>The next event, skipping heartbeats; fails when the stream closes first or nothing but heartbeats come.</summary>
     public async Task<JsonElement> ReceiveEventAsync(TimeSpan? timeout = null)
     {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
-            var message = await ReceiveAsync(timeout) ?? throw new InvalidOperationException($"The stream closed: {CloseStatus} {CloseDescription}");
+            var left = deadline - DateTime.UtcNow;
+            var message = (left > TimeSpan.Zero ? await ReceiveAsync(left) : throw new TimeoutException("Only heartbeats arrived."))
+                ?? throw new InvalidOperationException($"The stream closed: {CloseStatus} {CloseDescription}");
             if (message.GetProperty("type").GetString() != "HEARTBEAT")
             {
                 return message;

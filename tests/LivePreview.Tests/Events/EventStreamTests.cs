@@ -11,7 +11,7 @@ public sealed class EventStreamTests : IAsyncLifetime
 {
     private LivePreviewHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+    public async Task InitializeAsync() => _host = await EventFixtures.StartHostAsync(new Dictionary<string, string?>
     {
         ["LivePreview:Events:HeartbeatInterval"] = "00:00:00.300",
     });
@@ -69,14 +69,15 @@ public sealed class EventStreamTests : IAsyncLifetime
     public async Task An_idle_stream_gets_heartbeats_that_carry_the_last_sequence_sent()
     {
         var sandbox = EventFixtures.NewSandboxId();
-        await using var client = await EventStreamClient.ConnectAsync(_host, $"sandbox_id={sandbox}&after=7");
+        var earlier = await Bus.PublishAsync(new EventDraft(EventTypes.FileChanged, EntityTypes.File, "a.ts", EventFixtures.NewSandboxId()));
+        await using var client = await EventStreamClient.ConnectAsync(_host, $"sandbox_id={sandbox}&after={earlier.Sequence}");
 
         var first = await client.ReceiveAsync(TimeSpan.FromSeconds(5));
         var e = await Bus.PublishAsync(new EventDraft(EventTypes.FileChanged, EntityTypes.File, "a.ts", sandbox));
         Assert.Equal(e.Sequence, (await client.ReceiveEventAsync()).Sequence());
         var next = await client.ReceiveAsync(TimeSpan.FromSeconds(5));
 
-        Assert.Equal("{\"type\":\"HEARTBEAT\",\"sequence\":7}", first.ToString());
+        Assert.Equal($"{{\"type\":\"HEARTBEAT\",\"sequence\":{earlier.Sequence}}}", first.ToString());
         Assert.Equal($"{{\"type\":\"HEARTBEAT\",\"sequence\":{e.Sequence}}}", next.ToString());
     }
 

@@ -46,4 +46,23 @@ public sealed class InProcessEventBusTests : IAsyncLifetime
         });
         Assert.Equal([1, 2, 3], received);
     }
+
+    [Fact]
+    public async Task A_sandbox_subscriber_gets_only_its_sandbox_and_the_index_forgets_the_sandbox_when_it_leaves()
+    {
+        var bus = (InProcessEventBus)_db.CreateBus(TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var live = bus.SubscribeAsync(new EventFilter("abcdefghijkl"), cts.Token);
+        await bus.PublishAsync(EventFixtures.FileChanged("bbcdefghijkl", 1));
+        var mine = await bus.PublishAsync(EventFixtures.FileChanged("abcdefghijkl", 2));
+
+        await using (var events = live.GetAsyncEnumerator())
+        {
+            Assert.True(await events.MoveNextAsync());
+            Assert.Equal(mine.Sequence, events.Current.Sequence);
+            Assert.Equal(1, bus.IndexedSandboxCount);
+        }
+
+        Assert.Equal(0, bus.IndexedSandboxCount);
+    }
 }
