@@ -27,11 +27,20 @@ internal static class BenchRun
         try
         {
             Console.WriteLine($"starting the service ({(options.Quick ? "quick run" : "full run")})…");
-            host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?> { ["Logging:LogLevel:LivePreview"] = "Warning" };
+            // The prompt bench's transcripts: the service reads its replay folder from the options at start.
+            var replays = options.Runs("prompt") ? BenchTranscripts.Write(PromptBench.TranscriptsNeeded(options.PromptWarmUp, options.Prompts)) : null;
+            if (replays is not null)
             {
-                ["Logging:LogLevel:LivePreview"] = "Warning",
-            });
+                settings["LivePreview:Agents:ReplayDirectory"] = replays;
+                settings["LivePreview:Agents:ReplayDelayScale"] = "0";
+            }
+            host = await LivePreviewHost.StartAsync(settings);
             janitor = new Janitor(host);
+            if (replays is not null)
+            {
+                janitor.Directory(replays);
+            }
             await AddFactsAsync(report, host, options, loadAtStart, cancellationToken);
 
             if (options.Runs("cold"))
@@ -50,16 +59,7 @@ internal static class BenchRun
                 var sandbox = await BenchSandbox.CreateAsync(host, janitor, FrameworkCatalog.ReactVite, cancellationToken);
                 if (options.Runs("hmr"))
                 {
-                    var playwright = await Playwright.CreateAsync();
-                    janitor.OnCleanUp(() => { playwright.Dispose(); return Task.CompletedTask; });
-                    var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-                    {
-                        ExecutablePath = Environment.GetEnvironmentVariable("LIVEPREVIEW_CHROMIUM") ?? "/usr/bin/chromium",
-                        Headless = true,
-                        Args = BrowserArgs,
-                    });
-                    janitor.OnCleanUp(() => browser.DisposeAsync().AsTask());
-                    report.Fact($"Chromium {browser.Version} headless (Debian's, driven by Microsoft.Playwright)");
+                    var browser = await LaunchBrowserAsync(janitor, report);
                     await new HmrBench(janitor, report).RunAsync(sandbox, browser, options.HmrWarmUp, options.HmrEdits, cancellationToken);
                     await browser.CloseAsync();
                     Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
@@ -70,6 +70,15 @@ internal static class BenchRun
                     Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
                 }
                 await janitor.DeleteApiSandboxAsync(sandbox.Id, cancellationToken);
+            }
+
+            if (options.Runs("prompt"))
+            {
+                await EnsureSnapshotAsync(host, FrameworkCatalog.ReactVite, cancellationToken);
+                var browser = await LaunchBrowserAsync(janitor, report);
+                await new PromptBench(host, janitor, report).RunAsync(browser, options.PromptWarmUp, options.Prompts, cancellationToken);
+                await browser.CloseAsync();
+                Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
             }
 
             if (options.Runs("workspace"))
@@ -120,6 +129,22 @@ internal static class BenchRun
             Console.WriteLine($"written to {options.Output}");
         }
         return exitCode;
+    }
+
+    /// <summary>Debian's Chromium, headless; said once in the facts however many parts use it.</summary>
+    private static async Task<IBrowser> LaunchBrowserAsync(Janitor janitor, Report report)
+    {
+        var playwright = await Playwright.CreateAsync();
+        janitor.OnCleanUp(() => { playwright.Dispose(); return Task.CompletedTask; });
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("LIVEPREVIEW_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = BrowserArgs,
+        });
+        janitor.OnCleanUp(() => browser.DisposeAsync().AsTask());
+        report.FactOnce($"Chromium {browser.Version} headless (Debian's, driven by Microsoft.Playwright)");
+        return browser;
     }
 
     private static async Task EnsureSnapshotAsync(LivePreviewHost host, FrameworkDefinition framework, CancellationToken cancellationToken)

@@ -21,6 +21,14 @@ internal sealed class Report
 
     public void Fact(string fact) => _facts.Add(fact);
 
+    public void FactOnce(string fact)
+    {
+        if (!_facts.Contains(fact))
+        {
+            _facts.Add(fact);
+        }
+    }
+
     public static string Met(bool met) => met ? "yes" : "no";
 
     public string Render(string title)

@@ -1,0 +1,172 @@
+using LivePreview.Agents;
+using LivePreview.Persistence;
+using LivePreview.Previews;
+using LivePreview.Prototypes;
+using LivePreview.Ui.Shared;
+
+namespace LivePreview.Ui.Prototype;
+
+/// <summary>What the page's buttons do. Each refusal is caught here and said where the button is, never thrown at the circuit.</summary>
+public sealed partial class PrototypePage
+{
+    private bool _starting;
+    private string? _startError;
+    private UiProblem? _promptProblem;
+    private bool _interrupting;
+    private string? _restoring;
+    private UiProblem? _checkpointProblem;
+    private bool _exporting;
+    private ExportOutcome? _export;
+    private bool _ending;
+    private UiProblem? _endProblem;
+
+    /// <summary>An action that changes the workspace's history is under way (the manager refuses a second one with a 409).</summary>
+    private bool Busy => _timeline.IsWorking || _restoring is not null || _exporting || _ending;
+
+    /// <summary>Derived like the session view's status, but from the live sandbox, preview and conversation.</summary>
+    private string Status =>
+        _timeline.Ended ? "ended"
+        : _timeline.IsWorking ? "working"
+        : SandboxGone || _sandbox?.Status == SandboxStatus.Error || _preview?.Status == PreviewStatus.Error ? "error"
+        : _preview?.Status == PreviewStatus.Ready ? "ready"
+        : _sandbox?.Status == SandboxStatus.Stopped || _preview?.Status == PreviewStatus.Stopped ? "stopped"
+        : "starting";
+
+    private string StatusLabel => Status switch
+    {
+        "working" => "Agent working",
+        "error" => "Failed",
+        "" => "—",
+        var s => char.ToUpperInvariant(s[0]) + s[1..],
+    };
+
+    private string StatusTone => Status switch
+    {
+        "ready" => "success",
+        "starting" or "working" => "progress",
+        "error" => "danger",
+        _ => "muted",
+    };
+
+    /// <summary>The sandbox was deleted under the session (from the sandboxes page or the API), which lives on without it.</summary>
+    private bool SandboxGone => _view is not null && !_timeline.Ended && !_ending && _sandbox is null or { Status: SandboxStatus.Deleted };
+
+    /// <summary>Why a prompt cannot be sent now, or null when it can.</summary>
+    private string? PromptDisabledHint =>
+        _view is { AgentAvailable: false } ? "No agent is configured for this session."
+        : _timeline.IsWorking ? "The agent is working… you can send the next prompt when it is done."
+        : _restoring is not null || _exporting ? "Wait for the restore or export to finish."
+        : null;
+
+    /// <summary>The replay agent can only answer its recordings: offer those it has not played yet.</summary>
+    private IReadOnlyList<string> Suggestions
+    {
+        get
+        {
+            if (_view is not { Agent: ReplayAgentAdapter.AgentName } || Transcripts.Locate() is not { Directory: { } directory })
+            {
+                return [];
+            }
+            var played = _timeline.Turns.Where(t => t.State is TurnState.Completed or TurnState.Running).Select(t => t.Prompt).ToList();
+            return Transcripts.Load(directory, _view.Framework).Select(t => t.Prompt)
+                .Where(p => !played.Any(done => done.Contains(p, StringComparison.OrdinalIgnoreCase))).Take(6).ToList();
+        }
+    }
+
+    private async Task StartAsync(StartChoice choice)
+    {
+        (_starting, _startError) = (true, null);
+        try
+        {
+            var session = await Prototypes.StartAsync(choice.Framework, choice.Agent, null, CancellationToken.None);
+            Navigation.NavigateTo($"/prototype/{session.Id}");
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, choice.Framework.Name);
+            var problem = UiProblem.From(ex);
+            _startError = $"{problem.Title}: {problem.Detail}";
+        }
+        finally
+        {
+            _starting = false;
+        }
+    }
+
+    private async Task<bool> SendAsync(string prompt)
+    {
+        _promptProblem = null;
+        try
+        {
+            var turn = await Prototypes.PromptAsync(_record!.Id, prompt, CancellationToken.None);
+            // Shown as running now: PROMPT_STARTED may still be on its way.
+            _timeline.Seed([turn], sessionWorking: true);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, _record!.Id);
+            _promptProblem = UiProblem.From(ex);
+            return false;
+        }
+    }
+
+    private void Interrupt() => _interrupting = Prototypes.Interrupt(_record!.Id);
+
+    private async Task RestoreAsync(string checkpointId)
+    {
+        (_restoring, _checkpointProblem) = (checkpointId, null);
+        try
+        {
+            await Prototypes.RestoreAsync(_record!.Id, checkpointId, CancellationToken.None);
+            _checkpoints = (await CheckpointStore.ListAsync(_record.Id, CancellationToken.None)).Select(CheckpointView.From).ToList();
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, _record!.Id);
+            _checkpointProblem = UiProblem.From(ex);
+        }
+        finally
+        {
+            _restoring = null;
+        }
+    }
+
+    private async Task ExportAsync(ExportRequestData request)
+    {
+        (_exporting, _export) = (true, null);
+        try
+        {
+            var sha = await Prototypes.ExportAsync(_record!.Id, request, CancellationToken.None);
+            _export = new ExportOutcome.Pushed(sha, request.Branch, request.RepoUrl);
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, _record!.Id);
+            _export = new ExportOutcome.Refused(UiProblem.From(ex));
+        }
+        finally
+        {
+            _exporting = false;
+        }
+    }
+
+    private async Task EndAsync()
+    {
+        (_ending, _endProblem) = (true, null);
+        try
+        {
+            await Prototypes.EndAsync(_record!.Id, CancellationToken.None);
+            _timeline.MarkEnded();
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, _record!.Id);
+            _endProblem = UiProblem.From(ex);
+        }
+        finally
+        {
+            _ending = false;
+        }
+    }
+}

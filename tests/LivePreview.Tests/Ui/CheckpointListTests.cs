@@ -1,0 +1,61 @@
+using Bunit;
+using LivePreview.Prototypes;
+using LivePreview.Ui.Prototype;
+
+namespace LivePreview.Tests.Ui;
+
+public sealed class CheckpointListTests : BunitContext
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 17, 0, 0, TimeSpan.Zero);
+
+    private static readonly IReadOnlyList<CheckpointView> Checkpoints =
+    [
+        new("cpstart", "4d03b6a0c0ffee", "initial", "Start from the react-vite template", ["A src/App.tsx", "A src/main.tsx"], null, At),
+        new("cpnavbar", "bae88f10c0ffee", "prompt", "add a navbar with dark mode toggle", ["A src/components/Navbar.tsx"], "tn1", At.AddMinutes(1)),
+    ];
+
+    [Fact]
+    public void Checkpoints_are_listed_newest_first_and_the_current_one_cannot_be_restored()
+    {
+        var list = Render<CheckpointList>(p => p.Add(x => x.Checkpoints, Checkpoints));
+
+        var items = list.FindAll("[data-testid=checkpoint]");
+        Assert.Equal(["cpnavbar", "cpstart"], items.Select(i => i.GetAttribute("data-checkpoint-id")));
+        Assert.NotNull(items[0].QuerySelector("[data-testid=checkpoint-current]"));
+        Assert.Null(items[0].QuerySelector("[data-testid=checkpoint-restore]"));
+        Assert.Contains("bae88f1", items[0].TextContent);
+        Assert.Contains("1 file", items[0].TextContent);
+    }
+
+    [Fact]
+    public void Restore_raises_OnRestore_with_the_checkpoint_and_is_disabled_while_the_agent_works()
+    {
+        var restored = new List<string>();
+        var list = Render<CheckpointList>(p => p.Add(x => x.Checkpoints, Checkpoints).Add(x => x.OnRestore, id => restored.Add(id)));
+
+        list.Find("[data-testid=checkpoint-restore]").Click();
+        list.Render(p => p.Add(x => x.Disabled, true));
+
+        Assert.Equal(["cpstart"], restored);
+        Assert.True(list.Find("[data-testid=checkpoint-restore]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public void A_restore_is_named_by_the_checkpoint_it_went_back_to()
+    {
+        IReadOnlyList<CheckpointView> checkpoints =
+            [.. Checkpoints, new("cpback", "c01a2d50c0ffee", "restore", "Restore checkpoint cpstart: Start from the react-vite template", [], null, At.AddMinutes(2))];
+        var list = Render<CheckpointList>(p => p.Add(x => x.Checkpoints, checkpoints));
+
+        Assert.Equal("Back to “Start from the react-vite template”", list.Find("[data-checkpoint-id=cpback] .message").TextContent);
+    }
+
+    [Fact]
+    public void A_refused_restore_is_said_above_the_list()
+    {
+        var list = Render<CheckpointList>(p => p.Add(x => x.Checkpoints, Checkpoints)
+            .Add(x => x.Problem, new UiProblem(409, "The agent is still working", "Wait for the current prompt to finish.")));
+
+        Assert.Contains("The agent is still working.", list.Find("[data-testid=checkpoint-problem]").TextContent);
+    }
+}
