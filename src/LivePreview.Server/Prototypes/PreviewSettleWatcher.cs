@@ -33,7 +33,7 @@ internal sealed partial class PreviewSettleWatcher : IAsyncDisposable
     }
 
     /// <summary>Waits until the dev server reported something (then a short grace for follow-up lines) or the timeout passes.</summary>
-    public async Task<IReadOnlyList<string>> SettleAsync(TimeSpan timeout, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> SettleAsync(TimeSpan timeout, TimeSpan grace, CancellationToken ct)
     {
         Task signal;
         lock (_gate)
@@ -41,7 +41,7 @@ internal sealed partial class PreviewSettleWatcher : IAsyncDisposable
             signal = _signal.Task;
         }
         await Task.WhenAny(signal, Task.Delay(timeout, ct));
-        await Task.Delay(TimeSpan.FromMilliseconds(400), ct);
+        await Task.Delay(grace, ct);
         lock (_gate)
         {
             return _errors.Distinct().Take(20).ToList();

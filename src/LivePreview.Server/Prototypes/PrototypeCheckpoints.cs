@@ -54,12 +54,13 @@ public sealed class PrototypeCheckpoints(
         var message = $"Restore checkpoint {target.Id}: {target.Message}";
         var commit = await git.CommitAllAsync(session.SandboxId, message, allowEmpty: true, ct);
         var record = await RecordAsync(session, commit!, "restore", null, message, ct);
-        foreach (var path in changed)
+        foreach (var (path, removed) in changed)
         {
-            await events.PublishAsync(new EventDraft(EventTypes.FileChanged, "file", path, session.SandboxId, new { path, source = "restore" }), CancellationToken.None);
+            await events.PublishAsync(new EventDraft(removed ? EventTypes.FileDeleted : EventTypes.FileChanged, "file", path, session.SandboxId,
+                new { path, source = "restore" }), CancellationToken.None);
         }
         await events.PublishAsync(new EventDraft(EventTypes.CheckpointRestored, "prototype", session.Id, session.SandboxId,
-            new { checkpoint_id = target.Id, new_checkpoint_id = record.Id, files = changed }), CancellationToken.None);
+            new { checkpoint_id = target.Id, new_checkpoint_id = record.Id, files = changed.Select(c => c.Path) }), CancellationToken.None);
         return record;
     }
 

@@ -6,6 +6,7 @@ using LivePreview.Hosting;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Sandboxes;
+using LivePreview.WarmPool;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,7 @@ public sealed partial class PrototypeManager(
     IServiceProvider services,
     IEventBus events,
     BackgroundWork background,
+    IWarmPool pool,
     IOptions<PrototypeOptions> options,
     TimeProvider time,
     ILogger<PrototypeManager> logger)
@@ -35,10 +37,12 @@ public sealed partial class PrototypeManager(
 
     public async Task<PrototypeSessionView> StartAsync(FrameworkDefinition framework, string? agent, string? model, CancellationToken ct)
     {
-        var sandbox = await sandboxes.CreateAsync(framework, ct);
+        var id = "ps" + SandboxId.New()[..10];
+        // A ready sandbox from the warm pool when there is one; otherwise a cold start, the same to the caller.
+        var sandbox = (await pool.AcquireAsync(framework, id, ct)).Sandbox;
         var record = new PrototypeSessionRecord
         {
-            Id = "ps" + SandboxId.New()[..10], SandboxId = sandbox.Id, Framework = framework.Name, Agent = agent, Model = model, CreatedAt = time.GetUtcNow(),
+            Id = id, SandboxId = sandbox.Id, Framework = framework.Name, Agent = agent, Model = model, CreatedAt = time.GetUtcNow(),
         };
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {

@@ -14,6 +14,9 @@ public sealed class PrototypeOptions
     /// <summary>How long after a turn to wait for the dev server to report the update or an error.</summary>
     public TimeSpan SettleTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>After the dev server's first word on a turn, how long to wait for follow-up lines (an error often comes just after "hmr update").</summary>
+    public TimeSpan SettleGrace { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Token for https remotes (sent as HTTP basic auth with <see cref="GitUser"/>).</summary>
     public string? GitToken { get; set; }
 

@@ -34,7 +34,7 @@ internal sealed class PrototypeTurnRunner(
             {
                 return new TurnOutcome(summary.ToString(), failure, attempt, await checkpoints.CommitTurnAsync(session, turnId, prompt, ct));
             }
-            feedback = await watcher.SettleAsync(options.Value.SettleTimeout, ct);
+            feedback = await watcher.SettleAsync(options.Value.SettleTimeout, options.Value.SettleGrace, ct);
             if (feedback.Count == 0 || attempt >= options.Value.MaxFixAttempts)
             {
                 break;
@@ -73,7 +73,7 @@ internal sealed class PrototypeTurnRunner(
 
     private Task PublishAgentEventAsync(PrototypeSessionRecord session, string turnId, AgentEvent e) => e switch
     {
-        AgentToolCalled c => Publish(session, turnId, EventTypes.AgentToolCalled, new { tool = c.Tool, arguments = c.ArgumentsJson }),
+        AgentToolCalled c => Publish(session, turnId, EventTypes.AgentToolCalled, new { tool = c.Tool, arguments = c.ArgumentsJson, path = c.Path }),
         AgentToolCompleted c => Publish(session, turnId, EventTypes.AgentToolCompleted, new { tool = c.Tool, succeeded = c.Succeeded, summary = c.Summary, path = c.Path }),
         AgentFailed f => Publish(session, turnId, EventTypes.AgentText, new { error = f.Message }),
         _ => Task.CompletedTask,

@@ -45,12 +45,18 @@ public sealed class SandboxGit(ISandboxProvider provider)
     }
 
     /// <summary>Makes the working tree match <paramref name="sha"/> (files added since are removed) without moving history back.</summary>
-    public async Task<IReadOnlyList<string>> RestoreTreeAsync(string sandboxId, string sha, CancellationToken ct)
+    /// <returns>Each changed path with whether the restore removed it.</returns>
+    public async Task<IReadOnlyList<(string Path, bool Removed)>> RestoreTreeAsync(string sandboxId, string sha, CancellationToken ct)
     {
-        var changed = (await GitAsync(sandboxId, ct, "diff", "--name-only", sha)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         await GitAsync(sandboxId, ct, "add", "-A");
+        // Index (the current tree) against the target: "D" means the file does not exist at the checkpoint.
+        var diff = await GitAsync(sandboxId, ct, "diff", "--cached", "--name-status", "--no-renames", "-R", sha);
         await GitAsync(sandboxId, ct, "read-tree", "-u", "--reset", sha);
-        return changed;
+        return diff.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t', 2))
+            .Where(parts => parts.Length == 2)
+            .Select(parts => (parts[1], parts[0] == "D"))
+            .ToList();
     }
 
     /// <summary>Packs HEAD's history into a bundle inside the workspace, for the host to export.</summary>
