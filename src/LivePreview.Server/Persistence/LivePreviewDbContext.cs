@@ -1,4 +1,5 @@
 using LivePreview.Prototypes;
+using LivePreview.WarmPool;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -12,6 +13,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<PrototypeSessionRecord> PrototypeSessions => Set<PrototypeSessionRecord>();
     public DbSet<PrototypeTurnRecord> PrototypeTurns => Set<PrototypeTurnRecord>();
     public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
+    public DbSet<PoolEntryRecord> PoolEntries => Set<PoolEntryRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -49,6 +51,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.SessionId, x.CreatedAt });
         });
+        modelBuilder.ApplyConfiguration(new PoolEntryConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

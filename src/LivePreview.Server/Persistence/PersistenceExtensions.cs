@@ -19,7 +19,7 @@ public static class PersistenceExtensions
                 Directory.CreateDirectory(dataDir);
                 connectionString = $"Data Source={Path.Combine(dataDir, "livepreview.db")}";
             }
-            options.UseSqlite(connectionString);
+            options.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout(TimeSpan.FromSeconds(30)));
         });
         return services;
     }

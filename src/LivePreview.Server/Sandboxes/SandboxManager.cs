@@ -27,8 +27,16 @@ public sealed partial class SandboxManager(
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
 
-    public async Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, CancellationToken cancellationToken)
+    public Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, CancellationToken cancellationToken) =>
+        CreateAsync(framework, SandboxId.New(), cancellationToken);
+
+    /// <summary>With an id chosen by the caller, who can record it before the sandbox exists (the warm pool does, so a crash leaves no orphan).</summary>
+    public async Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string id, CancellationToken cancellationToken)
     {
+        if (!SandboxId.IsValid(id))
+        {
+            throw new ArgumentException($"'{id}' is not a sandbox id.", nameof(id));
+        }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.Sandboxes.CountAsync(cancellationToken) >= options.Value.MaxSandboxes)
         {
@@ -37,7 +45,7 @@ public sealed partial class SandboxManager(
         var now = time.GetUtcNow();
         var record = new SandboxRecord
         {
-            Id = SandboxId.New(), Framework = framework.Name, Provider = provider.Name,
+            Id = id, Framework = framework.Name, Provider = provider.Name,
             Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now,
         };
         db.Sandboxes.Add(record);

@@ -240,6 +240,43 @@ namespace LivePreview.Persistence.Migrations
 
                     b.ToTable("prototype_turns", (string)null);
                 });
+
+            modelBuilder.Entity("LivePreview.WarmPool.PoolEntryRecord", b =>
+                {
+                    b.Property<string>("SandboxId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClaimedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("EvictedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EvictionReason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Framework")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReadyAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SnapshotId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SandboxId");
+
+                    b.HasIndex("Framework", "ClaimedAt");
+
+                    b.ToTable("pool_entries", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }
