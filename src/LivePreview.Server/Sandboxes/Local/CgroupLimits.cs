@@ -34,13 +34,18 @@ internal sealed class CgroupLimits(LocalSandboxOptions options, ILogger logger)
         }
     }
 
-    /// <summary>Removes the groups. The kernel refuses (EBUSY) while a process is still in one, so kill first; a dying process may take a moment to leave.</summary>
+    /// <summary>
+    /// Removes the groups. The kernel refuses (EBUSY) while a process is still in one, so whatever is
+    /// left in the group — even a process that escaped its launcher during a start/delete race — is
+    /// killed first; a dying process may take a moment to leave.
+    /// </summary>
     public static async Task RemoveAsync(string sandboxId)
     {
         foreach (var group in Existing(sandboxId))
         {
             for (var attempt = 1; ; attempt++)
             {
+                KillMembers(group);
                 try
                 {
                     Directory.Delete(group);
@@ -50,6 +55,34 @@ internal sealed class CgroupLimits(LocalSandboxOptions options, ILogger logger)
                 {
                     await Task.Delay(20);
                 }
+            }
+        }
+    }
+
+    private static void KillMembers(string group)
+    {
+        string[] pids;
+        try
+        {
+            pids = File.ReadAllLines(Path.Join(group, "cgroup.procs"));
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        foreach (var pid in pids)
+        {
+            if (!int.TryParse(pid, CultureInfo.InvariantCulture, out var id))
+            {
+                continue;
+            }
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(id);
+                process.Kill();
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
             }
         }
     }
