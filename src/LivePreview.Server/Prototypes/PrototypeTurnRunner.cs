@@ -1,6 +1,7 @@
 using System.Text;
 using LivePreview.Agents;
 using LivePreview.Events;
+using LivePreview.Frameworks;
 using Microsoft.Extensions.Options;
 
 namespace LivePreview.Prototypes;
@@ -14,6 +15,7 @@ internal sealed class PrototypeTurnRunner(
     IEventBus events,
     AgentWorkspaceFactory workspaces,
     PrototypeCheckpoints checkpoints,
+    PreviewBuildCheck buildCheck,
     IOptions<PrototypeOptions> options)
 {
     public async Task<TurnOutcome> RunAsync(PrototypeSessionRecord session, string turnId, string prompt, IAgentAdapter agent,
@@ -24,17 +26,23 @@ internal sealed class PrototypeTurnRunner(
         var workspace = workspaces.For(session.SandboxId);
         IReadOnlyList<string> feedback = [];
         var summary = new StringBuilder();
+        var edited = new HashSet<string>(StringComparer.Ordinal);
+        FrameworkCatalog.TryGet(session.Framework, out var framework);
         var attempt = 0;
         for (; ; attempt++)
         {
             watcher.Reset();
             var turn = new AgentTurn(session.Id, session.SandboxId, session.Framework, prompt, session.Model, history, feedback, workspace);
-            var failure = await StreamTurnAsync(session, turnId, agent, turn, summary, ct);
+            var failure = await StreamTurnAsync(session, turnId, agent, turn, summary, edited, ct);
             if (failure is not null)
             {
                 return new TurnOutcome(summary.ToString(), failure, attempt, await checkpoints.CommitTurnAsync(session, turnId, prompt, ct));
             }
             feedback = await watcher.SettleAsync(options.Value.SettleTimeout, options.Value.SettleGrace, ct);
+            if (feedback.Count == 0 && edited.Count > 0)
+            {
+                feedback = await buildCheck.CheckAsync(session.SandboxId, framework, edited, ct);
+            }
             if (feedback.Count == 0 || attempt >= options.Value.MaxFixAttempts)
             {
                 break;
@@ -48,7 +56,7 @@ internal sealed class PrototypeTurnRunner(
 
     /// <summary>Publishes the agent's events as they come; text deltas are coalesced per burst. Returns a failure message, or null.</summary>
     private async Task<string?> StreamTurnAsync(PrototypeSessionRecord session, string turnId, IAgentAdapter agent, AgentTurn turn,
-        StringBuilder summary, CancellationToken ct)
+        StringBuilder summary, HashSet<string> edited, CancellationToken ct)
     {
         var text = new StringBuilder();
         string? failure = null;
@@ -65,6 +73,10 @@ internal sealed class PrototypeTurnRunner(
             }
             await FlushTextAsync(session, turnId, text);
             failure = e is AgentFailed failed ? failed.Message : failure;
+            if (e is AgentToolCompleted { Succeeded: true, Path: { } path } && e is not AgentToolCompleted { Tool: "read_file" or "list_files" })
+            {
+                edited.Add(path);
+            }
             await PublishAgentEventAsync(session, turnId, e);
         }
         await FlushTextAsync(session, turnId, text);
