@@ -30,6 +30,8 @@ internal static class Stats
         _ => ms.ToString("0.0", CultureInfo.InvariantCulture) + " ms",
     };
 
+    public static string MiB(double bytes) => double.IsNaN(bytes) ? "—" : (bytes / 1024 / 1024).ToString("0", CultureInfo.InvariantCulture) + " MiB";
+
     public static string SignedMs(double ms) => (ms >= 0 ? "+" : "−") + Ms(Math.Abs(ms));
 
     public static string Bytes(long bytes) => bytes switch
