@@ -25,3 +25,9 @@ if (( ${#need[@]} )); then
 fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+
+# Every Vite or Next dev server holds an inotify instance, and every sandbox runs as the same user:
+# the default of 128 instances per user caps a machine at about a hundred live sandboxes.
+if [[ $(id -u) -eq 0 && $(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0) -lt 1024 ]]; then
+  sysctl -q -w fs.inotify.max_user_instances=1024 || echo "Could not raise fs.inotify.max_user_instances; many sandboxes at once may fail to watch files." >&2
+fi
