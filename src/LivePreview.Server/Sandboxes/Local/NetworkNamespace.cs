@@ -40,6 +40,11 @@ internal sealed class NetworkNamespace(LocalSandboxOptions options, SandboxFirew
         var prefix = SandboxSubnet.PrefixLength.ToString(CultureInfo.InvariantCulture);
         await IpAsync(cancellationToken, "netns", "add", ns);
         await IpAsync(cancellationToken, "link", "add", layout.HostLink, "type", "veth", "peer", "name", SandboxLink, "netns", ns);
+        // No IPv6 link-local address: the kernel would add one a second after "up", and browsers on
+        // this host (Chromium) abort in-flight requests with ERR_NETWORK_CHANGED when host addresses
+        // change — exactly when a new preview's first page loads.
+        await IpAsync(cancellationToken, "link", "set", "dev", layout.HostLink, "addrgenmode", "none");
+        await IpAsync(cancellationToken, "-n", ns, "link", "set", "dev", SandboxLink, "addrgenmode", "none");
         await IpAsync(cancellationToken, "addr", "add", $"{subnet.Host}/{prefix}", "dev", layout.HostLink);
         await IpAsync(cancellationToken, "link", "set", layout.HostLink, "up");
         await IpAsync(cancellationToken, "-n", ns, "link", "set", "lo", "up");

@@ -71,4 +71,23 @@ public sealed class LocalSandboxNetworkTests : IAsyncLifetime
 
         Assert.NotEqual("CONNECTED", result.Output.Trim());
     }
+
+    [Fact]
+    public async Task Creating_a_sandbox_adds_no_ipv6_address_that_would_change_the_host_network_later()
+    {
+        var id = await _harness.CreateAsync();
+        await Task.Delay(2500);
+
+        var info = new System.Diagnostics.ProcessStartInfo("ip") { RedirectStandardOutput = true };
+        foreach (var arg in new[] { "-6", "addr", "show", "dev", $"lph{id}" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var ip = System.Diagnostics.Process.Start(info)!;
+        var output = await ip.StandardOutput.ReadToEndAsync();
+        await ip.WaitForExitAsync();
+
+        Assert.Equal(0, ip.ExitCode);
+        Assert.DoesNotContain("inet6", output);
+    }
 }
