@@ -28,7 +28,7 @@ public sealed class DevServerSupervisionTests : IAsyncLifetime
         var first = await _host.WaitForPreviewAsync(id);
         var crashed = WaitForEventAsync(id, EventTypes.DevServerCrashed);
 
-        await KillSandboxProcessesAsync(id);
+        await SandboxProcesses.KillAllAsync(id);
 
         var crash = await crashed;
         Assert.Contains("exited", crash.Payload!.Value.GetProperty("reason").GetString());
@@ -48,7 +48,7 @@ public sealed class DevServerSupervisionTests : IAsyncLifetime
         var config = await _host.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/vite.config.mjs");
         await _host.Http.PutAsync($"api/v1/sandboxes/{id}/files/vite.config.mjs", new StringContent("throw new Error('config-is-broken-on-purpose')\n"));
 
-        await KillSandboxProcessesAsync(id);
+        await SandboxProcesses.KillAllAsync(id);
 
         var failed = await _host.WaitForPreviewAsync(id, "error");
         Assert.Contains("config-is-broken-on-purpose", failed.GetProperty("error").GetString());
@@ -81,23 +81,5 @@ public sealed class DevServerSupervisionTests : IAsyncLifetime
         await ready.Task;
         await Task.Delay(50);
         return await task;
-    }
-
-    /// <summary>Kills every process in the sandbox's network namespace, as an out-of-memory kill or a crash would.</summary>
-    private static async Task KillSandboxProcessesAsync(string sandboxId)
-    {
-        var pids = (await SandboxLifecycleTests.RunAsync("ip", "netns", "pids", $"lp-{sandboxId}"))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.NotEmpty(pids);
-        foreach (var pid in pids)
-        {
-            try
-            {
-                System.Diagnostics.Process.GetProcessById(int.Parse(pid)).Kill();
-            }
-            catch (ArgumentException)
-            {
-            }
-        }
     }
 }

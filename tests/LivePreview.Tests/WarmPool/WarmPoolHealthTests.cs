@@ -28,7 +28,7 @@ public sealed class WarmPoolHealthTests : IAsyncLifetime
         _host = await PoolTesting.StartAsync(size: 1, new Dictionary<string, string?> { ["LivePreview:Previews:MaxRestarts"] = "0" });
         var victim = (await _host.WaitForPoolAsync(p => p.Int("ready") == 1, "1 ready")).MemberIds().Single();
 
-        await KillSandboxProcessesAsync(victim);
+        await SandboxProcesses.KillAllAsync(victim);
 
         var pool = await _host.WaitForPoolAsync(p => p.Int("ready") == 1 && p.MemberIds().Single() != victim, "a ready replacement");
         var eviction = pool.GetProperty("last_evictions").EnumerateArray().Single();
@@ -59,23 +59,5 @@ public sealed class WarmPoolHealthTests : IAsyncLifetime
         Assert.Contains(session.GetProperty("sandbox_id").GetString(), before);
         Assert.Equal("ready", session.GetProperty("preview_status").GetString());
         await _host.EndSessionAsync(session);
-    }
-
-    /// <summary>Kills every process in the sandbox's network namespace, as a crash or an out-of-memory kill would.</summary>
-    private static async Task KillSandboxProcessesAsync(string sandboxId)
-    {
-        var pids = (await SandboxLifecycleTests.RunAsync("ip", "netns", "pids", $"lp-{sandboxId}"))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.NotEmpty(pids);
-        foreach (var pid in pids)
-        {
-            try
-            {
-                System.Diagnostics.Process.GetProcessById(int.Parse(pid)).Kill();
-            }
-            catch (ArgumentException)
-            {
-            }
-        }
     }
 }
