@@ -1,4 +1,4 @@
-using LivePreview.Tests.Sandboxes;
+using System.Diagnostics;
 
 namespace LivePreview.Tests.Support;
 
@@ -7,14 +7,20 @@ public static class SandboxProcesses
     /// <summary>Kills every process in the sandbox's network namespace, as a crash or an out-of-memory kill would.</summary>
     public static async Task KillAllAsync(string sandboxId)
     {
-        var pids = (await SandboxLifecycleTests.RunAsync("ip", "netns", "pids", $"lp-{sandboxId}"))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true };
+        foreach (var arg in new[] { "netns", "pids", $"lp-{sandboxId}" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var ip = Process.Start(info)!;
+        var pids = (await ip.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        await ip.WaitForExitAsync();
         Assert.NotEmpty(pids);
         foreach (var pid in pids)
         {
             try
             {
-                System.Diagnostics.Process.GetProcessById(int.Parse(pid)).Kill();
+                Process.GetProcessById(int.Parse(pid)).Kill();
             }
             catch (ArgumentException)
             {
