@@ -31,7 +31,6 @@ public sealed partial class PreviewManager
                 Restarts = restarts ?? current.Restarts,
                 UpdatedAt = now,
                 ReadyAt = to == PreviewStatus.Ready ? now : current.ReadyAt,
-                Supervised = entry.Supervisor is not null,
             };
             await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
             {

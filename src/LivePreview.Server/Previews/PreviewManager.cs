@@ -131,7 +131,7 @@ public sealed partial class PreviewManager(
         foreach (var record in await db.Previews.AsNoTracking().ToListAsync(cancellationToken))
         {
             // URLs follow the current settings and listening port, which may differ from the last run's.
-            var entry = new PreviewEntry(PreviewSnapshot.From(record, supervised: false) with { Url = address.UrlFor(record.SandboxId, record.Port) });
+            var entry = new PreviewEntry(PreviewSnapshot.From(record) with { Url = address.UrlFor(record.SandboxId, record.Port) });
             _byId[record.Id] = entry;
             _byTarget[new PreviewTarget(record.SandboxId, record.Port)] = entry;
             if (record.Status is PreviewStatus.Starting or PreviewStatus.Ready)
@@ -180,7 +180,7 @@ public sealed partial class PreviewManager(
                 db.Previews.Add(record);
                 await db.SaveChangesAsync(cancellationToken);
             }
-            var entry = new PreviewEntry(PreviewSnapshot.From(record, supervised: true));
+            var entry = new PreviewEntry(PreviewSnapshot.From(record));
             _byId[record.Id] = entry;
             _byTarget[target] = entry;
             await PublishAsync(entry.Snapshot);

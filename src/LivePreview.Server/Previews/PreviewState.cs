@@ -13,11 +13,10 @@ public sealed record PreviewSnapshot(
     int Restarts,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? ReadyAt,
-    bool Supervised)
+    DateTimeOffset? ReadyAt)
 {
-    public static PreviewSnapshot From(PreviewRecord r, bool supervised) =>
-        new(r.Id, r.SandboxId, r.Port, r.Url, r.Status, r.Error, r.Restarts, r.CreatedAt, r.UpdatedAt, r.ReadyAt, supervised);
+    public static PreviewSnapshot From(PreviewRecord r) =>
+        new(r.Id, r.SandboxId, r.Port, r.Url, r.Status, r.Error, r.Restarts, r.CreatedAt, r.UpdatedAt, r.ReadyAt);
 }
 
 /// <summary>The legal transitions of a preview's lifecycle, in one place.</summary>

@@ -73,18 +73,6 @@ public static class PrototypeApi
         return Results.Ok(new ExportResponse(sha, data.Branch, data.RepoUrl));
     }
 
-    private static async Task<IResult> FilesAsync(string id, string? path, PrototypeManager prototypes, WorkspaceFiles files, CancellationToken ct)
-    {
-        var session = await prototypes.RequireAsync(id, ct);
-        var entry = await files.StatAsync(session.SandboxId, path ?? "", ct);
-        if (entry is null)
-        {
-            return Problems.NotFound("No such file", $"Nothing exists at '{path}' in the session's workspace.");
-        }
-        if (entry.IsDirectory)
-        {
-            return Results.Ok(await files.ListAsync(session.SandboxId, path, ct));
-        }
-        return Results.Stream((await files.OpenReadAsync(session.SandboxId, path!, ct))!, "text/plain; charset=utf-8");
-    }
+    private static async Task<IResult> FilesAsync(string id, string? path, PrototypeManager prototypes, WorkspaceFiles files, CancellationToken ct) =>
+        await FilesApi.ReadAsync((await prototypes.RequireAsync(id, ct)).SandboxId, path ?? "", files, ct);
 }

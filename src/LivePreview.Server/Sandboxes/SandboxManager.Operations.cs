@@ -94,10 +94,12 @@ public sealed partial class SandboxManager
         {
             return;
         }
-        var snapshot = await snapshots.EnsureAsync(framework, cancellationToken);
-        if (!await provider.AttachAsync(new SandboxSpec(id, snapshots.DirectoryOf(sandbox.SnapshotId) ?? snapshot.Directory), cancellationToken))
+        // A sandbox stays on the snapshot it was made from (its overlay's lower layer): no build here.
+        var snapshotDirectory = snapshots.DirectoryOf(sandbox.SnapshotId);
+        if (snapshotDirectory is null || !await provider.AttachAsync(new SandboxSpec(id, snapshotDirectory), cancellationToken))
         {
-            var failed = await UpdateAsync(id, r => { r.Status = SandboxStatus.Error; r.Error = "The sandbox's workspace is gone."; });
+            var failed = await UpdateAsync(id, r => { r.Status = SandboxStatus.Error; r.Error = snapshotDirectory is null
+                ? $"The sandbox's snapshot {sandbox.SnapshotId} is gone." : "The sandbox's workspace is gone."; });
             await PublishAsync(EventTypes.SandboxFailed, failed!, new { error = failed!.Error });
             return;
         }

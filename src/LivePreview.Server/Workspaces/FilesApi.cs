@@ -30,6 +30,12 @@ public static class FilesApi
     private static async Task<IResult> GetAsync(string id, string path, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
     {
         await RequireSandboxAsync(id, sandboxes, ct);
+        return await ReadAsync(id, path, files, ct);
+    }
+
+    /// <summary>A file's raw content, or a directory's JSON listing; also serves the prototype session's files.</summary>
+    internal static async Task<IResult> ReadAsync(string id, string path, WorkspaceFiles files, CancellationToken ct)
+    {
         var entry = await files.StatAsync(id, path, ct);
         if (entry is null)
         {

@@ -170,6 +170,6 @@ public sealed class PreviewPanelTests : BunitContext
     {
         var at = new DateTimeOffset(2026, 11, 25, 17, 0, 0, TimeSpan.Zero);
         return new PreviewSnapshot("pvabcdefghij", "abcdefghijkl", 5173, Url, status, error, 0, at, at,
-            status == PreviewStatus.Ready ? at : null, Supervised: true);
+            status == PreviewStatus.Ready ? at : null);
     }
 }

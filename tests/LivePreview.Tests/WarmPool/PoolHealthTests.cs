@@ -98,7 +98,7 @@ public sealed class PoolHealthTests
 
     private PreviewSnapshot Preview(PreviewStatus status) =>
         new("pv1", "abcdefghijkl", 5173, "http://5173-abcdefghijkl.preview.localhost/", status, status == PreviewStatus.Error ? "crashed" : null, 0,
-            _time.GetUtcNow(), _time.GetUtcNow(), null, true);
+            _time.GetUtcNow(), _time.GetUtcNow(), null);
 
     private static SandboxHealth Healthy() => new(true, true, null);
 }
