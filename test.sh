@@ -3,11 +3,10 @@
 # and ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup.sh || exit 1
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 export LIVEPREVIEW_TEST_SNAPSHOTS="${LIVEPREVIEW_TEST_SNAPSHOTS:-${TMPDIR:-/tmp}/livepreview-test-snapshots}"
 mkdir -p artifacts
-log=$(mktemp)
 dotnet build LivePreview.slnx -c Release -nologo -v q 2>&1 | tail -n 3
 build=${PIPESTATUS[0]}
 if (( build != 0 )); then
@@ -21,32 +20,43 @@ LivePreview__Snapshots__Root="$LIVEPREVIEW_TEST_SNAPSHOTS" LivePreview__DataDire
   dotnet run --project src/LivePreview.Server -c Release --no-build -- snapshots build \
   || echo "snapshot pre-build failed; the tests will build them"
 
+# Prints "passed failed skipped" for one project's output. "dotnet test" summaries look like
+# "Passed!  - Failed: 0, Passed: 9, ..." (minimal) or, at normal verbosity, "Total tests: 9"
+# followed by "Passed: 9" / "Failed: 1" / "Skipped: 1" lines. A project that printed no summary,
+# or exited non-zero with no failure counted (a crashed test host), adds one failure.
+summarize() {
+  awk -v code="$2" '
+    /^(Passed|Failed)!/ {
+      for (i = 1; i <= NF; i++) {
+        v = $(i + 1); gsub(",", "", v)
+        if ($i == "Failed:") f += v; else if ($i == "Passed:") p += v; else if ($i == "Skipped:") s += v
+      }
+      seen = 1; next
+    }
+    /^Total tests: [0-9]+$/ { inblock = 1; seen = 1; next }
+    inblock && /^ +Passed: [0-9]+$/  { p += $2; next }
+    inblock && /^ +Failed: [0-9]+$/  { f += $2; next }
+    inblock && /^ +Skipped: [0-9]+$/ { s += $2; next }
+    { inblock = 0 }
+    END { if (!seen || (code != 0 && f == 0)) f += 1; printf "%d %d %d\n", p, f, s }
+  ' "$1"
+}
+
 # One test project at a time: the functional tests create sandboxes (each adds a host network
 # address), and Chromium aborts in-flight page loads when host addresses change.
 status=0
+summaries=()
 for project in tests/LivePreview.Tests tests/LivePreview.EndToEnd; do
+  project_log=$(mktemp)
   dotnet test "$project" -c Release --no-build --blame-hang-timeout 10m \
-    --logger "console;verbosity=normal" --results-directory artifacts/test-results 2>&1 | tee -a "$log"
+    --logger "console;verbosity=normal" --results-directory artifacts/test-results 2>&1 | tee "$project_log"
   code=${PIPESTATUS[0]}
   (( code != 0 )) && status=$code
+  summaries+=("$(summarize "$project_log" "$code")")
+  rm -f "$project_log"
 done
 
-awk '
-  # "dotnet test" summaries: "Passed!  - Failed: 0, Passed: 9, ..." (minimal) or, at normal
-  # verbosity, "Total tests: 9" followed by "Passed: 9" / "Failed: 1" / "Skipped: 1" lines.
-  /^(Passed|Failed)!/ {
-    for (i = 1; i <= NF; i++) {
-      v = $(i + 1); gsub(",", "", v)
-      if ($i == "Failed:") f += v; else if ($i == "Passed:") p += v; else if ($i == "Skipped:") s += v
-    }
-    seen = 1; next
-  }
-  /^Total tests: [0-9]+$/ { inblock = 1; seen = 1; next }
-  inblock && /^ +Passed: [0-9]+$/  { p += $2; next }
-  inblock && /^ +Failed: [0-9]+$/  { f += $2; next }
-  inblock && /^ +Skipped: [0-9]+$/ { s += $2; next }
-  { inblock = 0 }
-  END { if (!seen) f += 1; printf "%d passed, %d failed, %d skipped\n", p, f, s }
-' "$log" | tee artifacts/test-summary.txt
-rm -f "$log"
+printf '%s\n' "${summaries[@]}" \
+  | awk '{ p += $1; f += $2; s += $3 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' \
+  | tee artifacts/test-summary.txt
 exit "$status"
