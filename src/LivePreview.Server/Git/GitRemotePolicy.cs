@@ -20,6 +20,9 @@ public sealed partial class GitRemotePolicy(IOptionsMonitor<GitOptions> options,
     /// <summary>Host name resolution bound: a remote whose host does not answer in time is refused.</summary>
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Host name resolution; tests put a fixed table here.</summary>
+    internal Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; set; } = Dns.GetHostAddressesAsync;
+
     public async Task<GitRemote> CheckAsync(string? url, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(url))
@@ -157,7 +160,7 @@ public sealed partial class GitRemotePolicy(IOptionsMonitor<GitOptions> options,
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(ResolveTimeout);
-            resolved = await Dns.GetHostAddressesAsync(host, timeout.Token);
+            resolved = await Resolve(host, timeout.Token);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
         {
