@@ -6,7 +6,7 @@ public sealed class GitOptions
     public const string Section = "LivePreview:Git";
 
     /// <summary>
-    /// URL prefixes (plain text, case-sensitive, ending in <c>/</c> or <c>:</c>) of remotes allowed although the default
+    /// URL prefixes (plain text, case-sensitive, host in lower case, ending in <c>/</c> or <c>:</c>) of remotes allowed although the default
     /// policy refuses them: local paths (<c>/srv/git/</c>), <c>file:///srv/git/</c>, or https/ssh remotes on private or
     /// loopback hosts (<c>https://git.internal/</c>, <c>git@10.0.0.5:</c>). Nothing under the data directory is ever allowed.
     /// </summary>
