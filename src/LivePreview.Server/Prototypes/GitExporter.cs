@@ -1,4 +1,5 @@
 using LivePreview.Git;
+using Microsoft.Extensions.Options;
 
 namespace LivePreview.Prototypes;
 
@@ -8,7 +9,7 @@ namespace LivePreview.Prototypes;
 /// (hooks off, no config but ours, one transport). The remote was accepted by <see cref="GitRemotePolicy"/> before.
 /// The git CLI rather than LibGit2Sharp: ssh remotes need it.
 /// </summary>
-public sealed partial class GitExporter(HostGit git, ILogger<GitExporter> logger)
+public sealed partial class GitExporter(HostGit git, IOptions<PrototypeOptions> options, ILogger<GitExporter> logger)
 {
     public async Task<string> PushAsync(Stream bundle, GitRemote remote, ExportRequestData request, CancellationToken ct)
     {
@@ -17,10 +18,7 @@ public sealed partial class GitExporter(HostGit git, ILogger<GitExporter> logger
         try
         {
             var bundlePath = Path.Join(work.FullName, "prototype.bundle");
-            await using (var file = File.Create(bundlePath))
-            {
-                await bundle.CopyToAsync(file, ct);
-            }
+            await CopyBoundedAsync(bundle, bundlePath, ct);
             var repo = Path.Join(work.FullName, "repo.git");
             await GitAsync(null, ct, "init", "-q", "--bare", repo);
             // unbundle, not fetch: reading a bundle through fetch needs the file protocol, which stays off unless the remote is local.
@@ -35,6 +33,23 @@ public sealed partial class GitExporter(HostGit git, ILogger<GitExporter> logger
         finally
         {
             work.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The bundle is sandbox-written: a huge repository must not fill the host's temp folder.</summary>
+    private async Task CopyBoundedAsync(Stream bundle, string path, CancellationToken ct)
+    {
+        var max = options.Value.MaxExportBytes;
+        await using var file = File.Create(path);
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await bundle.ReadAsync(buffer, ct)) > 0)
+        {
+            if (file.Length + read > max)
+            {
+                throw new ExportException(413, $"The prototype's history is larger than {max} bytes (LivePreview:Prototypes:MaxExportBytes).");
+            }
+            await file.WriteAsync(buffer.AsMemory(0, read), ct);
         }
     }
 

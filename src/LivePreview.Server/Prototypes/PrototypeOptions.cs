@@ -17,5 +17,8 @@ public sealed class PrototypeOptions
     /// <summary>After the dev server's first word on a turn, how long to wait for follow-up lines (an error often comes just after "hmr update").</summary>
     public TimeSpan SettleGrace { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Largest export bundle (the sandbox writes it, the host copies it into its own temp folder) in bytes.</summary>
+    public long MaxExportBytes { get; set; } = 256L * 1024 * 1024;
+
     // Git credentials moved to LivePreview:Git:Credentials (per host); the old GitToken/GitUser settings fail start-up.
 }

@@ -24,6 +24,7 @@ public sealed class GitExportContainmentTests : IAsyncLifetime
     {
         ["LivePreview:Git:AllowedRemotes:0"] = "/",
         ["LivePreview:Git:AllowedRemotes:1"] = "file:///",
+        ["LivePreview:Prototypes:MaxExportBytes"] = "2000000",
     });
 
     public async Task DisposeAsync()
@@ -97,11 +98,21 @@ public sealed class GitExportContainmentTests : IAsyncLifetime
         await _host.Http.DeleteAsync($"api/v1/prototype/session/{id}");
     }
 
+    [Fact]
+    public async Task A_sandbox_whose_history_outgrows_the_export_limit_gets_a_413()
+    {
+        var (id, sandboxId) = await StartSessionAsync();
+        await RunInSandboxAsync(sandboxId, "cd /app && head -c 3000000 /dev/urandom > noise.bin");
+        var problem = await ApiValidationTests.ProblemAsync(await ExportAsync(id, await BareRepositoryAsync(), "too-big"), 413);
+        Assert.Contains("LivePreview:Prototypes:MaxExportBytes", problem.GetProperty("detail").GetString());
+        await _host.Http.DeleteAsync($"api/v1/prototype/session/{id}");
+    }
+
     /// <summary>As an attacker would: a process in the sandbox writes the hooks and reads its host path from mountinfo.</summary>
     private async Task<string> PlantHooksAsync(string sandboxId)
     {
         var hook = $"#!/bin/sh\ntouch {_marker}\n";
-        var script = "set -e; cd /app; git init -q -b main; "
+        var script = "set -e; cd /app; git init -q -b main; printf 'node_modules/\\n.vite/\\n.livepreview/\\n' > .git/info/exclude; "
             + "for h in pre-receive update post-receive post-update reference-transaction post-checkout post-merge; do "
             + $"printf '%s' '{hook}' > .git/hooks/$h; chmod +x .git/hooks/$h; done; "
             + $"git config core.fsmonitor 'touch {_marker}'; "
