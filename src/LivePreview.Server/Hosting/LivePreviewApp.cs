@@ -1,6 +1,7 @@
 using LivePreview.Agents;
 using LivePreview.DevServers;
 using LivePreview.Events;
+using LivePreview.Git;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
@@ -33,6 +34,7 @@ public static class LivePreviewApp
         builder.Services.AddSnapshots();
         builder.Services.AddPreviews();
         builder.Services.AddAgents();
+        builder.Services.AddHostGit();
         builder.Services.AddPrototypes();
         builder.Services.AddWarmPool();
         builder.Services.AddPrometheusMetrics();

@@ -1,5 +1,6 @@
 using LivePreview.Agents;
 using LivePreview.Events;
+using LivePreview.Git;
 using LivePreview.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,16 +88,16 @@ public sealed partial class PrototypeManager
         RefuseWhileWorking(id);
         try
         {
-            GitExporter.ValidateRemote(request.RepoUrl);
+            var remote = await remotes.CheckAsync(request.RepoUrl, ct);
             await checkpoints.EnsureInitialAsync(session, ct);
             await checkpoints.CommitTurnAsync(session, "export", "Edits before export", ct);
             await using var bundle = await checkpoints.BundleAsync(session, ct);
-            var sha = await exporter.PushAsync(bundle, request, ct);
+            var sha = await exporter.PushAsync(bundle, remote, request, ct);
             await events.PublishAsync(new EventDraft(EventTypes.ExportCompleted, "prototype", id, session.SandboxId,
                 new { commit_sha = sha, branch = request.Branch, repo_url = request.RepoUrl }), CancellationToken.None);
             return sha;
         }
-        catch (ExportException ex)
+        catch (Exception ex) when (ex is ExportException or GitRemoteRefusedException or GitException)
         {
             await events.PublishAsync(new EventDraft(EventTypes.ExportFailed, "prototype", id, session.SandboxId,
                 new { error = ex.Message, branch = request.Branch }), CancellationToken.None);

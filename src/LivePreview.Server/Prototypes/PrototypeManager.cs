@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using LivePreview.Agents;
 using LivePreview.Events;
 using LivePreview.Frameworks;
+using LivePreview.Git;
 using LivePreview.Hosting;
 using LivePreview.Persistence;
 using LivePreview.Previews;
@@ -25,6 +26,7 @@ public sealed partial class PrototypeManager(
     AgentRegistry agents,
     PrototypeCheckpoints checkpoints,
     GitExporter exporter,
+    GitRemotePolicy remotes,
     IServiceProvider services,
     IEventBus events,
     BackgroundWork background,

@@ -17,9 +17,8 @@ public sealed class PrototypeOptions
     /// <summary>After the dev server's first word on a turn, how long to wait for follow-up lines (an error often comes just after "hmr update").</summary>
     public TimeSpan SettleGrace { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Token for https remotes (sent as HTTP basic auth with <see cref="GitUser"/>).</summary>
-    public string? GitToken { get; set; }
+    /// <summary>Largest export bundle (the sandbox writes it, the host copies it into its own temp folder) in bytes.</summary>
+    public long MaxExportBytes { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>User name paired with <see cref="GitToken"/>; GitHub accepts "x-access-token".</summary>
-    public string GitUser { get; set; } = "x-access-token";
+    // Git credentials moved to LivePreview:Git:Credentials (per host); the old GitToken/GitUser settings fail start-up.
 }

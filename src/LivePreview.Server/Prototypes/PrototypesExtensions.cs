@@ -7,7 +7,7 @@ public static class PrototypesExtensions
     public static IServiceCollection AddPrototypes(this IServiceCollection services)
     {
         services.AddOptions<PrototypeOptions>().BindConfiguration(PrototypeOptions.Section)
-            .Validate(o => o.MaxPromptLength > 0 && o.MaxFixAttempts >= 0, "LivePreview:Prototypes has an out-of-range value.").ValidateOnStart();
+            .Validate(o => o.MaxPromptLength > 0 && o.MaxFixAttempts >= 0 && o.MaxExportBytes > 0, "LivePreview:Prototypes has an out-of-range value.").ValidateOnStart();
         services.TryAddSingleton<SandboxGit>();
         services.TryAddSingleton<PreviewBuildCheck>();
         services.AddHttpClient(PreviewBuildCheck.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(20))

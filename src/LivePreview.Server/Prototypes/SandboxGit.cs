@@ -77,7 +77,8 @@ public sealed class SandboxGit(ISandboxProvider provider)
     {
         var result = await TryGitAsync(sandboxId, ct, args);
         return result.ExitCode == 0 ? result.Output
-            : throw new GitException($"git {args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='))} failed ({result.ExitCode}): {Tail(result.Output)}");
+            : throw new GitException($"The sandbox's own git failed: git {args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='))} exited with {result.ExitCode}. "
+                + $"Its repository, hooks and config belong to the sandbox (a hook or setting there can make it fail). Output: {Tail(result.Output)}");
     }
 
     private Task<SandboxCommandResult> TryGitAsync(string sandboxId, CancellationToken ct, params string[] args) =>
@@ -89,9 +90,15 @@ public sealed class SandboxGit(ISandboxProvider provider)
         ["GIT_CONFIG_NOSYSTEM"] = "1",
     };
 
-    private static string Tail(string output) => output.Length <= 500 ? output.Trim() : output[^500..].Trim();
+    /// <summary>The last 500 characters of sandbox-written output, with control characters (terminal escapes) dropped.</summary>
+    private static string Tail(string output)
+    {
+        var tail = output.Length <= 500 ? output : output[^500..];
+        return new string(tail.Where(c => !char.IsControl(c) || c is '\n' or '\t').ToArray()).Trim();
+    }
 }
 
 public sealed record GitCommit(string Sha, IReadOnlyList<string> Files);
 
+/// <summary>Git inside the sandbox failed (HTTP 409): the sandbox's repository is its own business, not a fault of the service.</summary>
 public sealed class GitException(string message) : Exception(message);

@@ -1,6 +1,10 @@
 namespace LivePreview.Snapshots;
 
-/// <summary>Finds the folder holding the framework templates (<c>templates/{framework}/package.json</c>).</summary>
+/// <summary>
+/// Finds the folder holding the framework templates (<c>templates/{framework}/package.json</c>): the configured one, else
+/// the copy every build and publish output ships beside the binary (<c>{AppContext.BaseDirectory}/templates</c>, see the
+/// csproj), else one above the current directory (a checkout).
+/// </summary>
 internal static class TemplateLocator
 {
     /// <summary>Every templates folder has this one; it tells ours apart from any other folder named templates.</summary>
@@ -22,7 +26,7 @@ internal static class TemplateLocator
         return starts.Select(SearchUpward).FirstOrDefault(found => found is not null)
             ?? throw new SnapshotException(
                 $"No templates folder found: none of the folders above {string.Join(" or ", starts)} holds templates/{Marker.Replace('\\', '/')}. "
-                + "Set LivePreview:TemplatesDirectory or run from the repository.");
+                + "Set LivePreview:TemplatesDirectory, or run a build or publish output of the service (it ships templates/ beside the binary).");
     }
 
     private static string? SearchUpward(string start)

@@ -21,8 +21,10 @@ public static class FilesApi
         group.MapGet("/", (string id, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct) => GetAsync(id, "", files, sandboxes, ct))
             .WithSummary("List the workspace root.");
         group.MapGet("/{**path}", GetAsync).WithSummary("Read a file (raw content) or list a directory (JSON).");
-        group.MapPut("/{**path}", PutAsync).WithSummary("Write a whole file; the request body is the raw content.")
-            .Accepts<string>("application/octet-stream", "text/plain");
+        // A raw upload: the body is the file's bytes whatever Content-Type says. "*/*" matters: curl --data-binary
+        // sends application/x-www-form-urlencoded, which a narrower list would answer with 415.
+        group.MapPut("/{**path}", PutAsync).WithSummary("Write a whole file; the request body is the raw content (any Content-Type).")
+            .Accepts<string>("application/octet-stream", "text/plain", "*/*");
         group.MapDelete("/{**path}", DeleteAsync).WithSummary("Delete a file.");
         return app;
     }

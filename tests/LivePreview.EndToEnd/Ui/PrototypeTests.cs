@@ -29,7 +29,12 @@ public sealed class PrototypeTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Recorded pauses played 2.5× slower: an Interrupt clicked after the turn's first step lands while it still runs.
-        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Agents:ReplayDelayScale"] = "2.5" });
+        // The export goes to a local bare repository in this test's scratch folder, allowed as an operator would allow one.
+        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["LivePreview:Agents:ReplayDelayScale"] = "2.5",
+            ["LivePreview:Git:AllowedRemotes:0"] = _scratch + "/",
+        });
         (_playwright, _browser) = await Browser.LaunchAsync();
     }
 

@@ -15,7 +15,9 @@ public sealed class PrototypeSessionTests : IAsyncLifetime
     private LivePreviewHost _host = null!;
     private readonly string _scratch = Directory.CreateTempSubdirectory("livepreview-export-test-").FullName;
 
-    public async Task InitializeAsync() => _host = await LivePreviewHost.StartAsync();
+    // Local bare repositories are refused by default; this test's scratch folder is allowed the way an operator would allow one.
+    public async Task InitializeAsync() =>
+        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Git:AllowedRemotes:0"] = _scratch + "/" });
 
     public async Task DisposeAsync()
     {
