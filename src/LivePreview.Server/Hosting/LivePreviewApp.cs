@@ -90,8 +90,8 @@ public static class LivePreviewApp
             .Validate(o => o.MaxSandboxes > 0, "LivePreview:Sandboxes:MaxSandboxes must be positive.").ValidateOnStart();
         services.AddOptions<WorkspaceFilesOptions>().BindConfiguration(WorkspaceFilesOptions.Section)
             .Validate(o => o.MaxFileBytes > 0, "LivePreview:Files:MaxFileBytes must be positive.").ValidateOnStart();
-        services.AddHttpClient<ReadinessProbe>(c => c.Timeout = TimeSpan.FromSeconds(30))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
+        // Sandboxes are reached only through SandboxHttpClient (pinned endpoint, no redirects, bounded reads).
+        services.TryAddSingleton(_ => new ReadinessProbe(SandboxHttpLimits.Default));
         services.TryAddSingleton<PreviewAddress>();
         services.TryAddSingleton<PreviewManager>();
         services.TryAddSingleton<SandboxManager>();
