@@ -46,7 +46,7 @@ public sealed class PreviewBuildCheck(ISandboxProvider provider, PreviewAddress 
     /// </summary>
     private static string? ErrorOf(SandboxHttpResponse response, bool isModule) => response switch
     {
-        { Failure: { } failure } when failure.StartsWith("no answer", StringComparison.Ordinal) => null,
+        { TimedOut: true } => null,
         { Failure: { } failure } => $"the dev server did not answer: {failure}",
         { IsRedirect: true } when isModule => response.RedirectReason,
         { StatusCode: >= 500 } => $"the dev server answered {response.StatusCode}: "

@@ -16,7 +16,7 @@ public sealed record SandboxHttpLimits(int MaxBodyBytes, TimeSpan RequestTimeout
 }
 
 /// <summary>What a sandbox answered, read within the limits. <see cref="Failure"/> is set (bounded, host-worded) when nothing usable came back.</summary>
-public sealed record SandboxHttpResponse(int StatusCode, string? ContentType, string Body, bool Truncated, string? Failure)
+public sealed record SandboxHttpResponse(int StatusCode, string? ContentType, string Body, bool Truncated, string? Failure, bool TimedOut = false)
 {
     public bool IsRedirect => StatusCode is >= 300 and < 400;
 
@@ -92,7 +92,7 @@ public sealed class SandboxHttpClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Failed($"no answer within {_limits.RequestTimeout.TotalSeconds:0} s");
+            return Failed(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {_limits.RequestTimeout.TotalSeconds:0.#} s")) with { TimedOut = true };
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
