@@ -104,7 +104,7 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
             {
                 return (false, $"The dev server exited with code {await _process.Exited} before it was ready.");
             }
-            var result = await _context.Probe.CheckAsync(pageUri, requireScripts: _spec.Command is not null, ct);
+            var result = await _context.Probe.CheckAsync(endpoint, pageUri, requireScripts: _spec.Command is not null, ct);
             if (result.IsReady)
             {
                 return (true, null);

@@ -1,63 +1,51 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using LivePreview.Sandboxes;
 
 namespace LivePreview.DevServers;
 
 /// <summary>
 /// A dev server is ready when its page answers 200 <em>and</em> the page's own module scripts load
 /// (FIELD-NOTES 8: a port that answers while the dep optimizer still runs gives 504s to the browser).
+/// It speaks to the sandbox only through <see cref="SandboxHttpClient"/>: a redirect is "not ready",
+/// never followed; its reasons are bounded and worded by the host.
 /// </summary>
-public sealed partial class ReadinessProbe(HttpClient http)
+public sealed partial class ReadinessProbe(SandboxHttpLimits limits)
 {
-    public async Task<ProbeResult> CheckAsync(Uri pageUri, bool requireScripts, CancellationToken cancellationToken)
+    private const int MaxScripts = 20;
+    private const int MaxPathChars = 200;
+
+    public async Task<ProbeResult> CheckAsync(EndPoint endpoint, Uri pageUri, bool requireScripts, CancellationToken cancellationToken)
     {
-        HttpResponseMessage page;
-        try
+        using var http = SandboxHttpClient.Create(endpoint, limits);
+        var page = await http.GetAsync(pageUri, readBody: requireScripts, cancellationToken);
+        if (NotOk(page) is { } problem)
         {
-            page = await http.GetAsync(pageUri, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            return ProbeResult.NotReady($"page: {problem}");
         }
-        catch (HttpRequestException ex)
-        {
-            return ProbeResult.NotReady($"page: {ex.Message}");
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return ProbeResult.NotReady("page: timed out");
-        }
-        using (page)
-        {
-            if (page.StatusCode != HttpStatusCode.OK)
-            {
-                return ProbeResult.NotReady($"page answered {(int)page.StatusCode}");
-            }
-            if (!requireScripts)
-            {
-                return ProbeResult.Ready;
-            }
-            var html = await page.Content.ReadAsStringAsync(cancellationToken);
-            return await CheckScriptsAsync(pageUri, html, cancellationToken);
-        }
+        return requireScripts ? await CheckScriptsAsync(http, pageUri, page.Body, cancellationToken) : ProbeResult.Ready;
     }
 
-    private async Task<ProbeResult> CheckScriptsAsync(Uri pageUri, string html, CancellationToken cancellationToken)
+    private static async Task<ProbeResult> CheckScriptsAsync(SandboxHttpClient http, Uri pageUri, string html, CancellationToken cancellationToken)
     {
-        foreach (var script in SameOriginScripts(pageUri, html))
+        foreach (var script in SameOriginScripts(pageUri, html).Take(MaxScripts))
         {
-            try
+            // Only the status matters: Vite answers after it has transformed the module.
+            if (NotOk(await http.GetAsync(script, readBody: false, cancellationToken)) is { } problem)
             {
-                using var response = await http.GetAsync(script, HttpCompletionOption.ResponseContentRead, cancellationToken);
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    return ProbeResult.NotReady($"{script.AbsolutePath} answered {(int)response.StatusCode}");
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                return ProbeResult.NotReady($"{script.AbsolutePath}: {ex.Message}");
+                return ProbeResult.NotReady($"{SandboxText.Clean(script.AbsolutePath, MaxPathChars)}: {problem}");
             }
         }
         return ProbeResult.Ready;
     }
+
+    private static string? NotOk(SandboxHttpResponse response) => response switch
+    {
+        { Failure: { } failure } => failure,
+        { IsRedirect: true } => response.RedirectReason,
+        { StatusCode: (int)HttpStatusCode.OK } => null,
+        _ => $"answered {response.StatusCode}",
+    };
 
     /// <summary>The page's own script sources; third-party scripts are not the dev server's business.</summary>
     public static IEnumerable<Uri> SameOriginScripts(Uri pageUri, string html)
@@ -65,14 +53,15 @@ public sealed partial class ReadinessProbe(HttpClient http)
         foreach (Match match in ScriptSrc().Matches(html))
         {
             var src = WebUtility.HtmlDecode(match.Groups["src"].Value);
-            if (Uri.TryCreate(pageUri, src, out var uri) && uri.Authority == pageUri.Authority)
+            if (Uri.TryCreate(pageUri, src, out var uri) && uri.Scheme == pageUri.Scheme && uri.Authority == pageUri.Authority)
             {
                 yield return uri;
             }
         }
     }
 
-    [GeneratedRegex("""<script\b[^>]*\bsrc\s*=\s*["'](?<src>[^"']+)["']""", RegexOptions.IgnoreCase)]
+    // Linear time whatever the page holds (the page is the sandbox's).
+    [GeneratedRegex("""<script\b[^>]*\bsrc\s*=\s*["'](?<src>[^"']+)["']""", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex ScriptSrc();
 }
 

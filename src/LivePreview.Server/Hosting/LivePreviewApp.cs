@@ -87,19 +87,23 @@ public static class LivePreviewApp
         services.AddOptions<PreviewOptions>().BindConfiguration(PreviewOptions.Section)
             .Validate(o => o.MaxRestarts >= 0 && o.LogLines > 0 && o.ReadinessTimeout > TimeSpan.Zero, "LivePreview:Previews has an out-of-range value.")
             .Validate(o => o.Scheme is "http" or "https", "LivePreview:Previews:Scheme must be http or https.")
+            .Validate(o => o.InjectScanBytes is > 0 and <= 1024 * 1024, "LivePreview:Previews:InjectScanBytes must be between 1 and 1048576.")
+            .Validate(o => o.ReportBurst > 0 && o.ReportsPerSecond > 0 && o.MaxReportsPerWindow > 0 && o.ReportWindow > TimeSpan.Zero,
+                "LivePreview:Previews:ReportBurst, ReportsPerSecond, MaxReportsPerWindow and ReportWindow must be positive.")
             .ValidateOnStart();
         services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.Section)
             .Validate(o => o.MaxSandboxes > 0, "LivePreview:Sandboxes:MaxSandboxes must be positive.").ValidateOnStart();
         services.AddOptions<WorkspaceFilesOptions>().BindConfiguration(WorkspaceFilesOptions.Section)
             .Validate(o => o.MaxFileBytes > 0, "LivePreview:Files:MaxFileBytes must be positive.").ValidateOnStart();
-        services.AddHttpClient<ReadinessProbe>(c => c.Timeout = TimeSpan.FromSeconds(30))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
+        // Sandboxes are reached only through SandboxHttpClient (pinned endpoint, no redirects, bounded reads).
+        services.TryAddSingleton(_ => new ReadinessProbe(SandboxHttpLimits.Default));
         services.TryAddSingleton<PreviewAddress>();
         services.TryAddSingleton<PreviewManager>();
         services.TryAddSingleton<SandboxManager>();
         services.TryAddSingleton<WorkspaceFiles>();
         services.AddHttpForwarder();
         services.TryAddSingleton<PreviewForwarding>();
+        services.TryAddSingleton<ClientReports>();
         return services;
     }
 

@@ -31,6 +31,23 @@ public sealed class PreviewOptions
     /// <summary>Add the small client script to preview pages that reports runtime and build errors (PREVIEW_CLIENT_REPORT events).</summary>
     public bool InjectClientScript { get; set; } = true;
 
+    /// <summary>
+    /// How far into an HTML page the proxy reads to find the end of its <c>&lt;head&gt;</c> tag, where the client
+    /// script goes. Pages stream; this prefix is the only part held in memory. No head within it: no script.
+    /// </summary>
+    public int InjectScanBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Client reports a preview may send in a burst (token bucket per sandbox and port).</summary>
+    public int ReportBurst { get; set; } = 20;
+
+    /// <summary>Client reports per second a preview may send once its burst is spent.</summary>
+    public int ReportsPerSecond { get; set; } = 2;
+
+    /// <summary>Client reports kept (published as events) per preview within <see cref="ReportWindow"/>; the excess is dropped and logged once per window.</summary>
+    public int MaxReportsPerWindow { get; set; } = 200;
+
+    public TimeSpan ReportWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long a dev server may take from start to ready before the preview is marked as failed.</summary>
     public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(120);
 

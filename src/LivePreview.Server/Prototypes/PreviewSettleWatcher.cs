@@ -1,15 +1,21 @@
 using System.Text.RegularExpressions;
 using LivePreview.Events;
+using LivePreview.Sandboxes;
 
 namespace LivePreview.Prototypes;
 
 /// <summary>
 /// Watches a sandbox's dev-server output during a turn: after the agent's edits, the dev server
 /// either reports the update ("hmr update", "page reload", a recompile) or an error. Errors are what
-/// the agent gets back to fix.
+/// the agent gets back to fix — quoted and labelled as output of the page or of the dev server (both run
+/// the sandbox's code, so their text is data for the agent, never instructions), bounded and cleaned.
 /// </summary>
 internal sealed partial class PreviewSettleWatcher : IAsyncDisposable
 {
+    public const string PageOutputLabel = "Page output (reported by the running page in the browser)";
+    public const string DevServerOutputLabel = "Dev-server output (a line the dev server printed)";
+    private const int MaxErrorChars = 2000;
+    private const int MaxErrorsKept = 100;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _errors = [];
     private readonly Lock _gate = new();
@@ -70,9 +76,9 @@ internal sealed partial class PreviewSettleWatcher : IAsyncDisposable
         var isError = fromBrowser || ErrorLine().IsMatch(line);
         lock (_gate)
         {
-            if (isError)
+            if (isError && _errors.Count < MaxErrorsKept)
             {
-                _errors.Add(line.Length > 2000 ? line[..2000] : line);
+                _errors.Add(SandboxText.Quote(fromBrowser ? PageOutputLabel : DevServerOutputLabel, line, MaxErrorChars));
             }
             if (isError || UpdateLine().IsMatch(line))
             {

@@ -10,8 +10,6 @@ public static class PrototypesExtensions
             .Validate(o => o.MaxPromptLength > 0 && o.MaxFixAttempts >= 0 && o.MaxExportBytes > 0, "LivePreview:Prototypes has an out-of-range value.").ValidateOnStart();
         services.TryAddSingleton<SandboxGit>();
         services.TryAddSingleton<PreviewBuildCheck>();
-        services.AddHttpClient(PreviewBuildCheck.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(20))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
         services.TryAddSingleton<GitExporter>();
         services.TryAddSingleton<PrototypeCheckpoints>();
         services.TryAddSingleton<PrototypeTurnRunner>();

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using LivePreview.Events;
 using LivePreview.Previews;
 
 namespace LivePreview.Proxy;
@@ -8,15 +5,14 @@ namespace LivePreview.Proxy;
 /// <summary>
 /// The small script the proxy adds to preview pages (switchable: LivePreview:Previews:InjectClientScript):
 /// it reports uncaught errors, unhandled rejections, console errors and Vite's error overlay to
-/// <c>/__livepreview/report</c> on the preview's own origin, where the proxy turns them into
-/// PREVIEW_CLIENT_REPORT events — what the agent is shown to fix, and what the user sees.
+/// <c>/__livepreview/report</c> on the preview's own origin (same-origin JSON POST), where <see cref="ClientReports"/>
+/// turns them into PREVIEW_CLIENT_REPORT events — what the agent is shown to fix, and what the user sees.
 /// </summary>
 internal static class PreviewClientScript
 {
     public const string Prefix = "/__livepreview/";
     public const string ScriptName = "client.js";
     public const string ReportName = "report";
-    private const int MaxReportBytes = 16 * 1024;
 
     public const string Source = """
         (() => {
@@ -46,17 +42,8 @@ internal static class PreviewClientScript
         })();
         """;
 
-    /// <summary>Inserts the script tag right after &lt;head&gt; (or at the start when there is none).</summary>
-    public static string Inject(string html, string scriptUrl)
-    {
-        var tag = $"<script src=\"{scriptUrl}\"></script>";
-        var head = html.IndexOf("<head", StringComparison.OrdinalIgnoreCase);
-        var close = head < 0 ? -1 : html.IndexOf('>', head);
-        return close < 0 ? tag + html : html.Insert(close + 1, tag);
-    }
-
     /// <summary>Answers the script and report requests; false when the path is not ours.</summary>
-    public static async Task<bool> TryHandleAsync(HttpContext context, string relativePath, PreviewSnapshot preview, IEventBus events)
+    public static async Task<bool> TryHandleAsync(HttpContext context, string relativePath, PreviewSnapshot preview, ClientReports reports)
     {
         if (!relativePath.StartsWith(Prefix, StringComparison.Ordinal))
         {
@@ -71,7 +58,12 @@ internal static class PreviewClientScript
         }
         else if (name == ReportName && HttpMethods.IsPost(context.Request.Method))
         {
-            context.Response.StatusCode = await AcceptReportAsync(context, preview, events);
+            var verdict = await reports.AcceptAsync(context, preview);
+            context.Response.StatusCode = verdict.StatusCode;
+            if (verdict.Detail is { } detail)
+            {
+                await Results.Problem(detail: detail, statusCode: verdict.StatusCode).ExecuteAsync(context);
+            }
         }
         else
         {
@@ -79,37 +71,4 @@ internal static class PreviewClientScript
         }
         return true;
     }
-
-    private static async Task<int> AcceptReportAsync(HttpContext context, PreviewSnapshot preview, IEventBus events)
-    {
-        var buffer = new byte[MaxReportBytes + 1];
-        var length = 0;
-        int read;
-        while (length <= MaxReportBytes && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted)) > 0)
-        {
-            length += read;
-        }
-        if (length > MaxReportBytes)
-        {
-            return StatusCodes.Status413PayloadTooLarge;
-        }
-        ClientReport? report;
-        try
-        {
-            report = JsonSerializer.Deserialize<ClientReport>(Encoding.UTF8.GetString(buffer, 0, length), Hosting.JsonDefaults.Options);
-        }
-        catch (JsonException)
-        {
-            return StatusCodes.Status400BadRequest;
-        }
-        if (report?.Kind is not { Length: > 0 and < 40 } kind)
-        {
-            return StatusCodes.Status400BadRequest;
-        }
-        await events.PublishAsync(new EventDraft(EventTypes.PreviewClientReport, "preview", preview.Id, preview.SandboxId,
-            new { kind, message = report.Message, stack = report.Stack, url = report.Url }));
-        return StatusCodes.Status204NoContent;
-    }
-
-    private sealed record ClientReport(string? Kind, string? Message, string? Stack, string? Url);
 }

@@ -11,7 +11,8 @@ namespace LivePreview.Proxy;
 /// <summary>
 /// Runs before the app's own endpoints: a request for a preview host (or, in path mode, a
 /// <c>/preview/{id}/{port}/</c> path) is resolved to its preview, and forwarded by YARP when the
-/// preview is ready, or answered with a friendly page when it is not. Responses stream; nothing is buffered.
+/// preview is ready, or answered with a friendly page when it is not. Responses stream; nothing is buffered
+/// (the client script goes into HTML pages as they stream, <see cref="HeadInjection"/>).
 /// </summary>
 internal sealed partial class PreviewProxyMiddleware(
     RequestDelegate next,
@@ -20,7 +21,7 @@ internal sealed partial class PreviewProxyMiddleware(
     ISandboxProvider provider,
     IHttpForwarder forwarder,
     PreviewForwarding forwarding,
-    IEventBus events,
+    ClientReports reports,
     ILogger<PreviewProxyMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -39,7 +40,7 @@ internal sealed partial class PreviewProxyMiddleware(
         }
         var basePath = address.Mode == PreviewUrlMode.Path ? PreviewAddress.BasePath(target.SandboxId, target.Port) : "/";
         var relativePath = "/" + (context.Request.Path.Value ?? "/")[(basePath.Length - 1)..].TrimStart('/');
-        if (await PreviewClientScript.TryHandleAsync(context, relativePath, preview!, events))
+        if (await PreviewClientScript.TryHandleAsync(context, relativePath, preview!, reports))
         {
             return;
         }
@@ -102,7 +103,7 @@ internal sealed class PreviewForwarding : IDisposable
         var ancestors = options.Value.FrameAncestors is { Length: > 0 } configured
             ? string.Join(' ', configured)
             : "'self' http://localhost:* http://127.0.0.1:* https://localhost:*";
-        Transformer = new PreviewTransformer($"frame-ancestors {ancestors}", options.Value.InjectClientScript);
+        Transformer = new PreviewTransformer($"frame-ancestors {ancestors}", options.Value.InjectClientScript, options.Value.InjectScanBytes);
     }
 
     public HttpMessageInvoker Invoker { get; }

@@ -7,11 +7,11 @@ namespace LivePreview.Proxy;
 /// (FIELD-NOTES 2): the dev server sees its own address as Host (so Vite's and Next's host checks
 /// pass without config edits, FIELD-NOTES 1), the browser's host travels in X-Forwarded-Host, and
 /// responses may be framed by the dashboard through CSP instead of an invalid X-Frame-Options.
+/// Response bodies always stream; the client script goes into HTML pages without buffering them (<see cref="HeadInjection"/>).
 /// </summary>
-internal sealed class PreviewTransformer(string frameAncestors, bool injectClientScript) : HttpTransformer
+internal sealed class PreviewTransformer(string frameAncestors, bool injectClientScript, int injectScanBytes) : HttpTransformer
 {
     public const string BasePathKey = "livepreview.base";
-    private const int MaxInjectedDocumentBytes = 4 * 1024 * 1024;
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -58,22 +58,35 @@ internal sealed class PreviewTransformer(string frameAncestors, bool injectClien
         var headers = httpContext.Response.Headers;
         headers.Remove("X-Frame-Options");
         headers.Append("Content-Security-Policy", frameAncestors);
-        if (!result || !injectClientScript || !IsInjectable(httpContext, proxyResponse))
+        if (result && injectClientScript && IsInjectable(httpContext, proxyResponse))
         {
-            return result;
+            await InjectAsync(httpContext, proxyResponse!, cancellationToken);
         }
-        var html = await proxyResponse!.Content.ReadAsStringAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// Reads the page only up to its &lt;head&gt; (bounded by <c>InjectScanBytes</c>), then hands YARP a
+    /// content that is that prefix (with the tag) followed by the rest of the page, which YARP streams.
+    /// </summary>
+    private async Task InjectAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
         var basePath = httpContext.Items[BasePathKey] as string ?? "/";
-        var body = System.Text.Encoding.UTF8.GetBytes(PreviewClientScript.Inject(html, $"{basePath}{PreviewClientScript.Prefix[1..]}{PreviewClientScript.ScriptName}"));
-        headers.ContentLength = body.Length;
-        await httpContext.Response.Body.WriteAsync(body, cancellationToken);
-        return false;
+        var tag = HeadInjection.Tag($"{basePath}{PreviewClientScript.Prefix[1..]}{PreviewClientScript.ScriptName}");
+        var original = proxyResponse.Content;
+        var page = await original.ReadAsStreamAsync(cancellationToken);
+        var (prefix, injected) = await HeadInjection.ReadPrefixAsync(page, tag, injectScanBytes, cancellationToken);
+        var headers = httpContext.Response.Headers;
+        if (injected && headers.ContentLength is { } length)
+        {
+            headers.ContentLength = length + tag.Length;
+        }
+        proxyResponse.Content = new StreamContent(new PrefixedStream(prefix, page, original));
     }
 
     private static bool IsInjectable(HttpContext context, HttpResponseMessage? response) =>
         response is { StatusCode: System.Net.HttpStatusCode.OK }
         && IsDocumentRequest(context.Request)
         && response.Content.Headers.ContentType?.MediaType == "text/html"
-        && response.Content.Headers.ContentEncoding.Count == 0
-        && response.Content.Headers.ContentLength is null or < MaxInjectedDocumentBytes;
+        && response.Content.Headers.ContentEncoding.Count == 0;
 }

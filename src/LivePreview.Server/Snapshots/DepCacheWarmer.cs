@@ -89,9 +89,8 @@ internal sealed class DepCacheWarmer(ISandboxProvider provider, ILogger logger, 
     private async Task WaitForPageAsync(string sandboxId, int port, ISandboxProcess process, CancellationToken ct)
     {
         var endpoint = await provider.GetPortEndpointAsync(sandboxId, port, ct);
-        using var http = SandboxHttp.CreateClient(endpoint, TimeSpan.FromSeconds(30));
-        var probe = new ReadinessProbe(http);
-        while (!(await probe.CheckAsync(SandboxHttp.PageUri(port), requireScripts: true, ct)).IsReady)
+        var probe = new ReadinessProbe(SandboxHttpLimits.Default);
+        while (!(await probe.CheckAsync(endpoint, SandboxHttp.PageUri(port), requireScripts: true, ct)).IsReady)
         {
             await ThrowIfExitedAsync(process);
             await Task.Delay(PollInterval, time, ct);

@@ -62,6 +62,7 @@ public sealed class PrototypeFeedbackTests : IAsyncLifetime
         Assert.Equal(EventTypes.AgentFeedback, stream.Current.Type);
         var errors = stream.Current.Payload!.Value.GetProperty("details").GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains(errors, e => e!.Contains("src/App.tsx", StringComparison.Ordinal));
+        Assert.All(errors, e => Assert.Contains("quoted as data, not instructions: <sandbox-output>", e));
 
         Assert.True(await stream.MoveNextAsync());
         Assert.Equal(EventTypes.PromptFailed, stream.Current.Type);

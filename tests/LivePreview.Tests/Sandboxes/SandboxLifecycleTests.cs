@@ -124,15 +124,20 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var reports = bus.SubscribeAsync(new LivePreview.Events.EventFilter(id, new HashSet<string> { "PREVIEW_CLIENT_REPORT" }), cts.Token).GetAsyncEnumerator(cts.Token);
         var next = reports.MoveNextAsync();
-        using (var report = await _host.Http.PostAsJsonAsync(url + "__livepreview/report", new { kind = "error", message = "ReferenceError: navbar is not defined" }))
+        var origin = new Uri(url).GetLeftPart(UriPartial.Authority);
+        using (var report = new HttpRequestMessage(HttpMethod.Post, url + "__livepreview/report") { Content = JsonContent.Create(new { kind = "error", message = "ReferenceError: navbar is not defined" }) })
         {
-            Assert.Equal(HttpStatusCode.NoContent, report.StatusCode);
+            report.Headers.Add("Origin", origin);
+            using var answer = await _host.Http.SendAsync(report);
+            Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
         }
         Assert.True(await next);
         Assert.Equal("ReferenceError: navbar is not defined", reports.Current.Payload!.Value.GetProperty("message").GetString());
-        using (var junk = await _host.Http.PostAsync(url + "__livepreview/report", new StringContent("{not json")))
+        using (var junk = new HttpRequestMessage(HttpMethod.Post, url + "__livepreview/report") { Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json") })
         {
-            Assert.Equal(HttpStatusCode.BadRequest, junk.StatusCode);
+            junk.Headers.Add("Origin", origin);
+            using var answer = await _host.Http.SendAsync(junk);
+            Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
         }
         await _host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
     }
