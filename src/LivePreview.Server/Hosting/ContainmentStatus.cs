@@ -38,13 +38,10 @@ public sealed class ContainmentStatus
 {
     private readonly ConcurrentDictionary<string, ContainmentEntry> _entries = new(StringComparer.Ordinal);
 
-    public event Action<ContainmentEntry>? Changed;
-
     public void Report(ContainmentEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         _entries[entry.Name] = entry;
-        Changed?.Invoke(entry);
     }
 
     public IReadOnlyList<ContainmentEntry> Entries => _entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
