@@ -92,6 +92,23 @@ public sealed class SandboxLimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Filling_the_private_tmp_is_bounded_by_the_memory_limit_not_by_host_memory()
+    {
+        var id = await _harness.CreateAsync();
+
+        // /tmp is a tmpfs: its pages are charged to the sandbox's memory group, which has no swap to push them to.
+        var result = await _harness.RunAsync(id, "sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=1000 2>&1; echo dd=$?; stat -c size=%s /tmp/big");
+
+        Assert.DoesNotContain("dd=0", result.Output);
+        Assert.True(OomKills(id) >= 1 || result.Output.Contains("No space left on device"), result.Output);
+        var sizeLine = result.Output.Split('\n').SingleOrDefault(l => l.StartsWith("size=", StringComparison.Ordinal));
+        if (sizeLine is not null)
+        {
+            Assert.InRange(long.Parse(sizeLine[5..], CultureInfo.InvariantCulture), 0, MemoryLimitMb * 1024L * 1024L);
+        }
+    }
+
+    [Fact]
     public async Task A_fork_bomb_hits_the_pids_limit_with_EAGAIN_and_the_host_still_starts_processes()
     {
         var id = await _harness.CreateAsync();
