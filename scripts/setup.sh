@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what LivePreview needs on a fresh Debian machine: bubblewrap (sandbox isolation),
+# Installs what LivePreview needs on a fresh Debian machine: bubblewrap (sandbox isolation), e2fsprogs (sandbox disks),
 # iproute2 (one network namespace per sandbox), Chromium (end-to-end tests), Node.js and npm
 # (snapshots install their dependencies from the npm registry). Idempotent and quick when done.
 set -euo pipefail
@@ -8,6 +8,9 @@ need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+# Per-sandbox disk limit: an ext4 image made by mkfs.ext4, loop-mounted by util-linux mount.
+[[ -x /usr/sbin/mkfs.ext4 || -x /sbin/mkfs.ext4 ]] || command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v mount >/dev/null 2>&1 || need+=(mount)
 if [[ "${LIVEPREVIEW_SETUP_BROWSER:-1}" == "1" ]]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi

@@ -26,6 +26,10 @@ internal sealed class WorkspaceBench(LivePreviewHost host, Janitor janitor, Repo
     {
         var provider = host.Service<ISandboxProvider>();
         var sandboxRoot = host.Service<IOptions<LocalSandboxOptions>>().Value.ResolveRoot(host.Service<IOptions<LivePreviewOptions>>().Value);
+        var local = host.Service<IOptions<LocalSandboxOptions>>().Value;
+        await using var unlimited = new LocalSandboxProvider(
+            Options.Create(new LocalSandboxOptions { Root = sandboxRoot, SubnetPrefix = local.SubnetPrefix, DiskLimitMb = 0 }),
+            host.Service<IOptions<LivePreviewOptions>>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<LocalSandboxProvider>.Instance);
         var benchRoot = Path.Combine(host.DataDirectory, "bench-workspaces");
         Directory.CreateDirectory(benchRoot);
         janitor.Directory(benchRoot);
@@ -37,15 +41,23 @@ internal sealed class WorkspaceBench(LivePreviewHost host, Janitor janitor, Repo
                 var layout = new SandboxLayout(benchRoot, "ov" + SandboxId.New()[..10]);
                 janitor.Overlay(layout);
                 layout.CreateDirectories();
+                layout.CreateLayerDirectories();
                 OverlayMount.Mount(layout, snapshot);
                 await Task.CompletedTask;
                 return new Made(layout.Directory, ct => janitor.RemoveOverlayAsync(layout, ct), SharesWithSnapshot: false);
             }),
-            new("provider create (overlay + netns + cgroups)", "ISandboxProvider.CreateAsync: the overlay plus the sandbox's network namespace, veth and cgroups", async (snapshot, _, ct) =>
+            new("provider create (disk image + overlay + netns + cgroups)", "ISandboxProvider.CreateAsync: the sandbox's ext4 disk image (mkfs + loop mount), the overlay, its network namespace, veth and cgroups", async (snapshot, _, ct) =>
             {
                 var id = SandboxId.New();
                 janitor.ProviderSandbox(id);
                 await provider.CreateAsync(new SandboxSpec(id, snapshot), ct);
+                return new Made(Path.Combine(sandboxRoot, id), c => janitor.DeleteProviderSandboxAsync(id, c), SharesWithSnapshot: false);
+            }),
+            new("provider create, DiskLimitMb=0", "the same without the disk image (the writable layer on the data directory's disk)", async (snapshot, _, ct) =>
+            {
+                var id = SandboxId.New();
+                janitor.ProviderSandbox(id);
+                await unlimited.CreateAsync(new SandboxSpec(id, snapshot), ct);
                 return new Made(Path.Combine(sandboxRoot, id), c => janitor.DeleteProviderSandboxAsync(id, c), SharesWithSnapshot: false);
             }),
             new("full copy (cp -a)", "cp -a of the whole snapshot", async (snapshot, target, ct) =>

@@ -51,6 +51,7 @@ public static class LivePreviewApp
         app.UseAntiforgery();
         app.MapOpenApi();
         app.MapScalarApiReference("/api");
+        app.MapHealthApi();
         app.MapSandboxApi();
         app.MapFilesApi();
         app.MapPreviewApi();
@@ -78,6 +79,8 @@ public static class LivePreviewApp
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BackgroundWork>();
         services.TryAddSingleton<StartupBarrier>();
+        services.TryAddSingleton<ContainmentStatus>();
+        services.AddHostedService<ContainmentStartup>();
         services.AddHostedService<StartupReconciliation>();
         return services;
     }

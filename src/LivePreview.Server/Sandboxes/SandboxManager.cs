@@ -22,6 +22,7 @@ public sealed partial class SandboxManager(
     IEventBus events,
     BackgroundWork background,
     IOptions<SandboxOptions> options,
+    IEnumerable<ISandboxAdmission> admissions,
     TimeProvider time,
     ILogger<SandboxManager> logger)
 {
@@ -37,10 +38,9 @@ public sealed partial class SandboxManager(
         {
             throw new ArgumentException($"'{id}' is not a sandbox id.", nameof(id));
         }
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (await db.Sandboxes.CountAsync(cancellationToken) >= options.Value.MaxSandboxes)
+        foreach (var admission in admissions)
         {
-            throw new SandboxLimitException(options.Value.MaxSandboxes);
+            admission.EnsureRoomForOneMore();
         }
         var now = time.GetUtcNow();
         var record = new SandboxRecord
@@ -48,12 +48,35 @@ public sealed partial class SandboxManager(
             Id = id, Framework = framework.Name, Provider = provider.Name,
             Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now,
         };
-        db.Sandboxes.Add(record);
-        await db.SaveChangesAsync(cancellationToken);
+        if (!await TryInsertBelowLimitAsync(record, cancellationToken))
+        {
+            throw new SandboxLimitException(options.Value.MaxSandboxes);
+        }
         await PublishAsync(EventTypes.SandboxCreating, record);
         background.Run($"provision {record.Id}", ct => ProvisionAsync(record.Id, framework, ct));
         return SandboxSnapshot.From(record);
     }
+
+    /// <summary>
+    /// Stores the sandbox only while fewer than MaxSandboxes exist, in one statement: SQLite takes the
+    /// write lock before it evaluates the count, so two creates (also from two instances sharing the
+    /// database) can never both see room for the last one. A count then an insert could.
+    /// </summary>
+    private async Task<bool> TryInsertBelowLimitAsync(SandboxRecord record, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var created = (long)DateTimeOffsetConverter.ConvertToProvider(record.CreatedAt)!;
+        var updated = (long)DateTimeOffsetConverter.ConvertToProvider(record.UpdatedAt)!;
+        var status = record.Status.ToString();
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO sandboxes (Id, Framework, Provider, SnapshotId, Status, Error, CreatedAt, UpdatedAt)
+            SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, {status}, NULL, {created}, {updated}
+            WHERE (SELECT COUNT(*) FROM sandboxes) < {options.Value.MaxSandboxes}
+            """, cancellationToken);
+        return inserted == 1;
+    }
+
+    private static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter DateTimeOffsetConverter = new();
 
     public async Task<SandboxSnapshot?> GetAsync(string id, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using LivePreview.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,8 @@ public static class LocalSandboxExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocalSandboxOptions>, LocalSandboxOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISandboxProvider, LocalSandboxProvider>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainmentProbe, LocalContainmentProbe>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISandboxAdmission, LocalSandboxAdmission>());
         return services;
     }
 }

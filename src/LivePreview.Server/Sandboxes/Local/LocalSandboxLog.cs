@@ -23,9 +23,6 @@ internal static partial class LocalSandboxLog
     [LoggerMessage(EventId = 455, Level = LogLevel.Debug, Message = "Process {ProcessId} of sandbox {SandboxId} exited with code {ExitCode}")]
     public static partial void ProcessExited(ILogger logger, string sandboxId, int processId, int exitCode);
 
-    [LoggerMessage(EventId = 456, Level = LogLevel.Information, Message = "cgroup v1 controller '{Controller}' is not mounted; sandboxes run without that limit")]
-    public static partial void CgroupControllerMissing(ILogger logger, string controller);
-
     [LoggerMessage(EventId = 457, Level = LogLevel.Warning, Message = "Sandbox {SandboxId} was created on {Recorded}, not on the given {Given}; keeping the recorded snapshot")]
     public static partial void SnapshotMismatch(ILogger logger, string sandboxId, string recorded, string given);
 

@@ -27,11 +27,33 @@ public sealed class LocalSandboxOptions
     /// <summary>Group id the sandbox's processes run as inside its user namespace.</summary>
     public int SandboxGid { get; set; } = 1000;
 
-    /// <summary>Memory limit of all processes of one sandbox together, in MiB (cgroup v1 <c>memory</c>); 0 means no limit.</summary>
+    /// <summary>Memory limit of all processes of one sandbox together, in MiB (cgroup v1 or v2 <c>memory</c>; no swap on top); 0 means no limit.</summary>
     public int MemoryLimitMb { get; set; } = 2048;
 
-    /// <summary>Most processes and threads one sandbox may hold at once (cgroup v1 <c>pids</c>); 0 means no limit.</summary>
+    /// <summary>Most processes and threads one sandbox may hold at once (cgroup v1 or v2 <c>pids</c>); 0 means no limit.</summary>
     public int PidsLimit { get; set; } = 1024;
+
+    /// <summary>CPUs all processes of one sandbox may use together, e.g. 1.5 (cgroup CFS quota per 100 ms period); 0 means no limit.</summary>
+    public double CpuLimit { get; set; } = 1.0;
+
+    /// <summary>
+    /// Size of a sandbox's writable layer in MiB: its changes live on an ext4 image of this size
+    /// (sparse, loop-mounted), so a full disk inside a sandbox is its own. 0 means no limit (the
+    /// changes go to the data directory's disk directly). Existing sandboxes keep the size they were made with.
+    /// </summary>
+    public int DiskLimitMb { get; set; } = 2048;
+
+    /// <summary>
+    /// Free space the sandboxes' disk must keep: creating a sandbox is refused (507) below it. The
+    /// images are sparse, so this reserve is what keeps the database's disk usable while sandboxes fill theirs.
+    /// </summary>
+    public int MinFreeDiskMb { get; set; } = 1024;
+
+    /// <summary>The e2fsprogs <c>mkfs.ext4</c> binary, looked up on the service's PATH when not absolute.</summary>
+    public string MkfsPath { get; set; } = "mkfs.ext4";
+
+    /// <summary>The util-linux <c>mount</c> binary (it finds a free loop device and sets it to detach itself at unmount).</summary>
+    public string MountPath { get; set; } = "mount";
 
     /// <summary>The bubblewrap binary. Absolute, because <c>ip netns exec</c> runs it with an empty environment.</summary>
     public string BubblewrapPath { get; set; } = "/usr/bin/bwrap";
@@ -81,6 +103,14 @@ internal sealed class LocalSandboxOptionsValidator : IValidateOptions<LocalSandb
         if (options.MemoryLimitMb < 0 || options.PidsLimit < 0)
         {
             errors.Add($"{LocalSandboxOptions.Section}:MemoryLimitMb and PidsLimit must be 0 (no limit) or positive.");
+        }
+        if (!(options.CpuLimit >= 0) || double.IsInfinity(options.CpuLimit))
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:CpuLimit must be 0 (no limit) or a positive number of CPUs such as 1.5.");
+        }
+        if (options.DiskLimitMb is < 0 or (> 0 and < 16) || options.MinFreeDiskMb < 0)
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:DiskLimitMb must be 0 (no limit) or at least 16, and MinFreeDiskMb 0 or positive.");
         }
         if (options.OutputBufferLines <= 0 || options.CommandOutputLimitBytes <= 0)
         {

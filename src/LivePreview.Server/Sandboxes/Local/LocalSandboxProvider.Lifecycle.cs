@@ -11,6 +11,8 @@ internal sealed partial class LocalSandboxProvider
         SandboxEtc.Ensure(_root, _options.SandboxUid, _options.SandboxGid);
         if (!OverlayMount.IsMounted(layout.Merged))
         {
+            await EnsureDiskAsync(layout, record, repaired, cancellationToken);
+            layout.CreateLayerDirectories();
             OverlayMount.Mount(layout, record.SnapshotDirectory);
             repaired.Add("mount");
         }
@@ -30,16 +32,33 @@ internal sealed partial class LocalSandboxProvider
         await _processes.KillAllAsync(layout.Id);
         _records.TryRemove(layout.Id, out _);
         OverlayMount.Unmount(layout.Merged);
+        WorkspaceDisk.Unmount(layout);
         await _network.DeleteAsync(layout, cancellationToken);
         await CgroupLimits.RemoveAsync(layout.Id);
-        if (OverlayMount.IsMounted(layout.Merged))
+        if (OverlayMount.IsMounted(layout.Merged) || OverlayMount.IsMounted(layout.Disk))
         {
-            // Never recurse into a mounted workspace: that would delete through the overlay.
-            throw new IOException($"'{layout.Merged}' is still mounted; the sandbox folder was kept.");
+            // Never recurse into a mounted workspace: that would delete through the overlay (or inside the image).
+            throw new IOException($"'{layout.Merged}' or '{layout.Disk}' is still mounted; the sandbox folder was kept.");
         }
         if (Directory.Exists(layout.Directory))
         {
             Directory.Delete(layout.Directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The writable layer's own file system, mounted before the overlay (never an overlay on the bare
+    /// folder under it: that would be a sandbox without its disk limit). Made on first use.
+    /// </summary>
+    private async Task EnsureDiskAsync(SandboxLayout layout, LocalSandboxRecord record, List<string> repaired, CancellationToken cancellationToken)
+    {
+        if (record.DiskLimitMb > 0 && !File.Exists(layout.DiskImage))
+        {
+            await _disk.CreateAsync(layout, cancellationToken);
+        }
+        if (await _disk.EnsureMountedAsync(layout, cancellationToken))
+        {
+            repaired.Add("disk");
         }
     }
 
@@ -72,7 +91,7 @@ internal sealed partial class LocalSandboxProvider
             {
                 throw new InvalidOperationException($"All {SandboxSubnet.Capacity} sandbox subnets of {_options.SubnetPrefix}.0.0/16 are in use.");
             }
-            var record = new LocalSandboxRecord(snapshot, index, _time.GetUtcNow());
+            var record = new LocalSandboxRecord(snapshot, index, _time.GetUtcNow(), _disk.Enabled ? _options.DiskLimitMb : 0);
             Directory.CreateDirectory(_root);
             if (!OperatingSystem.IsWindows())
             {

@@ -15,6 +15,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     private readonly string _root;
     private readonly NetworkNamespace _network;
     private readonly CgroupLimits _cgroups;
+    private readonly WorkspaceDisk _disk;
     private readonly ProcessLauncher _launcher = new();
     private readonly ProcessRegistry _processes;
     private readonly ConcurrentDictionary<string, LocalSandboxRecord> _records = new(StringComparer.Ordinal);
@@ -28,7 +29,8 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         _options = options.Value;
         _root = _options.ResolveRoot(common.Value);
         _network = new NetworkNamespace(_options, new SandboxFirewall(_options, logger));
-        _cgroups = new CgroupLimits(_options, logger);
+        _cgroups = new CgroupLimits(_options);
+        _disk = new WorkspaceDisk(_options);
         _processes = new ProcessRegistry(logger);
         _time = time;
         _logger = logger;
@@ -42,6 +44,10 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         var snapshot = ValidateSnapshot(spec.SnapshotDirectory);
         using var held = await LockAsync(layout.Id, cancellationToken);
         var existing = layout.ReadRecord();
+        if (existing is null)
+        {
+            _disk.EnsureFreeSpace(_root);
+        }
         var record = existing ?? await AllocateAsync(layout, snapshot, cancellationToken);
         if (record.SnapshotDirectory != snapshot)
         {
@@ -124,6 +130,10 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         if (!OverlayMount.IsMounted(layout.Merged))
         {
             problems.Add("the workspace is not mounted");
+        }
+        if (File.Exists(layout.DiskImage) && !OverlayMount.IsMounted(layout.Disk))
+        {
+            problems.Add("the workspace's disk image is not mounted");
         }
         if (!NetworkNamespace.IsComplete(layout))
         {

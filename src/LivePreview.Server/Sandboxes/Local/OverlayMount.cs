@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace LivePreview.Sandboxes.Local;
 
 /// <summary>Overlay mount data: the workspace is the read-only snapshot plus a per-sandbox upper layer, so creating one copies nothing.</summary>
@@ -46,39 +44,5 @@ internal static class OverlayMount
         }
     }
 
-    public static bool IsMounted(string mountPoint)
-    {
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            // Fields: id parent major:minor root mount-point options ...; spaces inside paths are octal-escaped.
-            var fields = line.Split(' ', 6);
-            if (fields.Length > 4 && Unescape(fields[4]) == mountPoint)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static string Unescape(string field)
-    {
-        if (!field.Contains('\\'))
-        {
-            return field;
-        }
-        var bytes = new List<byte>(field.Length);
-        for (var i = 0; i < field.Length; i++)
-        {
-            if (field[i] == '\\' && i + 3 < field.Length)
-            {
-                bytes.Add(Convert.ToByte(field.Substring(i + 1, 3), 8));
-                i += 3;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(field[i].ToString()));
-            }
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
+    public static bool IsMounted(string mountPoint) => MountInfo.IsMountPoint(mountPoint);
 }

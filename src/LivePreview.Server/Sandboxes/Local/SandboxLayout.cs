@@ -2,12 +2,13 @@ using System.Text.Json;
 
 namespace LivePreview.Sandboxes.Local;
 
-/// <summary>What <c>sandbox.json</c> records: enough to re-create the mount and the network after a restart.</summary>
-internal sealed record LocalSandboxRecord(string SnapshotDirectory, int SubnetIndex, DateTimeOffset CreatedAt);
+/// <summary>What <c>sandbox.json</c> records: enough to re-create the mount and the network after a restart. DiskLimitMb 0: no image (also records written before it existed).</summary>
+internal sealed record LocalSandboxRecord(string SnapshotDirectory, int SubnetIndex, DateTimeOffset CreatedAt, int DiskLimitMb = 0);
 
 /// <summary>
-/// Where one sandbox's pieces live on the host: <c>{Root}/{id}/upper|work|merged</c> and
-/// <c>sandbox.json</c>; its network namespace <c>lp-{id}</c> and the host end of its veth pair.
+/// Where one sandbox's pieces live on the host: <c>{Root}/{id}/disk/upper|work</c> (on the loop-mounted
+/// <c>disk.img</c> when the sandbox has a disk limit), <c>merged</c> and <c>sandbox.json</c>; its network
+/// namespace <c>lp-{id}</c> and the host end of its veth pair.
 /// </summary>
 internal sealed class SandboxLayout(string root, string id)
 {
@@ -15,8 +16,15 @@ internal sealed class SandboxLayout(string root, string id)
 
     public string Id { get; } = id;
     public string Directory { get; } = Path.Join(root, id);
-    public string Upper => Path.Join(Directory, "upper");
-    public string Work => Path.Join(Directory, "work");
+
+    /// <summary>The sparse ext4 image holding the writable layer (absent: no disk limit).</summary>
+    public string DiskImage => Path.Join(Directory, "disk.img");
+
+    /// <summary>Where the image is mounted; a plain folder without one.</summary>
+    public string Disk => Path.Join(Directory, "disk");
+
+    public string Upper => Path.Join(Layers, "upper");
+    public string Work => Path.Join(Layers, "work");
     public string Merged => Path.Join(Directory, "merged");
     public string RecordFile => Path.Join(Directory, "sandbox.json");
 
@@ -46,9 +54,13 @@ internal sealed class SandboxLayout(string root, string id)
         File.Move(temporary, RecordFile, overwrite: true);
     }
 
+    /// <summary>Sandboxes made before the disk limit keep upper/ and work/ in the sandbox folder itself.</summary>
+    private string Layers => System.IO.Directory.Exists(Path.Join(Directory, "upper")) ? Directory : Disk;
+
+    /// <summary>The folder, the image's mount point and merged/; never upper/ or work/, which belong on the mounted image (<see cref="CreateLayerDirectories"/>).</summary>
     public void CreateDirectories()
     {
-        foreach (var directory in new[] { Directory, Upper, Work, Merged })
+        foreach (var directory in new[] { Directory, Disk, Merged })
         {
             System.IO.Directory.CreateDirectory(directory);
         }
@@ -58,5 +70,12 @@ internal sealed class SandboxLayout(string root, string id)
         {
             File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+    }
+
+    /// <summary>upper/ and work/ of the overlay; once the image is mounted, so they are made on it.</summary>
+    public void CreateLayerDirectories()
+    {
+        System.IO.Directory.CreateDirectory(Upper);
+        System.IO.Directory.CreateDirectory(Work);
     }
 }

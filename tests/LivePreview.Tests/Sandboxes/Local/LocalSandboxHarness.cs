@@ -27,7 +27,7 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
 
     private readonly List<string> _created = [];
 
-    public LocalSandboxHarness(string subnetPrefix)
+    public LocalSandboxHarness(string subnetPrefix, Action<LocalSandboxOptions>? configure = null)
     {
         Directory = Path.Join(Path.GetTempPath(), $"lp-local-{Guid.NewGuid():N}");
         Snapshot = Path.Join(Directory, "snapshot");
@@ -36,6 +36,7 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         File.WriteAllText(Path.Join(Snapshot, "server.js"), ServerScript);
         File.WriteAllText(Path.Join(Snapshot, "src", "App.tsx"), "export const App = () => 'snapshot';\n");
         Options = new LocalSandboxOptions { Root = Root, SubnetPrefix = subnetPrefix, KillTimeout = TimeSpan.FromSeconds(5) };
+        configure?.Invoke(Options);
         Provider = NewProvider();
     }
 
@@ -129,6 +130,7 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         {
             // Belt and braces for a provider that failed half-way: nothing may outlive the test run.
             await Try(() => Task.Run(() => OverlayMount.Unmount(Path.Join(Root, id, "merged"))));
+            await Try(() => Task.Run(() => WorkspaceDisk.Unmount(new SandboxLayout(Root, id))));
             await Try(() => RunHostAsync("ip", "netns", "delete", $"lp-{id}"));
             await Try(() => RunHostAsync("ip", "link", "delete", $"lph{id}"));
             await Try(() => CgroupLimits.RemoveAsync(id));

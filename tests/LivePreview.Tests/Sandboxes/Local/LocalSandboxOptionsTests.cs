@@ -25,6 +25,10 @@ public sealed class LocalSandboxOptionsTests
     [InlineData("Root", "/data/a,b")]
     [InlineData("SandboxUid", "0")]
     [InlineData("MemoryLimitMb", "-1")]
+    [InlineData("CpuLimit", "-0.5")]
+    [InlineData("CpuLimit", "NaN")]
+    [InlineData("DiskLimitMb", "8")]
+    [InlineData("MinFreeDiskMb", "-1")]
     public async Task Invalid_settings_are_refused_at_start(string key, string value)
     {
         await using var services = Services(new() { [$"{LocalSandboxOptions.Section}:{key}"] = value });

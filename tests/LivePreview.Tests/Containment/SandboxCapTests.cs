@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LivePreview.Tests.Support;
+
+namespace LivePreview.Tests.Containment;
+
+/// <summary>
+/// The sandbox cap holds under concurrent creates, also across two instances of the service sharing
+/// one database. Instance B has no templates, so its sandboxes fail to provision right away: the
+/// cap counts stored sandboxes, and the race is in storing them.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class SandboxCapTests : IAsyncLifetime
+{
+    private const int Max = 4;
+    private readonly string _shared = Directory.CreateTempSubdirectory("lp-cap-db-").FullName;
+    private LivePreviewHost _a = null!;
+    private LivePreviewHost _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        var database = $"Data Source={Path.Join(_shared, "livepreview.db")}";
+        _a = await LivePreviewHost.StartAsync(Settings(database));
+        var b = Settings(database);
+        b["LivePreview:TemplatesDirectory"] = Path.Join(_shared, "no-templates");
+        b["LivePreview:Snapshots:Root"] = Path.Join(_shared, "no-snapshots");
+        _b = await LivePreviewHost.StartAsync(b);
+    }
+
+    public async Task DisposeAsync()
+    {
+        // A first: it deletes every stored sandbox, its own real ones included; B never made a real one.
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        Directory.Delete(_shared, recursive: true);
+    }
+
+    [Fact]
+    public async Task Many_parallel_creates_on_two_instances_sharing_a_database_never_pass_the_cap()
+    {
+        // Warm both instances' create path (JIT, connections, the database) so the creates below really overlap.
+        foreach (var host in new[] { _a, _b })
+        {
+            var warm = (await host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString();
+            Assert.Equal(HttpStatusCode.NoContent, (await host.Http.DeleteAsync($"api/v1/sandboxes/{warm}")).StatusCode);
+        }
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(i => (i % 2 == 0 ? _a : _b).Http.GetAsync("api/v1/sandboxes")));
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var posts = Enumerable.Range(0, 64).Select(async i =>
+        {
+            await start.Task;
+            return await (i % 2 == 0 ? _a : _b).Http.PostAsJsonAsync("api/v1/sandboxes", new { framework = "react-vite" });
+        }).ToList();
+        start.SetResult();
+
+        var responses = await Task.WhenAll(posts);
+
+        Assert.Equal(Max, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        var refused = responses.Where(r => r.StatusCode != HttpStatusCode.Created).ToList();
+        Assert.All(refused, r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+        var problem = await refused[0].Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Too many sandboxes", problem.GetProperty("title").GetString());
+        Assert.Equal(Max, (await _a.Http.GetFromJsonAsync<JsonElement>("api/v1/sandboxes")).GetArrayLength());
+        Assert.Equal(Max, (await _b.Http.GetFromJsonAsync<JsonElement>("api/v1/sandboxes")).GetArrayLength());
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    private static Dictionary<string, string?> Settings(string database) => new()
+    {
+        ["LivePreview:Database:ConnectionString"] = database,
+        ["LivePreview:Sandboxes:MaxSandboxes"] = Max.ToString(),
+        ["LivePreview:Sandboxes:AutoStartPreview"] = "false",
+    };
+}
