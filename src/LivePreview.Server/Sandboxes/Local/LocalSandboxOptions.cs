@@ -21,11 +21,31 @@ public sealed class LocalSandboxOptions
     /// </summary>
     public string SubnetPrefix { get; set; } = "10.213";
 
-    /// <summary>User id the sandbox's processes run as inside its user namespace (host root is mapped to it).</summary>
+    /// <summary>User id the sandbox's processes run as inside its user namespace (<see cref="HostUid"/> is mapped to it).</summary>
     public int SandboxUid { get; set; } = 1000;
 
     /// <summary>Group id the sandbox's processes run as inside its user namespace.</summary>
     public int SandboxGid { get; set; } = 1000;
+
+    /// <summary>
+    /// Host user id every sandbox process runs as (bubblewrap is started as this user, so the sandbox's
+    /// user namespace maps its user to it). Never 0 and never a host account with a login shell: it owns
+    /// the workspaces' files and the snapshots, nothing else.
+    /// </summary>
+    public int HostUid { get; set; } = 100000;
+
+    /// <summary>Host group id of sandbox processes; the sandbox folders are searchable by this group only (besides root).</summary>
+    public int HostGid { get; set; } = 100000;
+
+    /// <summary>
+    /// Load the seccomp filter into every sandbox process (keyctl, bpf, mount, unshare, io_uring, … refused).
+    /// Needs libseccomp (<c>libseccomp.so.2</c>); without it no sandbox starts unless this is set to false,
+    /// which is logged as a warning at start-up.
+    /// </summary>
+    public bool Seccomp { get; set; } = true;
+
+    /// <summary>util-linux <c>setpriv</c>, which drops from root to <see cref="HostUid"/> before bubblewrap starts. Absolute, like <see cref="BubblewrapPath"/>.</summary>
+    public string SetprivPath { get; set; } = "/usr/bin/setpriv";
 
     /// <summary>Memory limit of all processes of one sandbox together, in MiB (cgroup v1 <c>memory</c>); 0 means no limit.</summary>
     public int MemoryLimitMb { get; set; } = 2048;
@@ -78,6 +98,7 @@ internal sealed class LocalSandboxOptionsValidator : IValidateOptions<LocalSandb
         {
             errors.Add($"{LocalSandboxOptions.Section}:SandboxUid and SandboxGid must be positive: sandboxes never run as root.");
         }
+        errors.AddRange(SandboxOwnership.ValidateHostIds(options.HostUid, options.HostGid));
         if (options.MemoryLimitMb < 0 || options.PidsLimit < 0)
         {
             errors.Add($"{LocalSandboxOptions.Section}:MemoryLimitMb and PidsLimit must be 0 (no limit) or positive.");

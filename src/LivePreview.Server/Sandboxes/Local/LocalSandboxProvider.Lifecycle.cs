@@ -7,8 +7,17 @@ internal sealed partial class LocalSandboxProvider
     private async Task<List<string>> EnsureReadyAsync(SandboxLayout layout, LocalSandboxRecord record, CancellationToken cancellationToken)
     {
         var repaired = new List<string>();
+        _hardening.ThrowIfUnusable();
         layout.CreateDirectories();
-        SandboxEtc.Ensure(_root, _options.SandboxUid, _options.SandboxGid);
+        if (SandboxOwnership.EnsureSnapshot(record.SnapshotDirectory, SandboxOwner.From(_options)))
+        {
+            LocalSandboxLog.SnapshotOwned(_logger, record.SnapshotDirectory, _options.HostUid);
+        }
+        if (SandboxOwnership.Apply(layout, SandboxOwner.From(_options)) && OverlayMount.IsMounted(layout.Merged))
+        {
+            // The upper layer was host root's (made before sandboxes had their own host user): remount so the overlay sees the new owners.
+            OverlayMount.Unmount(layout.Merged);
+        }
         if (!OverlayMount.IsMounted(layout.Merged))
         {
             OverlayMount.Mount(layout, record.SnapshotDirectory);

@@ -30,6 +30,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         _network = new NetworkNamespace(_options, new SandboxFirewall(_options, logger));
         _cgroups = new CgroupLimits(_options, logger);
         _processes = new ProcessRegistry(logger);
+        _hardening = new SandboxHardening(_options, _root, logger);
         _time = time;
         _logger = logger;
     }
@@ -90,7 +91,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     public ISandboxFileSystem Files(string sandboxId)
     {
         Record(sandboxId);
-        return new LocalSandboxFileSystem(Layout(sandboxId).Merged, sandboxId);
+        return new LocalSandboxFileSystem(Layout(sandboxId).Merged, sandboxId, SandboxOwner.From(_options));
     }
 
     public async Task StopAsync(string sandboxId, CancellationToken cancellationToken)
