@@ -50,8 +50,8 @@ internal static class BubblewrapArguments
         return buffer.ToArray();
     }
 
-    /// <summary>The sandbox's options (everything but the command): <paramref name="files"/> receives the /etc files and the seccomp filter (null: none) as inherited descriptors.</summary>
-    public static List<string> Build(LocalSandboxOptions options, SandboxLayout layout, InheritedFiles files, byte[]? seccomp, SandboxProcessSpec spec, bool blockOnStdin)
+    /// <summary>The sandbox's options (everything but the command), its workspace bound from <paramref name="workspace"/> (see <see cref="WorkspaceBind"/>): <paramref name="files"/> receives the /etc files and the seccomp filter (null: none) as inherited descriptors.</summary>
+    public static List<string> Build(LocalSandboxOptions options, string workspace, InheritedFiles files, byte[]? seccomp, SandboxProcessSpec spec, bool blockOnStdin)
     {
         var arguments = new List<string>
         {
@@ -75,7 +75,7 @@ internal static class BubblewrapArguments
             arguments.AddRange(["--ro-bind-try", $"/etc/{name}", $"/etc/{name}"]);
         }
         arguments.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
-        arguments.AddRange(["--bind", layout.Merged, WorkspaceMount, "--chdir", WorkingDirectory(spec)]);
+        arguments.AddRange(["--bind", workspace, WorkspaceMount, "--chdir", WorkingDirectory(spec)]);
         AddEnvironment(arguments, spec.Environment);
         if (blockOnStdin)
         {

@@ -20,9 +20,12 @@ internal sealed partial class LocalSandboxProvider
         }
         if (!OverlayMount.IsMounted(layout.Merged))
         {
+            // A bind left from before would keep an old overlay of the same upper layer alive.
+            WorkspaceBind.Remove(_root, layout.Id);
             OverlayMount.Mount(layout, record.SnapshotDirectory);
             repaired.Add("mount");
         }
+        WorkspaceBind.Ensure(layout, _root, SandboxOwner.From(_options));
         if (!NetworkNamespace.IsComplete(layout))
         {
             await _network.EnsureAsync(layout, Subnet(record), cancellationToken);
@@ -38,6 +41,7 @@ internal sealed partial class LocalSandboxProvider
     {
         await _processes.KillAllAsync(layout.Id);
         _records.TryRemove(layout.Id, out _);
+        WorkspaceBind.Remove(_root, layout.Id);
         OverlayMount.Unmount(layout.Merged);
         await _network.DeleteAsync(layout, cancellationToken);
         await CgroupLimits.RemoveAsync(layout.Id);

@@ -49,7 +49,7 @@ internal sealed partial class LocalSandboxProvider
         _hardening.ThrowIfUnusable();
         var layout = Layout(sandboxId);
         using var held = await LockAsync(sandboxId, cancellationToken);
-        if (!OverlayMount.IsMounted(layout.Merged) || !NetworkNamespace.IsComplete(layout))
+        if (!OverlayMount.IsMounted(layout.Merged) || !WorkspaceBind.IsMounted(_root, layout.Id) || !NetworkNamespace.IsComplete(layout))
         {
             throw new InvalidOperationException($"Sandbox '{sandboxId}' is not attached (workspace or network missing); attach it first.");
         }
@@ -112,7 +112,7 @@ internal sealed partial class LocalSandboxProvider
         };
         // The service's environment (API keys, tokens) must never reach a sandbox; bwrap --clearenv guards the same inside.
         start.Environment.Clear();
-        var sandbox = BubblewrapArguments.Build(_options, layout, files, _hardening.Filter, spec, blockOnStdin);
+        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, blockOnStdin);
         var optionsFd = files.Add("lp-bwrap-args", BubblewrapArguments.Encode(sandbox));
         foreach (var argument in (string[])["netns", "exec", layout.NetworkNamespace, .. BubblewrapArguments.Launcher(_options, optionsFd, spec)])
         {

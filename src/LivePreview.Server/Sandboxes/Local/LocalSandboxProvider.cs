@@ -122,7 +122,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         }
         var layout = Layout(sandboxId);
         var problems = new List<string>();
-        if (!OverlayMount.IsMounted(layout.Merged))
+        if (!OverlayMount.IsMounted(layout.Merged) || !WorkspaceBind.IsMounted(_root, sandboxId))
         {
             problems.Add("the workspace is not mounted");
         }

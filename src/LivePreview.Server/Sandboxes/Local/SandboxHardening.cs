@@ -64,7 +64,7 @@ internal sealed partial class SandboxHardening
     public void ThrowIfUnusable()
     {
         var problems = new List<string>(_problems);
-        if (SandboxOwnership.Unreachable(_root, _owner) is { } unreachable)
+        if (SandboxOwnership.Unreachable(WorkspaceBind.FolderFor(_root), _owner) is { } unreachable)
         {
             problems.Add(unreachable);
         }

@@ -15,14 +15,12 @@ internal readonly record struct SandboxOwner(int Uid, int Gid)
 /// Who owns what on the host, now that sandbox processes are an unprivileged host user rather than
 /// host root: the sandbox's upper layer (where copy-ups and new files go) and its snapshot (the lower
 /// layer: copy-up keeps the owner, so a root-owned snapshot file would be read-only inside) belong to
-/// the sandbox user; the folders above the workspace stay root's, searchable by the sandbox group only
-/// (bubblewrap, started as that user, must reach the workspace to bind it on /app). Every walk is done
+/// the sandbox user; the sandbox folders stay root's. Every walk is done
 /// through directory handles with symlinks never followed, since the upper layer is sandbox-controlled.
 /// </summary>
 internal static class SandboxOwnership
 {
     private const int AtFdCwd = -100;
-    private const UnixFileMode SearchableByGroup = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute;
     private static readonly Lock SnapshotLock = new();
 
     /// <summary>
@@ -34,14 +32,6 @@ internal static class SandboxOwnership
     /// </summary>
     public static bool Apply(SandboxLayout layout, SandboxOwner owner)
     {
-        foreach (var folder in new[] { Path.GetDirectoryName(layout.Directory)!, layout.Directory })
-        {
-            SetOwner(folder, 0, owner.Gid);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(folder, SearchableByGroup);
-            }
-        }
         using var upper = OpenDirectory(layout.Upper);
         if (OwnerOf(upper) == owner.Uid)
         {
@@ -115,13 +105,12 @@ internal static class SandboxOwnership
     }
 
     /// <summary>
-    /// bubblewrap resolves the workspace path as the sandbox user, so every folder above the sandboxes
-    /// root must be searchable by it (the root itself and the sandbox folders are made so by <see cref="Apply"/>).
-    /// Null when they are; otherwise what to change.
+    /// bubblewrap resolves the workspace bind path as the sandbox user, so every folder above
+    /// <paramref name="path"/> must be searchable by it. Null when they are; otherwise what to change.
     /// </summary>
-    public static string? Unreachable(string sandboxesRoot, SandboxOwner owner)
+    public static string? Unreachable(string path, SandboxOwner owner)
     {
-        for (var folder = Path.GetDirectoryName(Path.GetFullPath(sandboxesRoot)); folder is not null; folder = Path.GetDirectoryName(folder))
+        for (var folder = Path.GetDirectoryName(Path.GetFullPath(path)); folder is not null; folder = Path.GetDirectoryName(folder))
         {
             if (!Directory.Exists(folder))
             {
@@ -132,7 +121,7 @@ internal static class SandboxOwnership
             if (!searchable)
             {
                 return $"'{folder}' (mode {Convert.ToString(mode & 0xFFF, 8)}) cannot be searched by the sandbox user {owner.Uid}, so bubblewrap cannot reach the workspaces below it. " +
-                    $"Allow it (chmod o+x '{folder}') or move {LocalSandboxOptions.Section}:Root (or LivePreview:DataDirectory) to a folder that can be searched.";
+                    $"Allow it (chmod o+x '{folder}').";
             }
         }
         return null;
@@ -169,7 +158,7 @@ internal static class SandboxOwnership
         }
     }
 
-    private static void SetOwner(string path, int uid, int gid)
+    public static void SetOwner(string path, int uid, int gid)
     {
         using var handle = OpenDirectory(path);
         Chown(handle, "", new SandboxOwner(uid, gid), LibC.AT_EMPTY_PATH);
