@@ -76,6 +76,8 @@ internal static class BubblewrapArguments
         }
         arguments.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
         arguments.AddRange(["--bind", workspace, WorkspaceMount, "--chdir", WorkingDirectory(spec)]);
+        // The root bubblewrap built (its /etc folder included) becomes read-only: /app and /tmp are the only places to write.
+        arguments.AddRange(["--remount-ro", "/"]);
         AddEnvironment(arguments, spec.Environment);
         if (blockOnStdin)
         {
