@@ -14,16 +14,22 @@ public sealed class SandboxHardeningTests : IAsyncLifetime
     public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
 
     [Fact]
-    public void A_host_uid_that_is_root_or_an_account_someone_logs_in_as_is_refused()
+    public void A_host_uid_that_is_root_a_login_account_or_in_a_subordinate_range_is_refused()
     {
         var passwd = Path.Join(_harness.Directory, "passwd");
-        File.WriteAllText(passwd, "root:x:0:0:root:/root:/bin/bash\nalice:x:1500:1500::/home/alice:/bin/bash\nlpsandbox:x:100000:100000::/nonexistent:/usr/sbin/nologin\n");
+        var subuid = Path.Join(_harness.Directory, "subuid");
+        var subgid = Path.Join(_harness.Directory, "subgid");
+        File.WriteAllText(passwd, "root:x:0:0:root:/root:/bin/bash\nalice:x:1500:1500::/home/alice:/bin/bash\nlpsandbox:x:99999:99999::/nonexistent:/usr/sbin/nologin\n");
+        File.WriteAllText(subuid, "alice:100000:65536\n");
+        File.WriteAllText(subgid, "alice:200000:65536\n");
 
-        Assert.NotEmpty(SandboxOwnership.ValidateHostIds(0, 100000, passwd));
-        Assert.NotEmpty(SandboxOwnership.ValidateHostIds(100000, 0, passwd));
-        Assert.Contains("alice", Assert.Single(SandboxOwnership.ValidateHostIds(1500, 1500, passwd)));
-        Assert.Empty(SandboxOwnership.ValidateHostIds(100000, 100000, passwd));
-        Assert.Empty(SandboxOwnership.ValidateHostIds(123456, 123456, passwd));
+        Assert.NotEmpty(SandboxOwnership.ValidateHostIds(0, 99999, passwd, subuid, subgid));
+        Assert.NotEmpty(SandboxOwnership.ValidateHostIds(99999, 0, passwd, subuid, subgid));
+        Assert.Contains("alice", Assert.Single(SandboxOwnership.ValidateHostIds(1500, 1500, passwd, subuid, subgid)));
+        Assert.Contains("subordinate range of 'alice'", Assert.Single(SandboxOwnership.ValidateHostIds(165535, 99999, passwd, subuid, subgid)));
+        Assert.Contains("HostGid", Assert.Single(SandboxOwnership.ValidateHostIds(99999, 200001, passwd, subuid, subgid)));
+        Assert.Empty(SandboxOwnership.ValidateHostIds(99999, 99999, passwd, subuid, subgid));
+        Assert.Empty(SandboxOwnership.ValidateHostIds(165536, 165536, passwd, subuid, subgid));
     }
 
     [Fact]

@@ -29,13 +29,15 @@ public sealed class LocalSandboxOptions
 
     /// <summary>
     /// Host user id every sandbox process runs as (bubblewrap is started as this user, so the sandbox's
-    /// user namespace maps its user to it). Never 0 and never a host account with a login shell: it owns
-    /// the workspaces' files and the snapshots, nothing else.
+    /// user namespace maps its user to it). Never 0, never a host account with a login shell and never
+    /// inside a subordinate range of /etc/subuid (whoever holds the range could act as it): it owns the
+    /// workspaces' files and the snapshots, nothing else. The default sits above the range of login
+    /// accounts (UID_MAX 60000) and just below where adduser starts subordinate ranges (100000).
     /// </summary>
-    public int HostUid { get; set; } = 100000;
+    public int HostUid { get; set; } = 99999;
 
     /// <summary>Host group id of sandbox processes; the sandbox folders are searchable by this group only (besides root).</summary>
-    public int HostGid { get; set; } = 100000;
+    public int HostGid { get; set; } = 99999;
 
     /// <summary>
     /// Load the seccomp filter into every sandbox process (keyctl, bpf, mount, unshare, io_uring, … refused).

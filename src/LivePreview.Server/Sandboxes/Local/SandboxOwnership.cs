@@ -75,27 +75,40 @@ internal static class SandboxOwnership
         }
     }
 
-    /// <summary>Host ids that may not own sandboxes: root, and any account someone can log in as (its files and processes would be the sandbox's).</summary>
-    public static IEnumerable<string> ValidateHostIds(int uid, int gid, string passwd = "/etc/passwd")
+    /// <summary>
+    /// Host ids that may not own sandboxes: root, any account someone can log in as (its files and
+    /// processes would be the sandbox's), and ids inside someone's subordinate range (/etc/subuid,
+    /// /etc/subgid: that user's rootless containers could map and act as them).
+    /// </summary>
+    public static IEnumerable<string> ValidateHostIds(int uid, int gid, string passwd = "/etc/passwd", string subuid = "/etc/subuid", string subgid = "/etc/subgid")
     {
         if (uid <= 0 || gid <= 0)
         {
             yield return $"{LocalSandboxOptions.Section}:HostUid and HostGid must be positive: sandbox processes are never host root.";
             yield break;
         }
-        if (!File.Exists(passwd))
+        foreach (var fields in Lines(passwd))
         {
-            yield break;
-        }
-        foreach (var line in File.ReadLines(passwd))
-        {
-            var fields = line.Split(':');
             if (fields.Length >= 7 && fields[2] == uid.ToString(CultureInfo.InvariantCulture) && !IsNoLoginShell(fields[6]))
             {
-                yield return $"{LocalSandboxOptions.Section}:HostUid {uid} is the host account '{fields[0]}', which can log in; pick an unused id (such as 100000) or an account whose shell is nologin.";
+                yield return $"{LocalSandboxOptions.Section}:HostUid {uid} is the host account '{fields[0]}', which can log in; pick an unused id (such as 99999) or an account whose shell is nologin.";
+            }
+        }
+        foreach (var (file, id, name) in new[] { (subuid, uid, "HostUid"), (subgid, gid, "HostGid") })
+        {
+            foreach (var fields in Lines(file))
+            {
+                if (fields.Length >= 3 && long.TryParse(fields[1], CultureInfo.InvariantCulture, out var first) && long.TryParse(fields[2], CultureInfo.InvariantCulture, out var count)
+                    && id >= first && id < first + count)
+                {
+                    yield return $"{LocalSandboxOptions.Section}:{name} {id} lies in the subordinate range of '{fields[0]}' ({file}: {first}–{first + count - 1}); pick an id outside every range.";
+                }
             }
         }
     }
+
+    private static IEnumerable<string[]> Lines(string file) =>
+        File.Exists(file) ? File.ReadLines(file).Select(l => l.Split(':')) : [];
 
     /// <summary>The host uid that owns a path (not following a final symlink).</summary>
     public static int OwnerOf(string path)
