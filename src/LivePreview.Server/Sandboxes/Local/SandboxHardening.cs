@@ -61,6 +61,9 @@ internal sealed partial class SandboxHardening
     /// <summary>The seccomp filter as BPF; null when <see cref="LocalSandboxOptions.Seccomp"/> is false.</summary>
     public byte[]? Filter { get; }
 
+    /// <summary>Why no sandbox can start on this host (empty when they can): for a health report.</summary>
+    public IReadOnlyList<string> Problems => _problems;
+
     public void ThrowIfUnusable()
     {
         var problems = new List<string>(_problems);
