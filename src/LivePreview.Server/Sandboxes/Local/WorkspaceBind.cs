@@ -65,5 +65,14 @@ internal static class WorkspaceBind
         {
             Directory.Delete(target);
         }
+        try
+        {
+            // The provider's folder goes with its last sandbox (rmdir: only when empty).
+            Directory.Delete(FolderFor(sandboxesRoot));
+        }
+        catch (IOException)
+        {
+            // Other sandboxes still have their binds there, or it is gone already.
+        }
     }
 }
