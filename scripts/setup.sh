@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what LivePreview needs on a fresh Debian machine: bubblewrap (sandbox isolation), e2fsprogs (sandbox disks),
+# libseccomp2 (the sandboxes' seccomp filter), util-linux's setpriv (sandboxes run as an unprivileged host user),
 # iproute2 (one network namespace per sandbox), Chromium (end-to-end tests), Node.js and npm
 # (snapshots install their dependencies from the npm registry). Idempotent and quick when done.
 set -euo pipefail
@@ -7,6 +8,8 @@ set -euo pipefail
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 # Per-sandbox disk limit: an ext4 image made by mkfs.ext4, loop-mounted by util-linux mount.
 [[ -x /usr/sbin/mkfs.ext4 || -x /sbin/mkfs.ext4 ]] || command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
@@ -28,6 +31,11 @@ if (( ${#need[@]} )); then
 fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+
+# bubblewrap runs as the sandboxes' unprivileged host user, so that user must be allowed to make user namespaces.
+if [[ $(id -u) -eq 0 && -e /proc/sys/kernel/unprivileged_userns_clone && $(cat /proc/sys/kernel/unprivileged_userns_clone) == 0 ]]; then
+  sysctl -q -w kernel.unprivileged_userns_clone=1 || echo "Could not allow unprivileged user namespaces; no sandbox can start." >&2
+fi
 
 # Every Vite or Next dev server holds an inotify instance, and every sandbox runs as the same user:
 # the default of 128 instances per user caps a machine at about a hundred live sandboxes.

@@ -6,7 +6,12 @@ namespace LivePreview.Sandboxes.Local;
 /// The bubblewrap command line of a sandbox process. The sandbox sees a fresh root holding only
 /// /usr (read-only), a handful of /etc files, private /proc, /dev and /tmp, and its workspace at
 /// /app — never the host's /root, /work, the data directory or another sandbox. It keeps the
-/// network namespace it is started in (<c>ip netns exec lp-{id}</c>).
+/// network namespace it is started in (<c>ip netns exec lp-{id}</c>). bubblewrap runs as the
+/// unprivileged host user (<see cref="LocalSandboxOptions.HostUid"/>, dropped to by setpriv), so its
+/// user namespace maps the sandbox user to that host user; nested user namespaces are disabled and the
+/// seccomp filter is loaded right before the command. The arguments travel in a descriptor
+/// (<c>--args</c>), not on the command line: the sandbox's pid 1 is bubblewrap, and its
+/// <c>/proc/1/cmdline</c> would otherwise show host paths to everything inside.
 /// </summary>
 internal static class BubblewrapArguments
 {
@@ -14,16 +19,45 @@ internal static class BubblewrapArguments
 
     private static readonly string[] RootLinks = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
-    /// <summary>Host /etc entries bound read-only when present. Not /etc/ssl/private: host root owns it, and host root is the sandbox user.</summary>
+    /// <summary>Host /etc entries bound read-only when present (not /etc/ssl/private: the sandbox has no business there).</summary>
     private static readonly string[] HostEtc =
         ["resolv.conf", "localtime", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs", "ssl/openssl.cnf", "ca-certificates"];
 
-    public static List<string> Build(LocalSandboxOptions options, SandboxLayout layout, string etcFolder, SandboxProcessSpec spec, bool blockOnStdin)
+    /// <summary>
+    /// The launcher's command line after <c>ip netns exec lp-{id}</c>: setpriv drops to the host user,
+    /// then bubblewrap reads its options from a descriptor; only the command itself stays on the command line.
+    /// </summary>
+    public static List<string> Launcher(LocalSandboxOptions options, int optionsFd, SandboxProcessSpec spec) =>
+    [
+        options.SetprivPath, $"--reuid={Number(options.HostUid)}", $"--regid={Number(options.HostGid)}", "--clear-groups", "--inh-caps=-all", "--",
+        options.BubblewrapPath, "--args", Number(optionsFd), "--", .. spec.Command,
+    ];
+
+    /// <summary>NUL-separated, as <c>--args</c> reads them.</summary>
+    public static byte[] Encode(IEnumerable<string> arguments)
+    {
+        var buffer = new MemoryStream();
+        foreach (var argument in arguments)
+        {
+            if (argument.Contains('\0'))
+            {
+                throw new ArgumentException("A sandbox argument contains a NUL character.", nameof(arguments));
+            }
+            var bytes = System.Text.Encoding.UTF8.GetBytes(argument);
+            buffer.Write(bytes);
+            buffer.WriteByte(0);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>The sandbox's options (everything but the command), its workspace bound from <paramref name="workspace"/> (see <see cref="WorkspaceBind"/>): <paramref name="files"/> receives the /etc files and the seccomp filter (null: none) as inherited descriptors.</summary>
+    public static List<string> Build(LocalSandboxOptions options, string workspace, InheritedFiles files, byte[]? seccomp, SandboxProcessSpec spec, bool blockOnStdin)
     {
         var arguments = new List<string>
         {
-            // Everything private except the network, which is the sandbox's own namespace already.
-            "--unshare-all", "--share-net", "--unshare-user",
+            // Everything private except the network, which is the sandbox's own namespace already;
+            // no user namespaces inside (unshare -Ur would hand the sandbox CAP_NET_ADMIN and friends).
+            "--unshare-all", "--share-net", "--unshare-user", "--disable-userns", "--assert-userns-disabled",
             // SIGKILL the sandbox when the service dies; setsid so it cannot push input to a terminal (TIOCSTI).
             "--die-with-parent", "--new-session",
             "--uid", Number(options.SandboxUid), "--gid", Number(options.SandboxGid), "--cap-drop", "ALL",
@@ -31,24 +65,29 @@ internal static class BubblewrapArguments
             "--ro-bind", "/usr", "/usr",
         };
         AddRootLinks(arguments);
-        foreach (var name in SandboxEtc.FileNames)
+        // Copied in from memory, so no bind of a host file (whose host path /proc/self/mountinfo would show).
+        foreach (var (name, content) in SandboxEtc.Contents(options.SandboxUid, options.SandboxGid))
         {
-            arguments.AddRange(["--ro-bind", Path.Join(etcFolder, name), $"/etc/{name}"]);
+            arguments.AddRange(["--ro-bind-data", Number(files.Add($"lp-etc-{name}", System.Text.Encoding.UTF8.GetBytes(content))), $"/etc/{name}"]);
         }
         foreach (var name in HostEtc)
         {
             arguments.AddRange(["--ro-bind-try", $"/etc/{name}", $"/etc/{name}"]);
         }
         arguments.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
-        arguments.AddRange(["--bind", layout.Merged, WorkspaceMount, "--chdir", WorkingDirectory(spec)]);
+        arguments.AddRange(["--bind", workspace, WorkspaceMount, "--chdir", WorkingDirectory(spec)]);
+        // The root bubblewrap built (its /etc folder included) becomes read-only: /app and /tmp are the only places to write.
+        arguments.AddRange(["--remount-ro", "/"]);
         AddEnvironment(arguments, spec.Environment);
         if (blockOnStdin)
         {
             // Hold the command until the launcher has put the sandbox into its cgroups (see LocalSandboxProvider.Processes).
             arguments.AddRange(["--block-fd", "0"]);
         }
-        arguments.Add("--");
-        arguments.AddRange(spec.Command);
+        if (seccomp is not null)
+        {
+            arguments.AddRange(["--seccomp", Number(files.Add("lp-seccomp", seccomp))]);
+        }
         return arguments;
     }
 

@@ -3,11 +3,12 @@ using Microsoft.Win32.SafeHandles;
 namespace LivePreview.Sandboxes.Local;
 
 /// <summary>
-/// Host-side file I/O on a sandbox's merged overlay. Files written here are owned by host root,
-/// which the sandbox's user namespace maps to its own user, so code inside can edit them (and what
-/// it writes is root's on the host, which the service can edit in turn).
+/// Host-side file I/O on a sandbox's merged overlay. Files and folders created here are handed to the
+/// sandbox's host user right after they are made (fchown of the new file's own descriptor, fchownat
+/// of the new folder's entry without following a link), so code inside can edit them; what the
+/// sandbox writes is that user's, which the service (root) can edit in turn.
 /// </summary>
-internal sealed class LocalSandboxFileSystem(string merged, string sandboxId) : ISandboxFileSystem
+internal sealed class LocalSandboxFileSystem(string merged, string sandboxId, SandboxOwner owner) : ISandboxFileSystem
 {
     private const string TemporaryPrefix = ".lp-write-";
     private const uint NewFileMode = 0b110_100_100; // 0644
@@ -41,7 +42,7 @@ internal sealed class LocalSandboxFileSystem(string merged, string sandboxId) : 
         var parentFd = (int)parent.DangerousGetHandle();
         try
         {
-            await WriteNewFileAsync(parent, temporary, content, existing is { Type: FileStatus.Regular } file ? file.Permissions : null, cancellationToken);
+            await WriteNewFileAsync(parent, temporary, content, existing is { Type: FileStatus.Regular } file ? file.Permissions : null, owner, cancellationToken);
             // rename(2) replaces the entry itself, a symlink included, without following it: that is what makes the write atomic and safe.
             if (LibC.RenameAt(parentFd, temporary, parentFd, name) != 0)
             {
@@ -119,7 +120,7 @@ internal sealed class LocalSandboxFileSystem(string merged, string sandboxId) : 
     }
 
     /// <summary>mkdir -p, each level created relative to its already-open parent and re-opened beneath the root.</summary>
-    private static SafeFileHandle CreateDirectories(WorkspaceRoot root, string parentPath)
+    private SafeFileHandle CreateDirectories(WorkspaceRoot root, string parentPath)
     {
         var current = root.TryOpen("", LibC.O_PATH | LibC.O_DIRECTORY)!;
         try
@@ -128,7 +129,7 @@ internal sealed class LocalSandboxFileSystem(string merged, string sandboxId) : 
             foreach (var segment in RelativePath.Split(parentPath))
             {
                 path = Join(path, segment);
-                var next = root.TryOpen(path, LibC.O_PATH | LibC.O_DIRECTORY) ?? CreateDirectory(root, current, path, segment);
+                var next = root.TryOpen(path, LibC.O_PATH | LibC.O_DIRECTORY) ?? CreateDirectory(root, current, path, segment, owner);
                 current.Dispose();
                 current = next;
             }
@@ -141,9 +142,13 @@ internal sealed class LocalSandboxFileSystem(string merged, string sandboxId) : 
         }
     }
 
-    private static SafeFileHandle CreateDirectory(WorkspaceRoot root, SafeFileHandle parent, string path, string name)
+    private static SafeFileHandle CreateDirectory(WorkspaceRoot root, SafeFileHandle parent, string path, string name, SandboxOwner owner)
     {
-        if (LibC.MkdirAt((int)parent.DangerousGetHandle(), name, NewDirectoryMode) != 0 && LibC.LastError != LibC.EEXIST)
+        if (LibC.MkdirAt((int)parent.DangerousGetHandle(), name, NewDirectoryMode) == 0)
+        {
+            SandboxOwnership.OwnEntry(parent, name, owner);
+        }
+        else if (LibC.LastError != LibC.EEXIST)
         {
             throw LibC.Error("Creating the directory", path, LibC.LastError);
         }
@@ -151,11 +156,13 @@ internal sealed class LocalSandboxFileSystem(string merged, string sandboxId) : 
             ?? throw new InvalidWorkspacePathException($"'{path}' exists and is not a directory.");
     }
 
-    private static async Task WriteNewFileAsync(SafeFileHandle parent, string name, Stream content, int? permissions, CancellationToken cancellationToken)
+    private static async Task WriteNewFileAsync(SafeFileHandle parent, string name, Stream content, int? permissions, SandboxOwner owner, CancellationToken cancellationToken)
     {
         var handle = WorkspaceRoot.TryOpenEntry(parent, name, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL, NewFileMode)
             ?? throw new IOException($"Could not create '{name}'.");
         await using var stream = new FileStream(handle, FileAccess.Write, bufferSize: 0);
+        // Before the mode is set: chown clears set-id bits, and the mode is the old file's.
+        SandboxOwnership.Own(handle, owner);
         if (permissions is { } mode && !OperatingSystem.IsWindows())
         {
             // Keep an edited script executable.

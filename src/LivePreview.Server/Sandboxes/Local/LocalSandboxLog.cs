@@ -31,4 +31,13 @@ internal static partial class LocalSandboxLog
 
     [LoggerMessage(EventId = 459, Level = LogLevel.Warning, Message = "Process {ProcessId} of sandbox {SandboxId} was still running after it was killed")]
     public static partial void KillTimedOut(ILogger logger, string sandboxId, int processId);
+
+    [LoggerMessage(EventId = 460, Level = LogLevel.Warning, Message = "Sandboxes run WITHOUT a seccomp filter (LivePreview:Sandboxes:Local:Seccomp is false): keyctl, bpf, mount, io_uring and the rest are open to sandbox code")]
+    public static partial void SeccompOff(ILogger logger);
+
+    [LoggerMessage(EventId = 461, Level = LogLevel.Error, Message = "No sandbox can start on this host: {Problem}")]
+    public static partial void SandboxesUnusable(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 462, Level = LogLevel.Information, Message = "Handed snapshot {SnapshotDirectory} to the sandbox user {HostUid} (once per snapshot)")]
+    public static partial void SnapshotOwned(ILogger logger, string snapshotDirectory, int hostUid);
 }

@@ -21,11 +21,33 @@ public sealed class LocalSandboxOptions
     /// </summary>
     public string SubnetPrefix { get; set; } = "10.213";
 
-    /// <summary>User id the sandbox's processes run as inside its user namespace (host root is mapped to it).</summary>
+    /// <summary>User id the sandbox's processes run as inside its user namespace (<see cref="HostUid"/> is mapped to it).</summary>
     public int SandboxUid { get; set; } = 1000;
 
     /// <summary>Group id the sandbox's processes run as inside its user namespace.</summary>
     public int SandboxGid { get; set; } = 1000;
+
+    /// <summary>
+    /// Host user id every sandbox process runs as (bubblewrap is started as this user, so the sandbox's
+    /// user namespace maps its user to it). Never 0, never a host account with a login shell and never
+    /// inside a subordinate range of /etc/subuid (whoever holds the range could act as it): it owns the
+    /// workspaces' files and the snapshots, nothing else. The default sits above the range of login
+    /// accounts (UID_MAX 60000) and just below where adduser starts subordinate ranges (100000).
+    /// </summary>
+    public int HostUid { get; set; } = 99999;
+
+    /// <summary>Host group id of sandbox processes; the sandbox folders are searchable by this group only (besides root).</summary>
+    public int HostGid { get; set; } = 99999;
+
+    /// <summary>
+    /// Load the seccomp filter into every sandbox process (keyctl, bpf, mount, unshare, io_uring, … refused).
+    /// Needs libseccomp (<c>libseccomp.so.2</c>); without it no sandbox starts unless this is set to false,
+    /// which is logged as a warning at start-up.
+    /// </summary>
+    public bool Seccomp { get; set; } = true;
+
+    /// <summary>util-linux <c>setpriv</c>, which drops from root to <see cref="HostUid"/> before bubblewrap starts. Absolute, like <see cref="BubblewrapPath"/>.</summary>
+    public string SetprivPath { get; set; } = "/usr/bin/setpriv";
 
     /// <summary>Memory limit of all processes of one sandbox together, in MiB (cgroup v1 or v2 <c>memory</c>; no swap on top); 0 means no limit.</summary>
     public int MemoryLimitMb { get; set; } = 2048;
@@ -100,6 +122,7 @@ internal sealed class LocalSandboxOptionsValidator : IValidateOptions<LocalSandb
         {
             errors.Add($"{LocalSandboxOptions.Section}:SandboxUid and SandboxGid must be positive: sandboxes never run as root.");
         }
+        errors.AddRange(SandboxOwnership.ValidateHostIds(options.HostUid, options.HostGid));
         if (options.MemoryLimitMb < 0 || options.PidsLimit < 0)
         {
             errors.Add($"{LocalSandboxOptions.Section}:MemoryLimitMb and PidsLimit must be 0 (no limit) or positive.");

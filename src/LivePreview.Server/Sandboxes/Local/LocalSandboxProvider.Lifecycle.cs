@@ -7,15 +7,30 @@ internal sealed partial class LocalSandboxProvider
     private async Task<List<string>> EnsureReadyAsync(SandboxLayout layout, LocalSandboxRecord record, CancellationToken cancellationToken)
     {
         var repaired = new List<string>();
+        _hardening.ThrowIfUnusable();
         layout.CreateDirectories();
-        SandboxEtc.Ensure(_root, _options.SandboxUid, _options.SandboxGid);
+        if (SandboxOwnership.EnsureSnapshot(record.SnapshotDirectory, SandboxOwner.From(_options)))
+        {
+            LocalSandboxLog.SnapshotOwned(_logger, record.SnapshotDirectory, _options.HostUid);
+        }
+        var owner = SandboxOwner.From(_options);
+        if (OverlayMount.IsMounted(layout.Merged) && SandboxOwnership.Apply(layout, owner))
+        {
+            // The upper layer was host root's (made before sandboxes had their own host user): remount so the overlay sees the new owners.
+            OverlayMount.Unmount(layout.Merged);
+        }
         if (!OverlayMount.IsMounted(layout.Merged))
         {
             await EnsureDiskAsync(layout, record, repaired, cancellationToken);
             layout.CreateLayerDirectories();
+            // Once the disk image holding upper/ is mounted, and before the overlay caches its root's owner.
+            SandboxOwnership.Apply(layout, owner);
+            // A bind left from before would keep an old overlay of the same upper layer alive.
+            WorkspaceBind.Remove(_root, layout.Id);
             OverlayMount.Mount(layout, record.SnapshotDirectory);
             repaired.Add("mount");
         }
+        WorkspaceBind.Ensure(layout, _root, owner);
         if (!NetworkNamespace.IsComplete(layout))
         {
             await _network.EnsureAsync(layout, Subnet(record), cancellationToken);
@@ -31,6 +46,7 @@ internal sealed partial class LocalSandboxProvider
     {
         await _processes.KillAllAsync(layout.Id);
         _records.TryRemove(layout.Id, out _);
+        WorkspaceBind.Remove(_root, layout.Id);
         OverlayMount.Unmount(layout.Merged);
         WorkspaceDisk.Unmount(layout);
         await _network.DeleteAsync(layout, cancellationToken);

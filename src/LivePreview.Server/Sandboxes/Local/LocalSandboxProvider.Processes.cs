@@ -6,6 +6,8 @@ namespace LivePreview.Sandboxes.Local;
 /// <summary>Starting processes inside a sandbox: <c>ip netns exec lp-{id} bwrap … -- command</c>.</summary>
 internal sealed partial class LocalSandboxProvider
 {
+    private readonly SandboxHardening _hardening;
+
     public async Task<ISandboxProcess> StartProcessAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken) =>
         // A dev server nobody is reading must never block on a full pipe: old lines are dropped instead.
         await StartAsync(sandboxId, spec, _options.OutputBufferLines, BoundedChannelFullMode.DropOldest, cancellationToken);
@@ -44,9 +46,10 @@ internal sealed partial class LocalSandboxProvider
             throw new ArgumentException("The command is empty.", nameof(spec));
         }
         Record(sandboxId);
+        _hardening.ThrowIfUnusable();
         var layout = Layout(sandboxId);
         using var held = await LockAsync(sandboxId, cancellationToken);
-        if (!OverlayMount.IsMounted(layout.Merged) || !NetworkNamespace.IsComplete(layout))
+        if (!OverlayMount.IsMounted(layout.Merged) || !WorkspaceBind.IsMounted(_root, layout.Id) || !NetworkNamespace.IsComplete(layout))
         {
             throw new InvalidOperationException($"Sandbox '{sandboxId}' is not attached (workspace or network missing); attach it first.");
         }
@@ -92,7 +95,13 @@ internal sealed partial class LocalSandboxProvider
         }
     }
 
-    private ProcessStartInfo LaunchInfo(SandboxLayout layout, SandboxProcessSpec spec, bool blockOnStdin)
+    /// <summary>
+    /// <c>ip netns exec lp-{id} setpriv --reuid=N … -- bwrap --args FD -- command</c>: ip joins the network
+    /// namespace and execs setpriv, which drops from root to the host user and execs bubblewrap — one
+    /// process throughout, so the launcher thread stays its parent (PDEATHSIG) and bwrap's first child
+    /// is the sandbox's init. Built on the launcher thread, which holds the descriptors it hands down.
+    /// </summary>
+    private Func<InheritedFiles, ProcessStartInfo> LaunchInfo(SandboxLayout layout, SandboxProcessSpec spec, bool blockOnStdin) => files =>
     {
         var start = new ProcessStartInfo(_options.IpPath)
         {
@@ -103,11 +112,12 @@ internal sealed partial class LocalSandboxProvider
         };
         // The service's environment (API keys, tokens) must never reach a sandbox; bwrap --clearenv guards the same inside.
         start.Environment.Clear();
-        var etc = Path.Join(_root, SandboxEtc.FolderName);
-        foreach (var argument in (string[])["netns", "exec", layout.NetworkNamespace, _options.BubblewrapPath, .. BubblewrapArguments.Build(_options, layout, etc, spec, blockOnStdin)])
+        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, blockOnStdin);
+        var optionsFd = files.Add("lp-bwrap-args", BubblewrapArguments.Encode(sandbox));
+        foreach (var argument in (string[])["netns", "exec", layout.NetworkNamespace, .. BubblewrapArguments.Launcher(_options, optionsFd, spec)])
         {
             start.ArgumentList.Add(argument);
         }
         return start;
-    }
+    };
 }

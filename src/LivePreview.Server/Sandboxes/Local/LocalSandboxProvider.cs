@@ -32,6 +32,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         _cgroups = new CgroupLimits(_options);
         _disk = new WorkspaceDisk(_options);
         _processes = new ProcessRegistry(logger);
+        _hardening = new SandboxHardening(_options, _root, logger);
         _time = time;
         _logger = logger;
     }
@@ -96,7 +97,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     public ISandboxFileSystem Files(string sandboxId)
     {
         Record(sandboxId);
-        return new LocalSandboxFileSystem(Layout(sandboxId).Merged, sandboxId);
+        return new LocalSandboxFileSystem(Layout(sandboxId).Merged, sandboxId, SandboxOwner.From(_options));
     }
 
     public async Task StopAsync(string sandboxId, CancellationToken cancellationToken)
@@ -127,7 +128,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         }
         var layout = Layout(sandboxId);
         var problems = new List<string>();
-        if (!OverlayMount.IsMounted(layout.Merged))
+        if (!OverlayMount.IsMounted(layout.Merged) || !WorkspaceBind.IsMounted(_root, sandboxId))
         {
             problems.Add("the workspace is not mounted");
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace LivePreview.Sandboxes.Local;
 
@@ -9,9 +10,13 @@ namespace LivePreview.Sandboxes.Local;
 /// started from a thread-pool thread, a dev server is SIGKILLed as soon as the pool retires that
 /// thread (measured: within a second of the starting thread ending).
 /// </summary>
+/// <remarks>
+/// The same thread also opens the descriptors a start hands down (<see cref="InheritedFiles"/>) and
+/// closes them right after the fork, so one sandbox's descriptors never reach another sandbox's process.
+/// </remarks>
 internal sealed class ProcessLauncher : IDisposable
 {
-    private readonly BlockingCollection<(ProcessStartInfo Start, TaskCompletionSource<Process> Result)> _requests = new();
+    private readonly BlockingCollection<(Func<InheritedFiles, ProcessStartInfo> Build, TaskCompletionSource<Process> Result)> _requests = new();
     private readonly Thread _thread;
 
     public ProcessLauncher()
@@ -20,10 +25,13 @@ internal sealed class ProcessLauncher : IDisposable
         _thread.Start();
     }
 
-    public Task<Process> StartAsync(ProcessStartInfo start)
+    public Task<Process> StartAsync(ProcessStartInfo start) => StartAsync(_ => start);
+
+    /// <summary>Builds the start info on the launcher thread, with the descriptors it asks for open (and inheritable) until the child is forked.</summary>
+    public Task<Process> StartAsync(Func<InheritedFiles, ProcessStartInfo> build)
     {
         var result = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _requests.Add((start, result));
+        _requests.Add((build, result));
         return result.Task;
     }
 
@@ -37,10 +45,13 @@ internal sealed class ProcessLauncher : IDisposable
 
     private void Run()
     {
-        foreach (var (start, result) in _requests.GetConsumingEnumerable())
+        foreach (var (build, result) in _requests.GetConsumingEnumerable())
         {
             try
             {
+                using var files = new InheritedFiles();
+                var start = build(files);
+                files.CloseOnExecAllOthers();
                 result.SetResult(Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{start.FileName}'."));
             }
             catch (Exception e)
@@ -49,4 +60,86 @@ internal sealed class ProcessLauncher : IDisposable
             }
         }
     }
+}
+
+/// <summary>
+/// In-memory files (memfd) opened *without* O_CLOEXEC for one process start, so the child inherits
+/// them as plain descriptor numbers (bubblewrap's <c>--args</c>, <c>--seccomp</c>, <c>--ro-bind-data</c>
+/// read and close them). .NET opens its own descriptors close-on-exec and has no per-start descriptor
+/// list, hence P/Invoke. Any other child the service forks in that instant inherits them too: they hold
+/// only what the sandbox gets anyway (its arguments, its /etc files, the filter), never a host path handle.
+/// </summary>
+internal sealed class InheritedFiles : IDisposable
+{
+    private readonly List<int> _descriptors = [];
+
+    /// <summary>A new descriptor holding <paramref name="content"/>, positioned at its start.</summary>
+    public int Add(string name, ReadOnlySpan<byte> content)
+    {
+        var fd = MemfdCreate(name, 0);
+        if (fd < 0)
+        {
+            throw LibC.Error("Creating", $"the in-memory file {name}", LibC.LastError);
+        }
+        _descriptors.Add(fd);
+        var written = 0;
+        while (written < content.Length)
+        {
+            var result = Write(fd, content[written..].ToArray(), (nuint)(content.Length - written));
+            if (result <= 0)
+            {
+                throw LibC.Error("Writing", $"the in-memory file {name}", LibC.LastError);
+            }
+            written += (int)result;
+        }
+        if (Lseek(fd, 0, 0 /* SEEK_SET */) != 0)
+        {
+            throw LibC.Error("Rewinding", $"the in-memory file {name}", LibC.LastError);
+        }
+        return fd;
+    }
+
+    /// <summary>
+    /// Marks every other open descriptor above stderr close-on-exec: .NET's own are already, but the
+    /// service may have inherited some from whatever started it (a test runner's pipe, a supervisor's
+    /// socket), and those must not reach a sandbox.
+    /// </summary>
+    public void CloseOnExecAllOthers()
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd").ToList())
+        {
+            if (int.TryParse(Path.GetFileName(entry), System.Globalization.CultureInfo.InvariantCulture, out var fd) && fd > 2 && !_descriptors.Contains(fd))
+            {
+                var flags = Fcntl(fd, 1 /* F_GETFD */, 0);
+                if (flags >= 0 && (flags & 1 /* FD_CLOEXEC */) == 0)
+                {
+                    Fcntl(fd, 2 /* F_SETFD */, flags | 1);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var fd in _descriptors)
+        {
+            Close(fd);
+        }
+        _descriptors.Clear();
+    }
+
+    [DllImport("libc", EntryPoint = "memfd_create", SetLastError = true)]
+    public static extern int MemfdCreate(string name, uint flags);
+
+    [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static extern nint Write(int fd, byte[] buffer, nuint count);
+
+    [DllImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static extern long Lseek(int fd, long offset, int whence);
+
+    [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static extern int Fcntl(int fd, int command, int argument);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
 }

@@ -9,28 +9,8 @@ namespace LivePreview.Sandboxes.Local;
 /// </summary>
 internal static class SandboxEtc
 {
-    public const string FolderName = ".etc";
-
-    public static IReadOnlyList<string> FileNames { get; } = ["passwd", "group", "hosts", "nsswitch.conf"];
-
-    /// <summary>Writes the files into <c>{Root}/.etc</c> (idempotent; same content every time) and returns that folder.</summary>
-    public static string Ensure(string root, int uid, int gid)
-    {
-        var folder = Path.Join(root, FolderName);
-        Directory.CreateDirectory(folder);
-        foreach (var (name, content) in Contents(uid, gid))
-        {
-            var path = Path.Join(folder, name);
-            if (!File.Exists(path) || File.ReadAllText(path) != content)
-            {
-                File.WriteAllText(path + ".tmp", content);
-                File.Move(path + ".tmp", path, overwrite: true);
-            }
-        }
-        return folder;
-    }
-
-    private static IEnumerable<(string Name, string Content)> Contents(int uid, int gid)
+    /// <summary>passwd, group, hosts and nsswitch.conf, copied into every sandbox (bubblewrap <c>--ro-bind-data</c>).</summary>
+    public static IEnumerable<(string Name, string Content)> Contents(int uid, int gid)
     {
         var u = uid.ToString(CultureInfo.InvariantCulture);
         var g = gid.ToString(CultureInfo.InvariantCulture);

@@ -129,6 +129,7 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         foreach (var id in _created)
         {
             // Belt and braces for a provider that failed half-way: nothing may outlive the test run.
+            await Try(() => Task.Run(() => WorkspaceBind.Remove(Root, id)));
             await Try(() => Task.Run(() => OverlayMount.Unmount(Path.Join(Root, id, "merged"))));
             await Try(() => Task.Run(() => WorkspaceDisk.Unmount(new SandboxLayout(Root, id))));
             await Try(() => RunHostAsync("ip", "netns", "delete", $"lp-{id}"));
@@ -136,6 +137,7 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
             await Try(() => CgroupLimits.RemoveAsync(id));
         }
         await Try(() => Task.Run(() => System.IO.Directory.Delete(Directory, recursive: true)));
+        await Try(() => Task.Run(() => System.IO.Directory.Delete(WorkspaceBind.FolderFor(Root))));
     }
 
     public static async Task<string> RunHostAsync(string program, params string[] arguments)

@@ -24,6 +24,8 @@ public sealed class LocalSandboxOptionsTests
     [InlineData("SubnetPrefix", "10.213.0")]
     [InlineData("Root", "/data/a,b")]
     [InlineData("SandboxUid", "0")]
+    [InlineData("HostUid", "0")]
+    [InlineData("HostGid", "0")]
     [InlineData("MemoryLimitMb", "-1")]
     [InlineData("CpuLimit", "-0.5")]
     [InlineData("CpuLimit", "NaN")]
