@@ -134,7 +134,7 @@ public sealed class HostileProcessTests : IAsyncLifetime
         var made = await _harness.RunAsync(id, "sh", "-c", "echo inside > made-inside.txt && echo more >> server.js && mkdir -p src/nested && echo x > src/nested/f && echo edit >> from-service/deep/file.txt");
 
         Assert.Equal(0, made.ExitCode);
-        var upper = Path.Join(_harness.Root, id, "upper");
+        var upper = new SandboxLayout(_harness.Root, id).Upper;
         foreach (var path in new[] { "made-inside.txt", "server.js", "src", "src/nested", "src/nested/f", "from-service", "from-service/deep", "from-service/deep/file.txt" })
         {
             Assert.Equal(HostUid, SandboxOwnership.OwnerOf(Path.Join(upper, path)));

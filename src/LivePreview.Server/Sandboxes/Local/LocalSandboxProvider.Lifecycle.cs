@@ -9,7 +9,7 @@ internal sealed partial class LocalSandboxProvider
         var repaired = new List<string>();
         _hardening.ThrowIfUnusable();
         layout.CreateDirectories();
-        if (SandboxOwnership.EnsureSnapshot(record.SnapshotDirectory, SandboxOwner.From(_options)))
+        if (SandboxOwnership.EnsureSnapshot(record.SnapshotDirectory, SandboxOwner.From(_options), Path.Join(_root, ".snapshots-owned")))
         {
             LocalSandboxLog.SnapshotOwned(_logger, record.SnapshotDirectory, _options.HostUid);
         }

@@ -43,23 +43,46 @@ internal static class SandboxOwnership
     }
 
     /// <summary>
-    /// Hands a snapshot (an overlay's lower layer) to the sandbox user, once: the root folder is changed
-    /// last, so "root owned by the sandbox user" means "done", also after a crash half-way. Snapshots are
-    /// immutable once built, so nothing changes behind this.
+    /// Hands a snapshot (an overlay's lower layer) to the sandbox user, once per finished snapshot. The
+    /// snapshot store writes <c>manifest.json</c> last, and files may be added to a snapshot folder until
+    /// then (the dep-cache warmer copies its cache in after a sandbox has used the folder), so "done" is
+    /// a marker in the provider's own folder named after the snapshot and its manifest's identity, written
+    /// after the walk: a crash half-way, a rebuilt snapshot or a folder still being built means another walk.
     /// </summary>
-    public static bool EnsureSnapshot(string snapshotDirectory, SandboxOwner owner)
+    public static bool EnsureSnapshot(string snapshotDirectory, SandboxOwner owner, string markerFolder)
     {
         lock (SnapshotLock)
         {
-            using var root = OpenDirectory(snapshotDirectory);
-            if (OwnerOf(root) == owner.Uid)
+            var marker = MarkerFor(snapshotDirectory, owner, markerFolder);
+            if (marker is not null && File.Exists(marker))
             {
                 return false;
             }
-            ChownTree(root, owner);
-            Chown(root, "", owner, LibC.AT_EMPTY_PATH);
+            using (var root = OpenDirectory(snapshotDirectory))
+            {
+                ChownTree(root, owner);
+                Chown(root, "", owner, LibC.AT_EMPTY_PATH);
+            }
+            if (marker is not null)
+            {
+                Directory.CreateDirectory(markerFolder);
+                File.WriteAllText(marker, snapshotDirectory);
+            }
             return true;
         }
+    }
+
+    private static string? MarkerFor(string snapshotDirectory, SandboxOwner owner, string markerFolder)
+    {
+        var manifest = new FileInfo(Path.Join(snapshotDirectory, "manifest.json"));
+        if (!manifest.Exists || manifest.LinkTarget is not null)
+        {
+            return null;
+        }
+        var identity = string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFullPath(snapshotDirectory)}\n{manifest.Length}\n{manifest.LastWriteTimeUtc.Ticks}\n{owner.Uid}:{owner.Gid}");
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)));
+        return Path.Join(markerFolder, hash[..32]);
     }
 
     /// <summary>A file or directory the service just created in a workspace becomes the sandbox user's; a symlink swapped in meanwhile is changed itself, never followed.</summary>

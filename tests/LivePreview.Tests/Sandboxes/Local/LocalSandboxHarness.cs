@@ -111,9 +111,11 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
             """;
         var process = await Provider.StartProcessAsync(id, new SandboxProcessSpec(["node", "-e", script]), Timeout);
         var marker = $"sleep 1000.{suffix}";
-        for (var i = 0; i < 500 && HostProcessesWith(marker).Count < 2; i++)
+        // Generous: node starts slowly on a loaded two-core machine under the sandbox's CPU quota.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && HostProcessesWith(marker).Count < 2)
         {
-            await Task.Delay(10);
+            await Task.Delay(20);
         }
         Assert.Equal(2, HostProcessesWith(marker).Count);
         return (process, marker);
