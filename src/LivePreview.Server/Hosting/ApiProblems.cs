@@ -41,6 +41,7 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         GitException e => (500, "Git failed in the sandbox", e.Message),
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
+        SandboxUnavailableException e => (503, "Sandboxes unavailable", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large", "The request body is larger than this endpoint accepts."),
         BadHttpRequestException e => (e.StatusCode, "Bad request", Describe(e)),

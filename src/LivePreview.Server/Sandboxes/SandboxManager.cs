@@ -37,6 +37,7 @@ public sealed partial class SandboxManager(
         {
             throw new ArgumentException($"'{id}' is not a sandbox id.", nameof(id));
         }
+        await provider.EnsureAvailableAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.Sandboxes.CountAsync(cancellationToken) >= options.Value.MaxSandboxes)
         {

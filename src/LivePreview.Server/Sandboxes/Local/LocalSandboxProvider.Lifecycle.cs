@@ -7,6 +7,8 @@ internal sealed partial class LocalSandboxProvider
     private async Task<List<string>> EnsureReadyAsync(SandboxLayout layout, LocalSandboxRecord record, CancellationToken cancellationToken)
     {
         var repaired = new List<string>();
+        // Also on attach: after a restart the network exists already, and no sandbox runs without the firewall.
+        await _firewall.EnsureAsync(cancellationToken);
         layout.CreateDirectories();
         SandboxEtc.Ensure(_root, _options.SandboxUid, _options.SandboxGid);
         if (!OverlayMount.IsMounted(layout.Merged))
