@@ -52,8 +52,17 @@ internal sealed class NpmRegistry(SnapshotOptions options)
             using var process = Process.Start(start) ?? throw new SnapshotException($"'{options.NpmCommand}' did not start.");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
+            string output;
+            try
+            {
+                output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                throw;
+            }
             return process.ExitCode == 0 && output.Trim().Length > 0 ? output
                 : throw new SnapshotException($"'npm config get registry' failed (exit code {process.ExitCode}); set {SnapshotOptions.Section}:Registry.");
         }
