@@ -133,6 +133,33 @@ public sealed class EgressProxyTests : IAsyncLifetime
         Assert.Equal("not-the-registry.invalid:443", refused.Payload!.Value.GetProperty("target").GetString());
     }
 
+    [Fact]
+    public async Task A_sandbox_over_its_connection_limit_gets_429_while_its_open_tunnel_keeps_working()
+    {
+        var egress = TinyTemplates.NewEgress(_harness.Provider, _events, new EgressOptions { MaxConnectionsPerSandbox = 1 });
+        await using var _ = egress;
+        var id = await _harness.CreateAsync();
+        await egress.GrantAsync(id, [new EgressTarget(_registry.Host, _registry.Port)], CancellationToken.None);
+        const string script = """
+            const net = require('net');
+            const [target, port] = [process.argv[1], Number(process.argv[2])];
+            const open = (then) => {
+              const s = net.connect(port, '127.0.0.1', () => s.write(`CONNECT ${target} HTTP/1.1\r\n\r\n`));
+              s.once('data', d => then(s, d.toString().split('\r\n')[0]));
+            };
+            open((first, status1) => {
+              console.log('FIRST ' + status1);
+              open((second, status2) => { console.log('SECOND ' + status2); first.destroy(); second.destroy(); process.exit(0); });
+            });
+            setTimeout(() => { console.log('TIMEOUT'); process.exit(0); }, 20000);
+            """;
+
+        var output = (await _harness.RunAsync(id, "node", "-e", script, RegistryTarget, new EgressOptions().SandboxPort.ToString())).Output;
+
+        Assert.Contains("FIRST HTTP/1.1 200", output);
+        Assert.Contains("SECOND HTTP/1.1 429", output);
+    }
+
     private async Task<string> ConnectAsync(string sandboxId, string target)
     {
         var result = await _harness.RunAsync(sandboxId, "node", "-e", ConnectScript, target, new EgressOptions().SandboxPort.ToString());

@@ -80,9 +80,9 @@ internal sealed class TinyTemplates : IDisposable
         File.WriteAllText(Path.Combine(TemplatesDirectory, framework, "package.json"),
             $$"""{ "name": "tiny-{{framework}}", "version": "1.0.0", "private": true, "dependencies": { "left-pad": "1.3.0" } }""");
 
-    public static EgressProxy NewEgress(ISandboxProvider provider, RecordingEventBus events)
+    public static EgressProxy NewEgress(ISandboxProvider provider, RecordingEventBus events, EgressOptions? egressOptions = null)
     {
-        var options = Microsoft.Extensions.Options.Options.Create(new EgressOptions());
+        var options = Microsoft.Extensions.Options.Options.Create(egressOptions ?? new EgressOptions());
         return new EgressProxy(provider, new EgressRefusals(events, options, TimeProvider.System, NullLogger<EgressRefusals>.Instance), options,
             NullLogger<EgressProxy>.Instance);
     }
