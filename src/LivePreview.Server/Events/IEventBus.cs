@@ -85,6 +85,8 @@ public static class EventTypes
     public const string SnapshotBuildProgress = "SNAPSHOT_BUILD_PROGRESS";
     public const string SnapshotBuildCompleted = "SNAPSHOT_BUILD_COMPLETED";
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
+    public const string FirewallRestored = "FIREWALL_RESTORED";
+    public const string EgressRefused = "EGRESS_REFUSED";
 }
 
 /// <summary>The kinds of entity an event is about (<see cref="LivePreviewEvent.EntityType"/>); publishers should use these names.</summary>
@@ -99,4 +101,5 @@ public static class EntityTypes
     public const string Snapshot = "snapshot";
     public const string File = "file";
     public const string Prototype = "prototype";
+    public const string Host = "host";
 }

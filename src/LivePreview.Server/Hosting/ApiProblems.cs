@@ -43,6 +43,7 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
         InsufficientStorageException e => (507, "Not enough disk space for a sandbox", e.Message),
+        SandboxUnavailableException e => (503, "Sandboxes unavailable", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large", "The request body is larger than this endpoint accepts."),
         BadHttpRequestException e => (e.StatusCode, "Bad request", Describe(e)),

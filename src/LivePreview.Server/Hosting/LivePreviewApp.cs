@@ -1,5 +1,6 @@
 using LivePreview.Agents;
 using LivePreview.DevServers;
+using LivePreview.Egress;
 using LivePreview.Events;
 using LivePreview.Git;
 using LivePreview.Persistence;
@@ -31,6 +32,7 @@ public static class LivePreviewApp
         builder.Services.AddPersistence();
         builder.Services.AddEvents();
         builder.Services.AddLocalSandboxes();
+        builder.Services.AddEgress();
         builder.Services.AddSnapshots();
         builder.Services.AddPreviews();
         builder.Services.AddAgents();

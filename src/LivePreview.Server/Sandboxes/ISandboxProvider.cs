@@ -11,6 +11,12 @@ public interface ISandboxProvider
 {
     string Name { get; }
 
+    /// <summary>
+    /// Throws <see cref="SandboxUnavailableException"/> when no sandbox can be created safely now (the
+    /// local provider: its firewall cannot be loaded), so a create request is refused before it is accepted.
+    /// </summary>
+    Task EnsureAvailableAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Creates the sandbox's workspace from a built snapshot. Idempotent for the same id.</summary>
     Task CreateAsync(SandboxSpec spec, CancellationToken cancellationToken);
 

@@ -38,6 +38,7 @@ public sealed partial class SandboxManager(
         {
             throw new ArgumentException($"'{id}' is not a sandbox id.", nameof(id));
         }
+        await provider.EnsureAvailableAsync(cancellationToken);
         foreach (var admission in admissions)
         {
             admission.EnsureRoomForOneMore();

@@ -1,118 +1,78 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Threading.Channels;
+using LivePreview.Egress;
+using LivePreview.Sandboxes;
 
 namespace LivePreview.Snapshots;
 
-/// <summary>Runs <c>npm ci</c> in a folder on the host, streaming its output lines.</summary>
-internal static class NpmCi
+/// <summary>
+/// Runs <c>npm ci</c> inside a build sandbox, streaming its output lines. The sandbox gets an
+/// egress grant for the registry only, and an environment of nothing but npm settings: no variable of
+/// the service (API keys, git tokens) is passed — the provider starts sandbox processes with a cleared
+/// environment and these are the only additions.
+/// </summary>
+internal sealed class NpmCi(ISandboxProvider provider, IEgressPolicy egress, NpmRegistry registry, SnapshotOptions options)
 {
-    // --include=dev: with NODE_ENV=production in the service's environment npm would drop Vite,
-    // which templates list as a devDependency. --prefer-offline: reuse npm's cache when it can.
-    private static readonly string[] Arguments = ["ci", "--no-audit", "--no-fund", "--prefer-offline", "--include=dev"];
+    /// <summary>Inside the sandbox: its private /tmp, gone with the process.</summary>
+    public const string CacheDirectory = "/tmp/npm-cache";
 
+    // --include=dev: Vite is a devDependency and must be installed whatever NODE_ENV says.
+    // --ignore-scripts: no package in the three templates' lock files has an install script
+    // (no "hasInstallScript"); esbuild, rolldown, Next's swc and sharp ship prebuilt binaries as
+    // optional dependencies. So scripts would add nothing but a place for hostile code to run.
+    private static readonly string[] Arguments = ["ci", "--no-audit", "--no-fund", "--include=dev", "--ignore-scripts"];
 
-    public static async Task RunAsync(string npm, string directory, TimeSpan timeout, Func<string, Task> onLine, CancellationToken ct)
+    public async Task RunAsync(string sandboxId, Func<string, Task> onLine, CancellationToken ct)
     {
-        using var process = Start(npm, directory);
-        using var timeoutCts = new CancellationTokenSource(timeout);
+        var registryUri = await registry.GetAsync(ct);
+        await using var grant = await egress.GrantAsync(sandboxId, [new EgressTarget(registryUri.Host, registryUri.Port)], ct);
+        using var timeoutCts = new CancellationTokenSource(options.BuildTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
-        var summary = new FailureSummary();
-        try
+        var process = await provider.StartProcessAsync(sandboxId, new SandboxProcessSpec([options.NpmCommand, .. Arguments], Environment(registryUri, grant.ProxyUri)), ct);
+        await using (process)
         {
-            await ReadUntilExitAsync(process, summary, onLine, linked.Token);
-        }
-        catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            throw new SnapshotException($"npm ci did not finish within {timeout.TotalMinutes:0.#} min (LivePreview:Snapshots:BuildTimeout).");
-        }
-        finally
-        {
-            KillIfRunning(process);
-        }
-        if (process.ExitCode != 0)
-        {
-            throw new SnapshotException($"npm ci failed with exit code {process.ExitCode}:{Environment.NewLine}{summary}");
-        }
-    }
-
-    private static Process Start(string npm, string directory)
-    {
-        var info = new ProcessStartInfo(npm)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in Arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        info.Environment["npm_config_update_notifier"] = "false";
-        info.Environment["npm_config_progress"] = "false";
-        try
-        {
-            return Process.Start(info) ?? throw new SnapshotException($"'{npm}' did not start.");
-        }
-        catch (Win32Exception ex)
-        {
-            throw new SnapshotException($"Could not run '{npm}' (LivePreview:Snapshots:NpmCommand): {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Stdout and stderr arrive on two threads; a channel hands them to one reader in arrival order.</summary>
-    private static async Task ReadUntilExitAsync(Process process, FailureSummary summary, Func<string, Task> onLine, CancellationToken ct)
-    {
-        var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-        DataReceivedEventHandler write = (_, e) =>
-        {
-            if (e.Data is { Length: > 0 } line)
+            var summary = new FailureSummary();
+            try
             {
-                lines.Writer.TryWrite(line);
+                await foreach (var line in process.ReadOutputAsync(linked.Token))
+                {
+                    if (string.IsNullOrWhiteSpace(line))
+                    {
+                        continue;
+                    }
+                    summary.Add(line);
+                    await onLine(line);
+                }
+                var exitCode = await process.Exited.WaitAsync(linked.Token);
+                if (exitCode != 0)
+                {
+                    throw new SnapshotException($"npm ci failed with exit code {exitCode}:{System.Environment.NewLine}{summary}");
+                }
             }
-        };
-        process.OutputDataReceived += write;
-        process.ErrorDataReceived += write;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.StandardInput.Close();
-        var exited = WaitAndCompleteAsync(process, lines.Writer, ct);
-        await foreach (var line in lines.Reader.ReadAllAsync(CancellationToken.None))
-        {
-            summary.Add(line);
-            await onLine(line);
-        }
-        await exited;
-    }
-
-    private static async Task WaitAndCompleteAsync(Process process, ChannelWriter<string> lines, CancellationToken ct)
-    {
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        finally
-        {
-            lines.TryComplete();
-        }
-    }
-
-    private static void KillIfRunning(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
+            catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !ct.IsCancellationRequested)
             {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(TimeSpan.FromSeconds(10));
+                throw new SnapshotException($"npm ci did not finish within {options.BuildTimeout.TotalMinutes:0.#} min (LivePreview:Snapshots:BuildTimeout).");
+            }
+            finally
+            {
+                await process.KillAsync();
             }
         }
-        catch (InvalidOperationException)
+    }
+
+    /// <summary>Everything npm needs and nothing else; both spellings of the proxy variables, as tools differ in which they read.</summary>
+    public static Dictionary<string, string> Environment(Uri registryUri, Uri proxy)
+    {
+        var proxyText = proxy.ToString().TrimEnd('/');
+        return new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            // It exited between the check and the kill.
-        }
+            ["npm_config_registry"] = registryUri.ToString(),
+            ["npm_config_cache"] = CacheDirectory,
+            ["npm_config_update_notifier"] = "false",
+            ["npm_config_progress"] = "false",
+            ["HTTPS_PROXY"] = proxyText,
+            ["HTTP_PROXY"] = proxyText,
+            ["https_proxy"] = proxyText,
+            ["http_proxy"] = proxyText,
+        };
     }
 
     /// <summary>
@@ -139,6 +99,6 @@ internal static class NpmCi
             }
         }
 
-        public override string ToString() => string.Join(Environment.NewLine, _errors.Count > 0 ? _errors : _tail);
+        public override string ToString() => string.Join(System.Environment.NewLine, _errors.Count > 0 ? _errors : _tail);
     }
 }

@@ -1,13 +1,21 @@
 using System.Text.Json;
+using LivePreview.Sandboxes;
 
 namespace LivePreview.Snapshots;
 
 /// <summary>
 /// Builds one snapshot in a hidden work folder and renames it into place only when it is complete,
-/// so a snapshot folder with a manifest is never half-built.
+/// so a snapshot folder with a manifest is never half-built. <c>npm ci</c> runs in a sandbox made from
+/// a copy of the template, like any other sandbox (network only to the registry, through the egress
+/// proxy; no service secret in its environment; it dies with the service); the installed tree is then
+/// copied out of the sandbox into the build folder.
 /// </summary>
-internal sealed class SnapshotBuilder(SnapshotLayout layout, DepCacheWarmer warmer, SnapshotOptions options, TimeProvider time)
+internal sealed class SnapshotBuilder(SnapshotLayout layout, ISandboxProvider provider, NpmCi npm, DepCacheWarmer warmer, SnapshotOptions options,
+    ILogger logger, TimeProvider time)
 {
+    /// <summary>package.json files are small; anything bigger is not one npm wrote.</summary>
+    private const int MaxPackageJsonBytes = 1024 * 1024;
+
     /// <summary>Packages whose versions the manifest records, when the template has them.</summary>
     private static readonly string[] KeyPackages = ["vite", "@vitejs/plugin-react", "@vitejs/plugin-vue", "react", "react-dom", "vue", "next", "typescript"];
 
@@ -25,10 +33,7 @@ internal sealed class SnapshotBuilder(SnapshotLayout layout, DepCacheWarmer warm
         var cacheCopy = layout.NewWorkDirectory("vite", template.SnapshotId);
         try
         {
-            CopyTree(template.Directory, buildDir);
-            await reporter.StepAsync("Installing packages (npm ci)", ct);
-            await NpmCi.RunAsync(options.NpmCommand, buildDir, options.BuildTimeout, line => reporter.OutputAsync(line, ct), ct);
-            var versions = ReadVersions(buildDir);
+            var versions = await InstallInSandboxAsync(template, buildDir, reporter, ct);
             await reporter.StepAsync($"Installed {string.Join(", ", versions.Select(v => $"{v.Key} {v.Value}"))}", ct);
             var warmed = options.WarmDepCache && await warmer.WarmAsync(template.Framework, buildDir, cacheCopy, reporter, ct);
             var manifest = new SnapshotManifest(template.SnapshotId, template.Framework.Name, layout.SnapshotDirectory(template.SnapshotId),
@@ -40,6 +45,45 @@ internal sealed class SnapshotBuilder(SnapshotLayout layout, DepCacheWarmer warm
         {
             DeleteIfExists(buildDir);
             DeleteIfExists(cacheCopy);
+        }
+    }
+
+    /// <summary>The template (without node_modules) is the sandbox's lower layer; what npm installed is copied into <paramref name="buildDir"/>.</summary>
+    private async Task<Dictionary<string, string>> InstallInSandboxAsync(SnapshotTemplate template, string buildDir, BuildReporter reporter, CancellationToken ct)
+    {
+        if (provider is not ISandboxWorkspaceCopy copier)
+        {
+            throw new SnapshotException($"The sandbox provider '{provider.Name}' cannot copy a workspace out, so it cannot build snapshots.");
+        }
+        var source = layout.NewWorkDirectory("template", template.SnapshotId);
+        var sandboxId = SandboxId.New();
+        try
+        {
+            CopyTree(template.Directory, source);
+            await provider.CreateAsync(new SandboxSpec(sandboxId, source), ct);
+            await reporter.StepAsync($"Installing packages (npm ci) in sandbox {sandboxId}", ct);
+            await npm.RunAsync(sandboxId, line => reporter.OutputAsync(line, ct), ct);
+            var versions = await ReadVersionsAsync(provider.Files(sandboxId), ct);
+            var files = await copier.CopyWorkspaceAsync(sandboxId, buildDir, ct);
+            await reporter.StepAsync($"Copied {files} installed files out of the sandbox", ct);
+            return versions;
+        }
+        finally
+        {
+            await DeleteSandboxQuietlyAsync(sandboxId);
+            DeleteIfExists(source);
+        }
+    }
+
+    private async Task DeleteSandboxQuietlyAsync(string sandboxId)
+    {
+        try
+        {
+            await provider.DeleteAsync(sandboxId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            SnapshotLog.WarmUpSandboxNotDeleted(logger, sandboxId, ex);
         }
     }
 
@@ -76,22 +120,44 @@ internal sealed class SnapshotBuilder(SnapshotLayout layout, DepCacheWarmer warm
         }
     }
 
-    private static Dictionary<string, string> ReadVersions(string buildDir)
+    /// <summary>Read through the sandbox's file API: the tree is the sandbox's, so a symlink in it must not lead the host anywhere.</summary>
+    private static async Task<Dictionary<string, string>> ReadVersionsAsync(ISandboxFileSystem files, CancellationToken ct)
     {
         var versions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var package in KeyPackages)
         {
-            var file = Path.Combine(buildDir, "node_modules", package, "package.json");
-            if (File.Exists(file))
+            if (await ReadVersionAsync(files, $"node_modules/{package}/package.json", ct) is { } version)
             {
-                using var json = JsonDocument.Parse(File.ReadAllBytes(file));
-                if (json.RootElement.TryGetProperty("version", out var version) && version.GetString() is { } text)
-                {
-                    versions[package] = text;
-                }
+                versions[package] = version;
             }
         }
         return versions;
+    }
+
+    private static async Task<string?> ReadVersionAsync(ISandboxFileSystem files, string path, CancellationToken ct)
+    {
+        try
+        {
+            await using var stream = await files.OpenReadAsync(path, ct);
+            if (stream is null)
+            {
+                return null;
+            }
+            var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, ct);
+            if (buffer.Length > MaxPackageJsonBytes)
+            {
+                return null;
+            }
+            using var json = JsonDocument.Parse(buffer.ToArray());
+            return json.RootElement.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.String
+                ? version.GetString() is { Length: <= 64 } text ? text : null
+                : null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidWorkspacePathException)
+        {
+            return null;
+        }
     }
 
     private static void DeleteIfExists(string dir)

@@ -8,8 +8,19 @@ public sealed class SnapshotOptions
     /// <summary>Folder holding the built snapshots; null means <c>{DataDirectory}/snapshots</c>.</summary>
     public string? Root { get; set; }
 
-    /// <summary>The npm executable that runs <c>npm ci</c> (a name on PATH or a full path).</summary>
+    /// <summary>
+    /// The npm executable that runs <c>npm ci</c> inside the build's sandbox (a name on the sandbox's PATH,
+    /// <c>/usr/local/bin:/usr/bin:/bin</c>, or a full path under <c>/usr</c>); the host runs it only for
+    /// <c>npm config get registry</c> when <see cref="Registry"/> is not set.
+    /// </summary>
     public string NpmCommand { get; set; } = "npm";
+
+    /// <summary>
+    /// The package registry <c>npm ci</c> installs from, the only host the build's sandbox may reach
+    /// (through the egress proxy). Null means what <c>npm config get registry</c> says on the host when
+    /// the first build starts. Registries that need credentials are not supported: no secret enters the sandbox.
+    /// </summary>
+    public string? Registry { get; set; }
 
     /// <summary>Longest time <c>npm ci</c> may take before the build fails.</summary>
     public TimeSpan BuildTimeout { get; set; } = TimeSpan.FromMinutes(10);

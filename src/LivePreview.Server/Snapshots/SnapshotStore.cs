@@ -1,3 +1,4 @@
+using LivePreview.Egress;
 using LivePreview.Events;
 using LivePreview.Frameworks;
 using LivePreview.Sandboxes;
@@ -24,11 +25,12 @@ internal sealed class SnapshotStore : ISnapshotStore, IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RunningBuild> _running = new(StringComparer.Ordinal);
 
-    public SnapshotStore(SnapshotLayout layout, ISandboxProvider provider, ISnapshotUsage usage, IEventBus events,
+    public SnapshotStore(SnapshotLayout layout, ISandboxProvider provider, IEgressPolicy egress, ISnapshotUsage usage, IEventBus events,
         IOptions<SnapshotOptions> options, ILogger<SnapshotStore> logger, TimeProvider time)
     {
         (_layout, _usage, _options, _events, _logger, _time) = (layout, usage, options.Value, events, logger, time);
-        _builder = new SnapshotBuilder(layout, new DepCacheWarmer(provider, logger, time, _options), _options, time);
+        var npm = new NpmCi(provider, egress, new NpmRegistry(_options), _options);
+        _builder = new SnapshotBuilder(layout, provider, npm, new DepCacheWarmer(provider, logger, time, _options), _options, logger, time);
         _stopping = _lifetime.Token;
     }
 

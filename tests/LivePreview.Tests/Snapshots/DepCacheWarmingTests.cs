@@ -1,4 +1,6 @@
 using LivePreview.Frameworks;
+using LivePreview.Snapshots;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LivePreview.Tests.Snapshots;
 
@@ -6,20 +8,27 @@ namespace LivePreview.Tests.Snapshots;
 public sealed class DepCacheWarmingTests : IDisposable
 {
     private readonly TinyTemplates _templates = new();
+    private readonly string _buildDir;
+    private readonly string _cacheCopy;
 
-    public DepCacheWarmingTests() => _templates.Options.WarmDepCache = true;
+    public DepCacheWarmingTests()
+    {
+        _templates.Options.WarmDepCache = true;
+        _buildDir = Path.Combine(_templates.Root, "build");
+        _cacheCopy = Path.Combine(_templates.Root, "cache-copy");
+        Directory.CreateDirectory(Path.Combine(_buildDir, "node_modules"));
+    }
 
     [Fact]
-    public async Task A_vite_snapshot_carries_the_dep_cache_the_dev_server_wrote_inside_the_sandbox()
+    public async Task A_vite_build_gets_the_dep_cache_the_dev_server_wrote_inside_the_sandbox()
     {
         var provider = new PageServingSandboxProvider(_templates.Root);
-        using var store = _templates.CreateStore(provider);
 
-        var manifest = await store.EnsureAsync(FrameworkCatalog.ReactVite, CancellationToken.None);
+        var warmed = await WarmAsync(provider, FrameworkCatalog.ReactVite);
 
-        Assert.True(manifest.DepCacheWarmed);
-        Assert.True(File.Exists(Path.Combine(manifest.Directory, "node_modules", ".vite", "deps", "_metadata.json")));
-        Assert.True(File.Exists(Path.Combine(manifest.Directory, "node_modules", ".vite", "deps", "react.js")));
+        Assert.True(warmed);
+        Assert.True(File.Exists(Path.Combine(_buildDir, "node_modules", ".vite", "deps", "_metadata.json")));
+        Assert.True(File.Exists(Path.Combine(_buildDir, "node_modules", ".vite", "deps", "react.js")));
         Assert.Equal(FrameworkCatalog.ReactVite.DevServerCommand(5173, null), provider.Command);
     }
 
@@ -27,25 +36,28 @@ public sealed class DepCacheWarmingTests : IDisposable
     public async Task The_warm_up_sandbox_is_deleted_before_the_cache_moves_into_the_folder_under_it()
     {
         var provider = new PageServingSandboxProvider(_templates.Root);
-        using var store = _templates.CreateStore(provider);
 
-        var manifest = await store.EnsureAsync(FrameworkCatalog.VueVite, CancellationToken.None);
+        await WarmAsync(provider, FrameworkCatalog.VueVite);
 
         Assert.True(provider.Deleted);
         Assert.False(provider.SnapshotHadCacheBeforeDelete);
-        Assert.NotEqual(manifest.Directory, provider.SnapshotDirectory);
-        Assert.Equal([manifest.Id], _templates.SnapshotRootEntries());
+        Assert.Equal(_buildDir, provider.SnapshotDirectory);
+        Assert.False(Directory.Exists(_cacheCopy));
     }
 
     [Fact]
-    public async Task A_next_snapshot_is_built_without_a_sandbox()
+    public async Task A_next_build_warms_no_cache_and_uses_no_sandbox_for_it()
     {
-        using var store = _templates.CreateStore(new UnusedSandboxProvider());
-
-        var manifest = await store.EnsureAsync(FrameworkCatalog.Next, CancellationToken.None);
-
-        Assert.False(manifest.DepCacheWarmed);
+        Assert.False(await WarmAsync(new UnusedSandboxProvider(), FrameworkCatalog.Next));
     }
 
     public void Dispose() => _templates.Dispose();
+
+    private async Task<bool> WarmAsync(LivePreview.Sandboxes.ISandboxProvider provider, FrameworkDefinition framework)
+    {
+        var template = _templates.Layout.ReadTemplate(framework);
+        var reporter = new BuildReporter(_templates.Events, NullLogger.Instance, TimeProvider.System, template);
+        var warmer = new DepCacheWarmer(provider, NullLogger.Instance, TimeProvider.System, _templates.Options);
+        return await warmer.WarmAsync(framework, _buildDir, _cacheCopy, reporter, CancellationToken.None);
+    }
 }

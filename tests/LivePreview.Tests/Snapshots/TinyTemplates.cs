@@ -1,6 +1,8 @@
+using LivePreview.Egress;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
 using LivePreview.Sandboxes;
+using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -8,8 +10,9 @@ using Microsoft.Extensions.Options;
 namespace LivePreview.Tests.Snapshots;
 
 /// <summary>
-/// A temporary folder with templates whose package.json has no dependencies (so the real <c>npm ci</c>
-/// takes well under a second), a snapshot root, and the fakes a store needs.
+/// A temporary folder with templates whose package.json has no dependencies (so the real <c>npm ci</c>,
+/// in a real sandbox, needs no network and takes a second or two), a snapshot root, a local sandbox
+/// provider of its own (own root, own firewall table) with the real egress proxy, and the fakes a store needs.
 /// </summary>
 internal sealed class TinyTemplates : IDisposable
 {
@@ -20,7 +23,24 @@ internal sealed class TinyTemplates : IDisposable
         {
             Write(framework.Name, "1.0.0");
         }
+        SandboxOptions = new LocalSandboxOptions
+        {
+            Root = Path.Combine(Root, "sandboxes"),
+            SubnetPrefix = Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235",
+            FirewallTable = $"lpt_{Guid.NewGuid():N}"[..20],
+            KillTimeout = TimeSpan.FromSeconds(5),
+        };
+        Provider = new LocalSandboxProvider(Microsoft.Extensions.Options.Options.Create(SandboxOptions),
+            Microsoft.Extensions.Options.Options.Create(new LivePreviewOptions()), TimeProvider.System, NullLogger<LocalSandboxProvider>.Instance);
+        Egress = NewEgress(Provider, Events);
     }
+
+    public LocalSandboxOptions SandboxOptions { get; }
+
+    /// <summary>The real provider builds run in (the store gets it unless a test passes another).</summary>
+    public LocalSandboxProvider Provider { get; }
+
+    public IEgressPolicy Egress { get; }
 
     public string Root { get; }
 
@@ -60,8 +80,15 @@ internal sealed class TinyTemplates : IDisposable
         File.WriteAllText(Path.Combine(TemplatesDirectory, framework, "package.json"),
             $$"""{ "name": "tiny-{{framework}}", "version": "1.0.0", "private": true, "dependencies": { "left-pad": "1.3.0" } }""");
 
+    public static EgressProxy NewEgress(ISandboxProvider provider, RecordingEventBus events, EgressOptions? egressOptions = null)
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(egressOptions ?? new EgressOptions());
+        return new EgressProxy(provider, new EgressRefusals(events, options, TimeProvider.System, NullLogger<EgressRefusals>.Instance), options,
+            NullLogger<EgressProxy>.Instance);
+    }
+
     public SnapshotStore CreateStore(ISandboxProvider? provider = null) => new(
-        Layout, provider ?? new UnusedSandboxProvider(), Usage, Events,
+        Layout, provider ?? Provider, Egress, Usage, Events,
         Microsoft.Extensions.Options.Options.Create(SnapshotOptionsWithRoot()), NullLogger<SnapshotStore>.Instance, TimeProvider.System);
 
     /// <summary>Everything under the snapshot root, relative, for asserting that nothing half-built is left.</summary>
@@ -69,8 +96,16 @@ internal sealed class TinyTemplates : IDisposable
         ? Directory.EnumerateFileSystemEntries(SnapshotRoot).Select(Path.GetFileName).OfType<string>().Order().ToList()
         : [];
 
-    public void Dispose()
+    /// <summary>Sandboxes the provider still holds (a failed build may leave one), the firewall table, the folder.</summary>
+    public void Dispose() => Task.Run(async () =>
     {
+        foreach (var id in await Provider.ListAsync(CancellationToken.None))
+        {
+            await Provider.DeleteAsync(id, CancellationToken.None);
+        }
+        await ((EgressProxy)Egress).DisposeAsync();
+        await Provider.DisposeAsync();
+        await new SandboxFirewall(SandboxOptions, NullLogger.Instance).DeleteAsync(CancellationToken.None);
         try
         {
             Directory.Delete(Root, recursive: true);
@@ -78,7 +113,7 @@ internal sealed class TinyTemplates : IDisposable
         catch (IOException)
         {
         }
-    }
+    }).GetAwaiter().GetResult();
 
     private SnapshotOptions SnapshotOptionsWithRoot()
     {

@@ -12,6 +12,8 @@ public static class LocalSandboxExtensions
         services.AddOptions<LocalSandboxOptions>().BindConfiguration(LocalSandboxOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocalSandboxOptions>, LocalSandboxOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new SandboxFirewall(sp.GetRequiredService<IOptions<LocalSandboxOptions>>().Value, sp.GetRequiredService<ILogger<SandboxFirewall>>()));
+        services.AddHostedService<SandboxFirewallVerifier>();
         services.TryAddSingleton<ISandboxProvider, LocalSandboxProvider>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainmentProbe, LocalContainmentProbe>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISandboxAdmission, LocalSandboxAdmission>());

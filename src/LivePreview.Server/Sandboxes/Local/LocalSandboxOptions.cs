@@ -83,8 +83,18 @@ public sealed class LocalSandboxOptions
     /// <summary>The iproute2 <c>ip</c> binary, looked up on the service's PATH when not absolute.</summary>
     public string IpPath { get; set; } = "ip";
 
-    /// <summary>Drop connections sandboxes open towards the host (nftables table <c>inet livepreview</c>).</summary>
-    public bool Firewall { get; set; } = true;
+    /// <summary>
+    /// <c>On</c> (default): sandboxes start only behind the nftables firewall that drops connections they
+    /// open towards the host; no <c>nft</c>, or rules nft refuses, means no sandbox starts. <c>Off</c> runs
+    /// without it (reported as a warning at start-up). <c>true</c>/<c>false</c> are accepted too.
+    /// </summary>
+    public FirewallMode Firewall { get; set; } = FirewallMode.On;
+
+    /// <summary>How often the loaded firewall rules are compared with what nft lists, and restored if something flushed or changed them.</summary>
+    public TimeSpan FirewallVerifyInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Name of the nftables table (family <c>inet</c>). Internal: tests on a shared machine use their own.</summary>
+    public string FirewallTable { get; set; } = "livepreview";
 
     /// <summary>The nftables <c>nft</c> binary.</summary>
     public string NftPath { get; set; } = "nft";
@@ -103,6 +113,19 @@ public sealed class LocalSandboxOptions
 
     public string ResolveRoot(LivePreviewOptions common) =>
         Path.GetFullPath(Root ?? Path.Join(common.ResolveDataDirectory(), "sandboxes"));
+}
+
+/// <summary>Whether sandboxes run behind the host firewall; <c>True</c>/<c>False</c> keep the old boolean setting working.</summary>
+public enum FirewallMode
+{
+    Off = 0,
+    On = 1,
+
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    False = Off,
+
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    True = On,
 }
 
 internal sealed class LocalSandboxOptionsValidator : IValidateOptions<LocalSandboxOptions>
@@ -138,6 +161,11 @@ internal sealed class LocalSandboxOptionsValidator : IValidateOptions<LocalSandb
         if (options.OutputBufferLines <= 0 || options.CommandOutputLimitBytes <= 0)
         {
             errors.Add($"{LocalSandboxOptions.Section}:OutputBufferLines and CommandOutputLimitBytes must be positive.");
+        }
+        if (options.FirewallVerifyInterval <= TimeSpan.Zero || !Enum.IsDefined(options.Firewall)
+            || options.FirewallTable.Length is 0 or > 32 || !options.FirewallTable.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+        {
+            errors.Add($"{LocalSandboxOptions.Section}:Firewall must be On or Off, FirewallVerifyInterval positive, FirewallTable 1–32 of [a-z0-9_].");
         }
         if (options.KillTimeout <= TimeSpan.Zero || options.HostCommandTimeout <= TimeSpan.Zero)
         {

@@ -8,6 +8,8 @@ internal sealed partial class LocalSandboxProvider
     {
         var repaired = new List<string>();
         _hardening.ThrowIfUnusable();
+        // Also on attach: after a restart the network exists already, and no sandbox runs without the firewall.
+        await _firewall.EnsureAsync(cancellationToken);
         layout.CreateDirectories();
         if (SandboxOwnership.EnsureSnapshot(record.SnapshotDirectory, SandboxOwner.From(_options), Path.Join(_root, ".snapshots-owned")))
         {

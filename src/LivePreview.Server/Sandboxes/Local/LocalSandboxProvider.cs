@@ -14,6 +14,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     private readonly LocalSandboxOptions _options;
     private readonly string _root;
     private readonly NetworkNamespace _network;
+    private readonly SandboxFirewall _firewall;
     private readonly CgroupLimits _cgroups;
     private readonly WorkspaceDisk _disk;
     private readonly ProcessLauncher _launcher = new();
@@ -24,11 +25,13 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public LocalSandboxProvider(IOptions<LocalSandboxOptions> options, IOptions<LivePreviewOptions> common, TimeProvider time, ILogger<LocalSandboxProvider> logger)
+    public LocalSandboxProvider(IOptions<LocalSandboxOptions> options, IOptions<LivePreviewOptions> common, TimeProvider time, ILogger<LocalSandboxProvider> logger,
+        SandboxFirewall? firewall = null)
     {
         _options = options.Value;
         _root = _options.ResolveRoot(common.Value);
-        _network = new NetworkNamespace(_options, new SandboxFirewall(_options, logger));
+        _firewall = firewall ?? new SandboxFirewall(_options, logger);
+        _network = new NetworkNamespace(_options, _firewall);
         _cgroups = new CgroupLimits(_options);
         _disk = new WorkspaceDisk(_options);
         _processes = new ProcessRegistry(logger);
@@ -38,6 +41,9 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     }
 
     public string Name => "local";
+
+    /// <summary>Fails closed: no sandbox is created while the firewall cannot be loaded (unless it is switched off).</summary>
+    public Task EnsureAvailableAsync(CancellationToken cancellationToken) => _firewall.EnsureAsync(cancellationToken);
 
     public async Task CreateAsync(SandboxSpec spec, CancellationToken cancellationToken)
     {

@@ -1,4 +1,7 @@
+using System.ComponentModel;
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace LivePreview.Sandboxes.Local;
 
@@ -8,13 +11,100 @@ namespace LivePreview.Sandboxes.Local;
 /// <c>lph*</c> interface are dropped; replies to connections the host opened (the proxy, readiness
 /// probes) are established and pass; nothing is forwarded to or from sandboxes.
 /// </summary>
+/// <remarks>
+/// Fails closed: when the rules cannot be loaded (no <c>nft</c>, or nft refuses them) every sandbox
+/// create and attach fails with <see cref="SandboxUnavailableException"/>, unless
+/// <see cref="LocalSandboxOptions.Firewall"/> is <see cref="FirewallMode.Off"/>. What was loaded is
+/// remembered as a hash of nft's own listing, so <see cref="VerifyAsync"/> notices a flushed or altered
+/// table and loads it again.
+/// </remarks>
 internal sealed partial class SandboxFirewall(LocalSandboxOptions options, ILogger logger)
 {
-    // "table …; delete table …" makes the load idempotent and atomic: nft applies a file as one transaction.
-    private const string Ruleset = """
-        table inet livepreview
-        delete table inet livepreview
-        table inet livepreview {
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private string? _loadedListingHash;
+    private bool _warnedOff;
+
+    public bool Enabled => options.Firewall == FirewallMode.On;
+
+    public string Table => options.FirewallTable;
+
+    /// <summary>Loads the rules unless they are loaded already; throws <see cref="SandboxUnavailableException"/> when that is impossible.</summary>
+    public async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            WarnOffOnce();
+            return;
+        }
+        if (_loadedListingHash is not null)
+        {
+            return;
+        }
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_loadedListingHash is null)
+            {
+                _loadedListingHash = await LoadAsync(cancellationToken);
+                LogLoaded(logger, options.FirewallTable);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Loads the rules if they were never loaded, else compares nft's listing of the table with the one
+    /// taken right after loading and restores the table if it differs or is gone. True if it was restored.
+    /// </summary>
+    public async Task<bool> VerifyAsync(CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            WarnOffOnce();
+            return false;
+        }
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_loadedListingHash is null)
+            {
+                _loadedListingHash = await LoadAsync(cancellationToken);
+                LogLoaded(logger, options.FirewallTable);
+                return false;
+            }
+            var current = await ListingHashAsync(cancellationToken);
+            if (current == _loadedListingHash)
+            {
+                return false;
+            }
+            // Forget the old state first: if loading fails now, creates fail closed until it works again.
+            _loadedListingHash = null;
+            LogAltered(logger, options.FirewallTable, current is null ? "gone" : "altered");
+            _loadedListingHash = await LoadAsync(cancellationToken);
+            LogRestored(logger, options.FirewallTable);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Removes the table (tests; never called by the service, whose rules outlive it on purpose).</summary>
+    public async Task DeleteAsync(CancellationToken cancellationToken)
+    {
+        _loadedListingHash = null;
+        await RunNftAsync(cancellationToken, null, "delete", "table", "inet", options.FirewallTable);
+    }
+
+    /// <summary>"table …; delete table …" makes the load idempotent and atomic: nft applies a file as one transaction.</summary>
+    internal static string Ruleset(string table) => $$"""
+        table inet {{table}}
+        delete table inet {{table}}
+        table inet {{table}} {
           chain input {
             type filter hook input priority filter; policy accept;
             iifname "lph*" ct state established,related accept
@@ -28,58 +118,93 @@ internal sealed partial class SandboxFirewall(LocalSandboxOptions options, ILogg
         }
         """;
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private bool _applied;
-
-    public async Task EnsureAsync(CancellationToken cancellationToken)
+    private async Task<string> LoadAsync(CancellationToken cancellationToken)
     {
-        if (_applied || !options.Firewall)
+        var (exitCode, _, error) = await RunNftAsync(cancellationToken, Ruleset(options.FirewallTable), "-f", "-");
+        if (exitCode != 0)
         {
-            return;
+            throw Unavailable($"nft refused the sandbox firewall rules (exit code {exitCode}): {error.Trim()}", null);
         }
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_applied)
-            {
-                await ApplyAsync(cancellationToken);
-                _applied = true;
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return await ListingHashAsync(cancellationToken)
+            ?? throw Unavailable($"the table inet {options.FirewallTable} was loaded but nft cannot list it", null);
     }
 
-    private async Task ApplyAsync(CancellationToken cancellationToken)
+    /// <summary>SHA-256 of <c>nft list table</c> (no handles, no counters in these rules), or null if the table is gone.</summary>
+    private async Task<string?> ListingHashAsync(CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(options.NftPath) { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("-f");
-        start.ArgumentList.Add("-");
+        var (exitCode, output, _) = await RunNftAsync(cancellationToken, null, "list", "table", "inet", options.FirewallTable);
+        return exitCode == 0 && output.Length > 0 ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(output))) : null;
+    }
+
+    private async Task<(int ExitCode, string Output, string Error)> RunNftAsync(CancellationToken cancellationToken, string? input, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(options.NftPath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
         Process process;
         try
         {
-            process = Process.Start(start)!;
+            process = Process.Start(start) ?? throw new Win32Exception($"'{options.NftPath}' did not start.");
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Win32Exception ex)
         {
-            LogNoFirewall(logger, options.NftPath);
-            return;
+            throw Unavailable($"'{options.NftPath}' ({LocalSandboxOptions.Section}:NftPath) cannot be run: {ex.Message}. Install nftables", ex);
         }
         using (process)
         {
-            await process.StandardInput.WriteAsync(Ruleset.AsMemory(), cancellationToken);
-            process.StandardInput.Close();
-            var error = await process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            if (process.ExitCode != 0)
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.HostCommandTimeout);
+            try
             {
-                throw new IOException($"Loading the sandbox firewall with '{options.NftPath}' failed: {error.Trim()} (set LivePreview:Sandboxes:Local:Firewall=false to run without it).");
+                if (input is not null)
+                {
+                    await process.StandardInput.WriteAsync(input.AsMemory(), timeout.Token);
+                }
+                process.StandardInput.Close();
+                var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+                var error = process.StandardError.ReadToEndAsync(timeout.Token);
+                await process.WaitForExitAsync(timeout.Token);
+                return (process.ExitCode, await output, await error);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                process.Kill();
+                throw Unavailable($"'{options.NftPath} {string.Join(' ', arguments)}' did not finish within {options.HostCommandTimeout}", null);
             }
         }
     }
 
-    [LoggerMessage(EventId = 470, Level = LogLevel.Warning, Message = "'{Nft}' is not installed: sandboxes can reach host services bound to all addresses. Install nftables.")]
-    private static partial void LogNoFirewall(ILogger logger, string nft);
+    private SandboxUnavailableException Unavailable(string reason, Exception? inner) => new(
+        $"Sandboxes cannot start: the sandbox firewall could not be loaded ({reason}). Without it a sandbox can reach every host "
+        + $"service listening on all addresses. Fix nftables, or set {LocalSandboxOptions.Section}:Firewall=Off to run sandboxes without a firewall.",
+        inner);
+
+    private void WarnOffOnce()
+    {
+        if (!_warnedOff)
+        {
+            _warnedOff = true;
+            LogOff(logger, LocalSandboxOptions.Section);
+        }
+    }
+
+    [LoggerMessage(EventId = 470, Level = LogLevel.Warning, Message = "{Section}:Firewall is Off: sandboxes can connect to every host service listening on all addresses")]
+    private static partial void LogOff(ILogger logger, string section);
+
+    [LoggerMessage(EventId = 471, Level = LogLevel.Information, Message = "Loaded the sandbox firewall (nftables table inet {Table})")]
+    private static partial void LogLoaded(ILogger logger, string table);
+
+    [LoggerMessage(EventId = 472, Level = LogLevel.Warning, Message = "The sandbox firewall (table inet {Table}) is {What}; restoring it")]
+    private static partial void LogAltered(ILogger logger, string table, string what);
+
+    [LoggerMessage(EventId = 473, Level = LogLevel.Warning, Message = "Restored the sandbox firewall (table inet {Table})")]
+    private static partial void LogRestored(ILogger logger, string table);
 }
