@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using LivePreview.Network;
 
 namespace LivePreview.Egress;
 
@@ -115,7 +116,7 @@ internal sealed class EgressConnection(Socket client, SandboxEgress sandbox, Egr
             }
         }
         // All or nothing: a name with one private address among public ones is someone pointing it at a network it must not reach.
-        return resolved.Length > 0 && resolved.All(EgressAddresses.IsPublic) ? resolved : [];
+        return resolved.Length > 0 && resolved.All(a => PublicAddresses.IsPublic(a, documentationIsPublic: true)) ? resolved : [];
     }
 
     private async Task<Socket?> ConnectAsync(IReadOnlyList<IPAddress> addresses, int port, CancellationToken cancellationToken)

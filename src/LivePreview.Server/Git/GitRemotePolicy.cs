@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using LivePreview.Hosting;
+using LivePreview.Network;
 using LivePreview.Snapshots;
 using Microsoft.Extensions.Options;
 
@@ -153,7 +154,7 @@ public sealed partial class GitRemotePolicy(IOptionsMonitor<GitOptions> options,
         }
         if (IPAddress.TryParse(host, out var literal))
         {
-            return GitAddresses.NonPublicReason(literal) is { } why ? throw NotPublic(url, $"{host} is {why}") : [literal];
+            return PublicAddresses.NonPublicReason(literal) is { } why ? throw NotPublic(url, $"{host} is {why}") : [literal];
         }
         IPAddress[] resolved;
         try
@@ -172,7 +173,7 @@ public sealed partial class GitRemotePolicy(IOptionsMonitor<GitOptions> options,
         }
         foreach (var address in resolved)
         {
-            if (GitAddresses.NonPublicReason(address) is { } why)
+            if (PublicAddresses.NonPublicReason(address) is { } why)
             {
                 throw NotPublic(url, $"'{host}' resolves to {address}, {why}");
             }

@@ -22,11 +22,17 @@ public sealed class HealthApiTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var health = await response.Content.ReadFromJsonAsync<JsonElement>();
         var limits = health.GetProperty("limits");
-        foreach (var name in new[] { "memory", "swap", "pids", "cpu", "disk" })
+        foreach (var name in new[] { "memory", "swap", "pids", "cpu", "disk", "sandbox-user", "userns", "seccomp", "firewall" })
         {
             Assert.True(limits.TryGetProperty(name, out var limit), $"no '{name}' in {health}");
             Assert.False(string.IsNullOrWhiteSpace(limit.GetProperty("how").GetString()));
         }
+        // This machine has bubblewrap ≥ 0.8, setpriv, libseccomp and nft (scripts/setup.sh installs them).
+        foreach (var name in new[] { "sandbox-user", "userns", "seccomp", "firewall" })
+        {
+            Assert.True(limits.GetProperty(name).GetProperty("enforced").GetBoolean(), limits.GetProperty(name).ToString());
+        }
+        Assert.False(limits.TryGetProperty("sandboxes", out _), health.ToString());
         var version = CgroupHierarchies.Host.V1.ContainsKey("memory") ? "cgroup v1" : "cgroup v2";
         Assert.True(limits.GetProperty("memory").GetProperty("enforced").GetBoolean(), limits.GetProperty("memory").ToString());
         Assert.StartsWith(version, limits.GetProperty("memory").GetProperty("how").GetString());
@@ -42,6 +48,8 @@ public sealed class HealthApiTests
         {
             ["LivePreview:Sandboxes:Local:MkfsPath"] = "/nonexistent/mkfs.ext4",
             ["LivePreview:Sandboxes:Local:CpuLimit"] = "0",
+            ["LivePreview:Sandboxes:Local:Seccomp"] = "false",
+            ["LivePreview:Sandboxes:Local:NftPath"] = "/nonexistent/nft",
         });
 
         var health = await host.Http.GetFromJsonAsync<JsonElement>("api/v1/health");
@@ -54,6 +62,12 @@ public sealed class HealthApiTests
         Assert.False(cpu.GetProperty("enforced").GetBoolean());
         Assert.True(cpu.GetProperty("switched_off").GetBoolean());
         Assert.Contains("CpuLimit = 0", cpu.GetProperty("how").GetString());
+        var seccomp = health.GetProperty("limits").GetProperty("seccomp");
+        Assert.True(seccomp.GetProperty("switched_off").GetBoolean(), seccomp.ToString());
+        var firewall = health.GetProperty("limits").GetProperty("firewall");
+        Assert.False(firewall.GetProperty("enforced").GetBoolean());
+        Assert.False(firewall.GetProperty("switched_off").GetBoolean());
+        Assert.Contains("/nonexistent/nft", firewall.GetProperty("how").GetString());
     }
 
     [Fact]

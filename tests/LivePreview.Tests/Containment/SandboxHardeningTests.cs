@@ -61,6 +61,10 @@ public sealed class SandboxHardeningTests : IAsyncLifetime
     {
         var filter = SeccompFilter.Build();
         var before = SandboxOwnership.OwnerOf(_harness.Snapshot);
+        // A snapshot still being built (no manifest yet) is walked on every use: files are still being added.
+        var building = await _harness.CreateAsync();
+        File.WriteAllText(Path.Join(_harness.Snapshot, "added-while-building.txt"), "x");
+        File.WriteAllText(Path.Join(_harness.Snapshot, "manifest.json"), "{}");
 
         var id = await _harness.CreateAsync();
         File.WriteAllText(Path.Join(_harness.Snapshot, "added-later-by-root.txt"), "x");
@@ -72,8 +76,10 @@ public sealed class SandboxHardeningTests : IAsyncLifetime
         Assert.Equal(0, before);
         Assert.Equal(_harness.Options.HostUid, SandboxOwnership.OwnerOf(_harness.Snapshot));
         Assert.Equal(_harness.Options.HostUid, SandboxOwnership.OwnerOf(Path.Join(_harness.Snapshot, "src", "App.tsx")));
-        // Done once: the root's owner is the marker, so a second sandbox does not walk the snapshot again.
+        Assert.Equal(_harness.Options.HostUid, SandboxOwnership.OwnerOf(Path.Join(_harness.Snapshot, "added-while-building.txt")));
+        // Done once per finished snapshot (its manifest is the marker's key): a later sandbox does not walk it again.
         Assert.Equal(0, SandboxOwnership.OwnerOf(Path.Join(_harness.Snapshot, "added-later-by-root.txt")));
+        Assert.NotEqual(id, building);
         Assert.Equal(0, (await _harness.RunAsync(id, "sh", "-c", "mkdir -p node_modules/.vite && echo ok > src/App.tsx")).ExitCode);
     }
 }

@@ -42,6 +42,9 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
 
     public string Name => "local";
 
+    /// <summary>What the provider checked when it was made (sandbox user, nested user namespaces, seccomp), for the containment report.</summary>
+    internal IEnumerable<ContainmentEntry> HardeningReport() => _hardening.Report();
+
     /// <summary>Fails closed: no sandbox is created while the firewall cannot be loaded (unless it is switched off).</summary>
     public Task EnsureAvailableAsync(CancellationToken cancellationToken) => _firewall.EnsureAsync(cancellationToken);
 

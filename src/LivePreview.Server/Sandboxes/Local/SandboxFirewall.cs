@@ -24,7 +24,14 @@ internal sealed partial class SandboxFirewall(LocalSandboxOptions options, ILogg
     private string? _loadedListingHash;
     private bool _warnedOff;
 
+    /// <summary>The firewall's name in the containment report.</summary>
+    public const string ContainmentName = "firewall";
+
     public bool Enabled => options.Firewall == FirewallMode.On;
+
+    /// <summary>The containment report's entry while the rules are loaded.</summary>
+    public Hosting.ContainmentEntry Enforced() =>
+        Hosting.ContainmentEntry.On(ContainmentName, $"nftables table inet {options.FirewallTable} (connections from sandboxes to the host dropped), verified every {options.FirewallVerifyInterval.TotalSeconds:0} s");
 
     public string Table => options.FirewallTable;
 

@@ -1,4 +1,5 @@
 using LivePreview.Events;
+using LivePreview.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace LivePreview.Sandboxes.Local;
@@ -10,7 +11,8 @@ namespace LivePreview.Sandboxes.Local;
 /// published as <c>FIREWALL_RESTORED</c>.
 /// </summary>
 internal sealed partial class SandboxFirewallVerifier(
-    SandboxFirewall firewall, IEventBus events, IOptions<LocalSandboxOptions> options, TimeProvider time, ILogger<SandboxFirewallVerifier> logger)
+    SandboxFirewall firewall, IEventBus events, IOptions<LocalSandboxOptions> options, TimeProvider time, ILogger<SandboxFirewallVerifier> logger,
+    ContainmentStatus? containment = null)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -27,7 +29,12 @@ internal sealed partial class SandboxFirewallVerifier(
     {
         try
         {
-            if (await firewall.VerifyAsync(stoppingToken))
+            var restored = await firewall.VerifyAsync(stoppingToken);
+            if (firewall.Enabled)
+            {
+                containment?.Report(firewall.Enforced());
+            }
+            if (restored)
             {
                 await events.PublishAsync(new EventDraft(EventTypes.FirewallRestored, EntityTypes.Host, "firewall", null,
                     new { table = $"inet {firewall.Table}", message = "The sandbox firewall was flushed or altered and has been restored." }), stoppingToken);
@@ -37,6 +44,7 @@ internal sealed partial class SandboxFirewallVerifier(
         {
             // Creates fail with the same message until it works; say it here too, once per interval.
             LogUnavailable(logger, ex.Message);
+            containment?.Report(ContainmentEntry.Unavailable(SandboxFirewall.ContainmentName, ex.Message));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using LivePreview.Hosting;
 
 namespace LivePreview.Sandboxes.Local;
 
@@ -15,6 +16,7 @@ internal sealed partial class SandboxHardening
     private readonly List<string> _problems = [];
     private readonly string _root;
     private readonly SandboxOwner _owner;
+    private readonly List<ContainmentEntry> _report = [];
 
     public SandboxHardening(LocalSandboxOptions options, string root, ILogger logger)
     {
@@ -33,15 +35,24 @@ internal sealed partial class SandboxHardening
         {
             _problems.Add($"bubblewrap {version} is too old: 0.8 or newer is needed to disable user namespaces inside sandboxes (--disable-userns).");
         }
+        else
+        {
+            _report.Add(ContainmentEntry.On("userns", $"nested user namespaces off (bubblewrap {version} --disable-userns; unshare/setns/clone refused by seccomp too)"));
+        }
         if (!File.Exists(options.SetprivPath))
         {
             _problems.Add($"'{options.SetprivPath}' does not exist; install util-linux's setpriv or set {LocalSandboxOptions.Section}:SetprivPath.");
+        }
+        else
+        {
+            _report.Add(ContainmentEntry.On("sandbox-user", $"host uid {options.HostUid} / gid {options.HostGid} (setpriv before bubblewrap), no capabilities"));
         }
         if (options.Seccomp)
         {
             try
             {
                 Filter = SeccompFilter.Build();
+                _report.Add(ContainmentEntry.On("seccomp", "libseccomp filter in every sandbox process (keyctl, bpf, mount, unshare, io_uring, ptrace, … refused)"));
             }
             catch (InvalidOperationException e)
             {
@@ -51,6 +62,7 @@ internal sealed partial class SandboxHardening
         else
         {
             LocalSandboxLog.SeccompOff(logger);
+            _report.Add(ContainmentEntry.Off("seccomp", $"{LocalSandboxOptions.Section}:Seccomp = false"));
         }
         foreach (var problem in _problems)
         {
@@ -63,6 +75,13 @@ internal sealed partial class SandboxHardening
 
     /// <summary>Why no sandbox can start on this host (empty when they can): for a health report.</summary>
     public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>
+    /// The containment report's entries for what this checked: each boundary that holds, and — when
+    /// something is missing — one "sandboxes" entry that is not enforced, saying why none can start.
+    /// </summary>
+    public IEnumerable<ContainmentEntry> Report() =>
+        _problems.Count == 0 ? _report : [.. _report, ContainmentEntry.Unavailable("sandboxes", "no sandbox can start: " + string.Join(" ", _problems))];
 
     public void ThrowIfUnusable()
     {
