@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using LivePreview.Sandboxes;
+using LivePreview.Sandboxes.Local;
 using LivePreview.Tests.Hosting;
 using LivePreview.Tests.Sandboxes;
 using LivePreview.Tests.Support;
@@ -39,8 +40,11 @@ public sealed class GitExportContainmentTests : IAsyncLifetime
     {
         var (id, sandboxId) = await StartSessionAsync();
         var other = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
-        var upper = await PlantHooksAsync(sandboxId);
-        Assert.StartsWith(_host.DataDirectory, upper, StringComparison.Ordinal);
+        var seen = await PlantHooksAsync(sandboxId);
+        // mountinfo no longer tells the sandbox where its layers are on the host; the attacker guesses instead.
+        Assert.DoesNotContain(_host.DataDirectory, seen, StringComparison.Ordinal);
+        var upper = new SandboxLayout(Path.Join(_host.DataDirectory, "sandboxes"), sandboxId).Upper;
+        Assert.True(File.Exists(Path.Join(upper, ".git", "hooks", "pre-receive")), upper);
 
         var merged = Path.Join(_host.DataDirectory, "sandboxes", sandboxId, "merged");
         var link = Path.Join(_scratch, "innocent.git");
@@ -48,7 +52,7 @@ public sealed class GitExportContainmentTests : IAsyncLifetime
         string[] remotes =
         [
             upper, merged, "file://" + upper, "file://" + merged, Path.Join(merged, ".git"), link, "file://" + link,
-            Path.Join(_host.DataDirectory, "sandboxes", other, "upper"), Path.Join(_host.DataDirectory, "sandboxes", other, "merged"),
+            new SandboxLayout(Path.Join(_host.DataDirectory, "sandboxes"), other).Upper, Path.Join(_host.DataDirectory, "sandboxes", other, "merged"),
         ];
         foreach (var remote in remotes)
         {
@@ -108,7 +112,7 @@ public sealed class GitExportContainmentTests : IAsyncLifetime
         await _host.Http.DeleteAsync($"api/v1/prototype/session/{id}");
     }
 
-    /// <summary>As an attacker would: a process in the sandbox writes the hooks and reads its host path from mountinfo.</summary>
+    /// <summary>As an attacker would: a process in the sandbox writes the hooks and looks for its host path in mountinfo (returns what it found).</summary>
     private async Task<string> PlantHooksAsync(string sandboxId)
     {
         var hook = $"#!/bin/sh\ntouch {_marker}\n";

@@ -22,15 +22,34 @@ internal static class OverlayOptions
 /// <summary>mount(2) and umount2(2) of a sandbox's overlay, and whether it is mounted.</summary>
 internal static class OverlayMount
 {
+    /// <summary>
+    /// Mounts the overlay with its layers named by descriptors (<c>/proc/self/fd/N</c>): the kernel
+    /// resolves them at mount time and shows the options as given, so the sandbox's mountinfo names no
+    /// host path (a path is what the git-export attack needed).
+    /// </summary>
     public static void Mount(SandboxLayout layout, string snapshotDirectory)
     {
-        var data = OverlayOptions.For(snapshotDirectory, layout.Upper, layout.Work);
+        OverlayOptions.For(snapshotDirectory, layout.Upper, layout.Work);
+        using var lower = OpenPath(snapshotDirectory);
+        using var upper = OpenPath(layout.Upper);
+        using var work = OpenPath(layout.Work);
+        var data = OverlayOptions.For(FdPath(lower), FdPath(upper), FdPath(work));
         // nosuid/nodev: the workspace is written by untrusted code; nothing in it may gain privileges on the host.
         if (LibC.Mount("overlay", layout.Merged, "overlay", LibC.MS_NOSUID | LibC.MS_NODEV, data) != 0)
         {
             throw LibC.Error("Mounting the overlay on", layout.Merged, LibC.LastError);
         }
     }
+
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle OpenPath(string directory)
+    {
+        const int AtFdCwd = -100;
+        var fd = LibC.Openat2(AtFdCwd, directory, LibC.O_PATH | LibC.O_DIRECTORY, 0, 0);
+        return fd >= 0 ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true) : throw LibC.Error("Opening the overlay layer", directory, LibC.LastError);
+    }
+
+    private static string FdPath(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/proc/self/fd/{handle.DangerousGetHandle()}");
 
     /// <summary>Unmounts every mount stacked on the path; a busy mount is detached (it goes away when its last user does).</summary>
     public static void Unmount(string mountPoint)
