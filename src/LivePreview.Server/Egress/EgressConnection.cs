@@ -188,8 +188,8 @@ internal sealed class EgressConnection(Socket client, SandboxEgress sandbox, Egr
         var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
         try
         {
-            await stream.WriteAsync(head);
-            await stream.WriteAsync(body);
+            // One write: a client that reads the head's segment and stops still gets the reason with it.
+            await stream.WriteAsync((byte[])[.. head, .. body]);
         }
         catch (IOException)
         {

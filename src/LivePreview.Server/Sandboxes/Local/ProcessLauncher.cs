@@ -16,6 +16,14 @@ namespace LivePreview.Sandboxes.Local;
 /// </remarks>
 internal sealed class ProcessLauncher : IDisposable
 {
+    /// <summary>
+    /// One start at a time in the whole process, whichever launcher (there is one per provider; tests
+    /// make many): between opening a start's inheritable descriptors and its fork, another launcher must
+    /// neither mark them close-on-exec (the child would find them gone: "Bad file descriptor") nor fork
+    /// its own child with them open (one sandbox's files would reach another's process).
+    /// </summary>
+    private static readonly Lock StartGate = new();
+
     private readonly BlockingCollection<(Func<InheritedFiles, ProcessStartInfo> Build, TaskCompletionSource<Process> Result)> _requests = new();
     private readonly Thread _thread;
 
@@ -49,10 +57,15 @@ internal sealed class ProcessLauncher : IDisposable
         {
             try
             {
-                using var files = new InheritedFiles();
-                var start = build(files);
-                files.CloseOnExecAllOthers();
-                result.SetResult(Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{start.FileName}'."));
+                Process started;
+                lock (StartGate)
+                {
+                    using var files = new InheritedFiles();
+                    var start = build(files);
+                    files.CloseOnExecAllOthers();
+                    started = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{start.FileName}'.");
+                }
+                result.SetResult(started);
             }
             catch (Exception e)
             {
