@@ -71,7 +71,8 @@ internal static class LoginEndpoints
     private static void NoStore(HttpContext context)
     {
         context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with the form post.
+        context.Response.Headers["Referrer-Policy"] = "same-origin";
     }
 
     private static IResult Page(int status, string? returnUrl, string? error)
