@@ -18,7 +18,8 @@ public sealed partial class ApiKeys(IDbContextFactory<LivePreviewDbContext> db, 
 {
     public const string BootstrapId = "key_bootstrap";
 
-    private const string KeyPrefix = "lpk_";
+    /// <summary>Every generated key starts with this, so the proxy can recognise one and strip it.</summary>
+    public const string KeyPrefix = "lpk_";
 
     public static string NewSecret() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
 

@@ -13,7 +13,7 @@ namespace LivePreview.Auth;
 /// </summary>
 public static class AuthExtensions
 {
-    private const string CookieName = "livepreview";
+    public const string CookieName = "livepreview";
 
     public static IServiceCollection AddLivePreviewAuth(this IServiceCollection services)
     {
