@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -24,10 +25,11 @@ public static class AuthExtensions
         services.AddHostedService<BootstrapAdmin>();
 
         services.AddAuthentication(AuthSchemes.Default)
-            .AddPolicyScheme(AuthSchemes.Default, "API key or dashboard cookie", o =>
-                o.ForwardDefaultSelector = context => AuthSchemes.BearerToken(context.Request) is null ? AuthSchemes.Cookie : AuthSchemes.ApiKey)
+            .AddPolicyScheme(AuthSchemes.Default, "API key, OIDC token or dashboard cookie", o => o.ForwardDefaultSelector = SelectScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null)
-            .AddCookie(AuthSchemes.Cookie);
+            .AddCookie(AuthSchemes.Cookie)
+            .AddJwtBearer(AuthSchemes.Jwt);
+        services.AddOptions<JwtBearerOptions>(AuthSchemes.Jwt).Configure<IOptions<AuthOptions>>((o, auth) => JwtTokens.Configure(o, auth.Value.Jwt));
         services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).Configure<IOptions<AuthOptions>>((o, auth) =>
         {
             o.Cookie.Name = CookieName;
@@ -80,6 +82,18 @@ public static class AuthExtensions
         app.MapLoginEndpoints();
         app.MapKeysApi();
         return app;
+    }
+
+    /// <summary>Bearer → a JWT goes to the OIDC handler when one is configured, anything else is an API key; no bearer → the cookie.</summary>
+    private static string SelectScheme(HttpContext context)
+    {
+        var token = AuthSchemes.BearerToken(context.Request);
+        if (token is null)
+        {
+            return AuthSchemes.Cookie;
+        }
+        var jwt = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Jwt;
+        return jwt.Enabled && AuthSchemes.LooksLikeJwt(token) ? AuthSchemes.Jwt : AuthSchemes.ApiKey;
     }
 
     private static Task RedirectToLogin(RedirectContext<CookieAuthenticationOptions> context)

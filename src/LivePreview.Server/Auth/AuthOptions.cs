@@ -30,6 +30,9 @@ public sealed class AuthOptions
     /// </summary>
     public string[] DashboardOrigins { get; set; } = [];
 
+    /// <summary>JWT bearer tokens from an OIDC provider, for deployments (off unless <see cref="JwtOptions.Authority"/> is set).</summary>
+    public JwtOptions Jwt { get; set; } = new();
+
     internal bool IsValid(out string error)
     {
         error = "";
@@ -45,10 +48,33 @@ public sealed class AuthOptions
         {
             error = "LivePreview:Auth:LoginLinkLifetime and CookieLifetime must be positive.";
         }
+        else if (Jwt.Enabled && (string.IsNullOrWhiteSpace(Jwt.Audience) || !Uri.TryCreate(Jwt.Authority, UriKind.Absolute, out var authority)
+            || authority.Scheme is not ("http" or "https") || (authority.Scheme == "http" && Jwt.RequireHttpsMetadata)))
+        {
+            error = "LivePreview:Auth:Jwt needs an absolute https Authority (http only with RequireHttpsMetadata=false) and an Audience.";
+        }
         else if (DashboardOrigins.Any(o => DashboardOriginCheck.Normalize(o) is null))
         {
             error = "LivePreview:Auth:DashboardOrigins must hold origins like https://dashboard.example.com (scheme, host, optional port; no path).";
         }
         return error.Length == 0;
     }
+}
+
+/// <summary>Section <c>LivePreview:Auth:Jwt</c>: an OIDC provider whose access tokens are accepted as <c>Authorization: Bearer</c>.</summary>
+public sealed class JwtOptions
+{
+    /// <summary>The issuer; its <c>/.well-known/openid-configuration</c> names the signing keys.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>The audience tokens must be issued for (this service's client or API id).</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>Only for a local provider in tests or development: allow an http Authority.</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    /// <summary>Subjects (<c>sub</c>) that are admins.</summary>
+    public string[] AdminSubjects { get; set; } = [];
+
+    internal bool Enabled => !string.IsNullOrWhiteSpace(Authority);
 }

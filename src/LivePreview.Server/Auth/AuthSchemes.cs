@@ -12,6 +12,8 @@ public static class AuthSchemes
 
     public const string Cookie = "Cookie";
 
+    public const string Jwt = "Jwt";
+
     public const string AdminPolicy = "Admin";
 
     public const string AdminRole = "admin";
@@ -33,6 +35,10 @@ public static class AuthSchemes
         }
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }
+
+    /// <summary>A JWT (three base64url parts), as opposed to an API key.</summary>
+    public static bool LooksLikeJwt(string token) =>
+        !token.StartsWith(ApiKeys.KeyPrefix, StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
 
     /// <summary>The bearer token of the request, or null when it has no <c>Authorization: Bearer</c>.</summary>
     public static string? BearerToken(HttpRequest request)

@@ -6,6 +6,8 @@ public sealed record CreateKeyRequest(string? User, string? Name, bool Admin = f
 
 public sealed record CreatedKeyResponse(string Id, string Key, string User, string Name, bool Admin, DateTimeOffset CreatedAt);
 
+public sealed record MeResponse(string User, bool Admin);
+
 public sealed record KeyResponse(string Id, string User, string Name, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
 /// <summary><c>/api/v1/keys</c>: admins make, list and revoke API keys. The key itself is in the create answer only.</summary>
@@ -13,6 +15,10 @@ public static class KeysApi
 {
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/v1/me", (HttpContext context) =>
+                TypedResults.Ok(new MeResponse(context.User.Identity?.Name ?? "", context.User.IsInRole(AuthSchemes.AdminRole))))
+            .WithTags("Keys").WithSummary("Who the caller is: the user (an API key's user, or a token's subject) and whether an admin.");
+
         var keys = app.MapGroup("/api/v1/keys").WithTags("Keys").RequireAuthorization(AuthSchemes.AdminPolicy);
 
         keys.MapPost("", async Task<IResult> (CreateKeyRequest request, ApiKeys store, CancellationToken ct) =>
