@@ -123,6 +123,36 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_admin_makes_a_key_on_the_keys_page_sees_it_once_and_revoking_it_there_ends_its_requests()
+    {
+        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        await Browser.SignInAsync(page, _host);
+        var log = BrowserLog.Attach(page);
+        await log.WaitAsync(Expect(page.GetByTestId("create-sandbox")).ToBeEnabledAsync());
+
+        await page.GetByTestId("nav-keys").ClickAsync();
+        await log.WaitAsync(Expect(page.GetByTestId("key-create")).ToBeEnabledAsync());
+        await page.GetByTestId("key-user").FillAsync("alice");
+        await page.GetByTestId("key-name").FillAsync("e2e");
+        await page.GetByTestId("key-create").ClickAsync();
+        var secret = (await page.GetByTestId("key-secret").TextContentAsync())!.Trim();
+        await ShotAsync(page, "keys");
+        using var alice = _host.CreateLoopbackClient();
+        alice.BaseAddress = new Uri($"http://127.0.0.1:{_host.Port}/");
+        alice.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await alice.GetAsync("api/v1/sandboxes")).StatusCode);
+
+        var row = page.Locator("tr", new() { HasText = "e2e" });
+        await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(row).ToContainTextAsync("revoked");
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("key-secret")).ToHaveCountAsync(0);
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await alice.GetAsync("api/v1/sandboxes")).StatusCode);
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_preview_that_cannot_start_says_why_and_Retry_brings_it_back_once_fixed()
     {
         var id = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
