@@ -14,8 +14,10 @@ internal static class EventsBenchRun
     public static async Task<string> RunAsync(EventsBenchOptions options)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("livepreview-eventsbench-").FullName;
+        var key = "lpk_bench_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         var app = LivePreviewApp.Build(
         [
+            $"--LivePreview:Auth:BootstrapKey={key}",
             "--urls=http://127.0.0.1:0",
             $"--LivePreview:DataDirectory={dataDirectory}",
             $"--LivePreview:TemplatesDirectory={Path.Combine(RepositoryRoot, "templates")}",
@@ -27,7 +29,7 @@ internal static class EventsBenchRun
         try
         {
             var port = new Uri(app.Urls.First()).Port;
-            return await MeasureAsync(app.Services.GetRequiredService<IEventBus>(), port, options);
+            return await MeasureAsync(app.Services.GetRequiredService<IEventBus>(), port, key, options);
         }
         finally
         {
@@ -37,11 +39,11 @@ internal static class EventsBenchRun
         }
     }
 
-    private static async Task<string> MeasureAsync(IEventBus bus, int port, EventsBenchOptions options)
+    private static async Task<string> MeasureAsync(IEventBus bus, int port, string key, EventsBenchOptions options)
     {
         var sandboxes = Enumerable.Range(0, options.Clients).Select(_ => SandboxId.New()).ToArray();
-        var filtered = await Task.WhenAll(sandboxes.Select(s => StreamClient.ConnectAsync(port, $"sandbox_id={s}")));
-        var unfiltered = await StreamClient.ConnectAsync(port, "");
+        var filtered = await Task.WhenAll(sandboxes.Select(s => StreamClient.ConnectAsync(port, key, $"sandbox_id={s}")));
+        var unfiltered = await StreamClient.ConnectAsync(port, key, "");
         StreamClient[] all = [.. filtered, unfiltered];
         using var stop = new CancellationTokenSource();
         var reading = all.Select(c => Task.Run(() => c.ReadAsync(stop.Token))).ToArray();

@@ -22,10 +22,11 @@ internal sealed class StreamClient(ClientWebSocket socket) : IDisposable
 
     public WebSocketCloseStatus? CloseStatus => socket.CloseStatus;
 
-    public static async Task<StreamClient> ConnectAsync(int port, string query)
+    public static async Task<StreamClient> ConnectAsync(int port, string key, string query)
     {
         var socket = new ClientWebSocket();
         socket.Options.Proxy = null;
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {key}");
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/v1/events/ws?{query}"), CancellationToken.None);
         return new StreamClient(socket);
     }

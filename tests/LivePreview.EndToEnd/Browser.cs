@@ -23,6 +23,17 @@ public static class Browser
         return (playwright, browser);
     }
 
+    /// <summary>Signs the page's browser context in as the admin the way a person does: by opening the one-time login link.</summary>
+    public static async Task SignInAsync(IPage page, LivePreview.Tests.Support.LivePreviewHost host)
+    {
+        var token = host.Service<LivePreview.Auth.LoginLinks>().Issue();
+        await page.GotoAsync(new Uri(host.BaseUri, $"login?token={token}").ToString());
+        if (new Uri(page.Url).AbsolutePath != "/")
+        {
+            throw new InvalidOperationException($"The login link did not sign in: {page.Url}");
+        }
+    }
+
     public static string ArtifactsDirectory(string area)
     {
         var dir = Path.Combine(LivePreview.Tests.Support.LivePreviewHost.RepositoryRoot, "artifacts", "screenshots", area);

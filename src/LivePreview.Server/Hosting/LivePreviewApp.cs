@@ -1,4 +1,5 @@
 using LivePreview.Agents;
+using LivePreview.Auth;
 using LivePreview.DevServers;
 using LivePreview.Egress;
 using LivePreview.Events;
@@ -42,6 +43,7 @@ public static class LivePreviewApp
         builder.Services.AddPrometheusMetrics();
         builder.Services.AddLivePreviewApi();
         builder.Services.AddUi();
+        builder.Services.AddLivePreviewAuth();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -50,10 +52,13 @@ public static class LivePreviewApp
         app.UseDashboardFraming();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // After the preview proxy (previews answer before this) and before every endpoint: see Auth/.
+        app.UseLivePreviewAuth();
         app.UseAntiforgery();
         app.MapOpenApi();
         app.MapScalarApiReference("/api");
         app.MapHealthApi();
+        app.MapAuth();
         app.MapSandboxApi();
         app.MapFilesApi();
         app.MapPreviewApi();

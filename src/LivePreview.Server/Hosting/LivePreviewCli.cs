@@ -1,3 +1,4 @@
+using LivePreview.Auth;
 using LivePreview.Persistence;
 using LivePreview.Snapshots;
 
@@ -15,11 +16,16 @@ internal static class LivePreviewCli
         return await SnapshotCommand.RunAsync(app.Services, args[1..], Console.Out, cts.Token);
     }
 
+    /// <summary>The URL to open, with a one-time login link (as Jupyter prints one): open it and you are signed in as the admin.</summary>
     public static void PrintAddresses(WebApplication app)
     {
+        var token = app.Services.GetRequiredService<LoginLinks>().Issue();
         foreach (var url in app.Urls)
         {
-            Console.WriteLine($"LivePreview is running. Open {url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal)}/");
+            Console.WriteLine(Banner(url, token));
         }
     }
+
+    public static string Banner(string url, string token) =>
+        $"LivePreview is running. Open {url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/')}/login?token={token} (works once)";
 }

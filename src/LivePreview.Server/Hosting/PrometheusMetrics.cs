@@ -19,7 +19,7 @@ public static class PrometheusMetrics
         return services;
     }
 
-    /// <summary>Unauthenticated like the rest of the API: expose the service only where its users are trusted.</summary>
+    /// <summary>Needs a user like the rest of the API (Prometheus: <c>authorization: { credentials: &lt;API key&gt; }</c> in the scrape config).</summary>
     public static IEndpointRouteBuilder MapPrometheusMetrics(this IEndpointRouteBuilder app)
     {
         app.MapPrometheusScrapingEndpoint(Path).ExcludeFromDescription();

@@ -1,3 +1,4 @@
+using LivePreview.Auth;
 using LivePreview.Prototypes;
 using LivePreview.WarmPool;
 using Microsoft.EntityFrameworkCore;
@@ -14,6 +15,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<PrototypeTurnRecord> PrototypeTurns => Set<PrototypeTurnRecord>();
     public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
     public DbSet<PoolEntryRecord> PoolEntries => Set<PoolEntryRecord>();
+    public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -52,6 +54,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
             e.HasIndex(x => new { x.SessionId, x.CreatedAt });
         });
         modelBuilder.ApplyConfiguration(new PoolEntryConfiguration());
+        modelBuilder.ApplyConfiguration(new ApiKeyConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

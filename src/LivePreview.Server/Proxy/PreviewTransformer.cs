@@ -18,6 +18,7 @@ internal sealed class PreviewTransformer(string frameAncestors, bool injectClien
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var request = httpContext.Request;
         proxyRequest.Headers.Host = null;
+        LivePreview.Auth.LivePreviewCredentials.StripFrom(proxyRequest);
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
         if (httpContext.Connection.RemoteIpAddress is { } remote)

@@ -19,7 +19,8 @@ public static class UiExtensions
     public static WebApplication MapUi(this WebApplication app)
     {
         UseBuildOutputAssets(app);
-        app.MapStaticAssets(Path.Combine(AppContext.BaseDirectory, $"{AssemblyName}.staticwebassets.endpoints.json"));
+        // Our CSS and scripts are public (the sign-in page needs the CSS); the pages and the circuit are not.
+        app.MapStaticAssets(Path.Combine(AppContext.BaseDirectory, $"{AssemblyName}.staticwebassets.endpoints.json")).AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

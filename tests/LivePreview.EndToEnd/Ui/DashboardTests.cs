@@ -36,12 +36,14 @@ public sealed class DashboardTests : IAsyncLifetime
     public async Task A_sandbox_created_in_the_dashboard_shows_a_preview_that_hot_updates_refreshes_and_stops()
     {
         var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        await Browser.SignInAsync(page, _host);
         var log = BrowserLog.Attach(page);
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => { lock (sockets) sockets.Add(ws.Url); };
 
         await page.GotoAsync(_host.BaseUri.ToString());
         await log.WaitAsync(Expect(page.GetByTestId("create-sandbox")).ToBeEnabledAsync());
+        await Expect(page.GetByTestId("user-name")).ToHaveTextAsync("admin");
         await Expect(page.GetByTestId("no-sandboxes")).ToBeVisibleAsync();
         await ShotAsync(page, "dashboard");
 
@@ -96,11 +98,67 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stranger_is_sent_to_sign_in_a_pasted_key_opens_the_dashboard_with_the_users_name_and_sign_out_ends_it()
+    {
+        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        var log = BrowserLog.Attach(page);
+
+        await page.GotoAsync(new Uri(_host.BaseUri, "prototype").ToString());
+        await page.WaitForURLAsync("**/login?returnUrl=%2Fprototype");
+        await page.GetByTestId("signin-key").FillAsync("lpk_wrong");
+        await page.GetByTestId("signin-submit").ClickAsync();
+        await Expect(page.GetByTestId("signin-error")).ToContainTextAsync("not a valid API key");
+        await ShotAsync(page, "sign-in");
+        await page.GetByTestId("signin-key").FillAsync(_host.AdminKey);
+        await page.GetByTestId("signin-submit").ClickAsync();
+        await page.WaitForURLAsync("**/prototype");
+        await log.WaitAsync(Expect(page.GetByTestId("prototype-start")).ToBeEnabledAsync());
+        await Expect(page.GetByTestId("user-name")).ToHaveTextAsync("admin");
+
+        await page.GetByTestId("sign-out").ClickAsync();
+        await page.WaitForURLAsync("**/login");
+        await page.GotoAsync(_host.BaseUri.ToString());
+        await page.WaitForURLAsync("**/login?returnUrl=%2F");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_admin_makes_a_key_on_the_keys_page_sees_it_once_and_revoking_it_there_ends_its_requests()
+    {
+        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        await Browser.SignInAsync(page, _host);
+        var log = BrowserLog.Attach(page);
+        await log.WaitAsync(Expect(page.GetByTestId("create-sandbox")).ToBeEnabledAsync());
+
+        await page.GetByTestId("nav-keys").ClickAsync();
+        await log.WaitAsync(Expect(page.GetByTestId("key-create")).ToBeEnabledAsync());
+        await page.GetByTestId("key-user").FillAsync("alice");
+        await page.GetByTestId("key-name").FillAsync("e2e");
+        await page.GetByTestId("key-create").ClickAsync();
+        var secret = (await page.GetByTestId("key-secret").TextContentAsync())!.Trim();
+        await ShotAsync(page, "keys");
+        using var alice = _host.CreateLoopbackClient();
+        alice.BaseAddress = new Uri($"http://127.0.0.1:{_host.Port}/");
+        alice.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await alice.GetAsync("api/v1/sandboxes")).StatusCode);
+
+        var row = page.Locator("tr", new() { HasText = "e2e" });
+        await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(row).ToContainTextAsync("revoked");
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("key-secret")).ToHaveCountAsync(0);
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await alice.GetAsync("api/v1/sandboxes")).StatusCode);
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_preview_that_cannot_start_says_why_and_Retry_brings_it_back_once_fixed()
     {
         var id = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
         await _host.WaitForPreviewAsync(id);
         var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        await Browser.SignInAsync(page, _host);
         var log = BrowserLog.Attach(page);
         await page.GotoAsync(new Uri(_host.BaseUri, $"sandboxes/{id}").ToString());
         var frame = page.FrameLocator("[data-testid=preview-iframe]");

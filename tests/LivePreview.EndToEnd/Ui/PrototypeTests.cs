@@ -50,6 +50,7 @@ public sealed class PrototypeTests : IAsyncLifetime
     public async Task A_session_prompted_twice_shows_each_change_in_the_preview_exports_to_git_and_ends_without_leftovers()
     {
         var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        await Browser.SignInAsync(page, _host);
         var log = BrowserLog.Attach(page);
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => { lock (sockets) sockets.Add(ws.Url); };
@@ -100,6 +101,7 @@ public sealed class PrototypeTests : IAsyncLifetime
             return; // An Anthropic key is set on this machine: there is no "not configured" to show.
         }
         var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        await Browser.SignInAsync(page, _host);
         var log = BrowserLog.Attach(page);
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => { lock (sockets) sockets.Add(ws.Url); };

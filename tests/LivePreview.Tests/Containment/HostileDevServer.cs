@@ -112,6 +112,7 @@ public sealed class HostileDevServer : IAsyncLifetime
                 res.writeHead(302, { Location: 'http://169.254.169.254/latest/meta-data/' }); res.end(); return
               }
               if (url === '/hostile/alive') { res.end('hostile'); return }
+              if (url === '/hostile/headers') { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(req.headers)); return }
               if (url === '/hostile/endless.html') { endless(res, 'text/html; charset=utf-8', '<!doctype html><html><head><title>endless</title></head><body>'); return }
               if (url === '/hostile/endless.bin') { endless(res, 'application/octet-stream'); return }
               if (url === '/hostile/small.html') {

@@ -55,6 +55,24 @@ public sealed class HostileDevServerTests(HostileDevServer fixture, Xunit.Abstra
     }
 
     [Fact]
+    public async Task The_dev_server_never_receives_the_services_api_key_or_dashboard_cookie_but_gets_the_apps_own()
+    {
+        using var withKey = new HttpRequestMessage(HttpMethod.Get, PreviewUrl + "hostile/headers");
+        withKey.Headers.Add("Cookie", "livepreview=signed-in; app=keep; __Host-livepreview=x; livepreviewC1=chunk; livepreview_app=keep-too");
+        using var appAuth = new HttpRequestMessage(HttpMethod.Get, PreviewUrl + "hostile/headers");
+        appAuth.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "the-apps-own-token");
+        using var anonymous = Host.CreateLoopbackClient();
+
+        // Host.Http sends the admin key as Authorization: Bearer.
+        var seen = await (await Host.Http.SendAsync(withKey)).Content.ReadFromJsonAsync<JsonElement>();
+        var seenAppAuth = await (await anonymous.SendAsync(appAuth)).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.False(seen.TryGetProperty("authorization", out _), seen.ToString());
+        Assert.Equal("app=keep; livepreview_app=keep-too", seen.GetProperty("cookie").GetString());
+        Assert.Equal("Bearer the-apps-own-token", seenAppAuth.GetProperty("authorization").GetString());
+    }
+
+    [Fact]
     public async Task A_dev_server_that_redirects_its_page_never_becomes_ready_and_says_why()
     {
         var (id, _) = await fixture.CreateHostileSandboxAsync(redirectEverything: true);

@@ -19,6 +19,7 @@ internal sealed class EventStreamClient : IAsyncDisposable
     {
         var socket = new ClientWebSocket();
         socket.Options.Proxy = null;
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {host.AdminKey}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{host.Port}/api/v1/events/ws?{query}"), timeout.Token);
         return new EventStreamClient(socket);

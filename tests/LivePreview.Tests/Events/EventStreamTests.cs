@@ -101,6 +101,7 @@ public sealed class EventStreamTests : IAsyncLifetime
         using var socket = new ClientWebSocket();
         socket.Options.Proxy = null;
         socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {_host.AdminKey}");
 
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_host.Port}/api/v1/events/ws?{query}"), CancellationToken.None));
 

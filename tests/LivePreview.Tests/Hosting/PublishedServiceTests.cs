@@ -35,6 +35,7 @@ public sealed partial class PublishedServiceTests : IDisposable
         {
             var port = await ListeningPortAsync(service);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await BootstrapKeyAsync());
             var created = await http.PostAsJsonAsync("api/v1/sandboxes", new { framework = "react-vite" });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
@@ -65,6 +66,7 @@ public sealed partial class PublishedServiceTests : IDisposable
             UseShellExecute = false,
         };
         start.Environment.Remove("LivePreview__TemplatesDirectory");
+        start.Environment.Remove("LivePreview__Auth__BootstrapKey");
         start.Environment["LivePreview__DataDirectory"] = Path.Join(_root, "data");
         start.Environment["LivePreview__Snapshots__Root"] = LivePreviewHost.SharedSnapshotRoot;
         start.Environment["LivePreview__WarmPool__Size"] = "0";
@@ -73,6 +75,9 @@ public sealed partial class PublishedServiceTests : IDisposable
         process.BeginErrorReadLine();
         return process;
     }
+
+    /// <summary>No key configured: the service made one in its data directory on first start.</summary>
+    private async Task<string> BootstrapKeyAsync() => (await File.ReadAllTextAsync(Path.Join(_root, "data", "bootstrap-key"))).Trim();
 
     private static async Task<int> ListeningPortAsync(Process service)
     {

@@ -19,15 +19,20 @@ public sealed class LivePreviewHost : IAsyncDisposable
     public static string SharedSnapshotRoot { get; } =
         Environment.GetEnvironmentVariable("LIVEPREVIEW_TEST_SNAPSHOTS") ?? Path.Combine(Path.GetTempPath(), "livepreview-test-snapshots");
 
-    private LivePreviewHost(WebApplication app, string dataDirectory)
+    private LivePreviewHost(WebApplication app, string dataDirectory, string adminKey)
     {
         App = app;
         DataDirectory = dataDirectory;
+        AdminKey = adminKey;
         BaseUri = new Uri(app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/");
         Port = BaseUri.Port;
         Http = CreateLoopbackClient();
         Http.BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
     }
+
+    /// <summary>The bootstrap admin's API key (<c>LivePreview:Auth:BootstrapKey</c>, new for every host); <see cref="Http"/> sends it.</summary>
+    public string AdminKey { get; }
 
     public WebApplication App { get; }
 
@@ -37,7 +42,10 @@ public sealed class LivePreviewHost : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>Reaches every host name (including *.localhost, which .NET does not resolve) on this service's port.</summary>
+    /// <summary>
+    /// Reaches every host name (including *.localhost, which .NET does not resolve) on this service's port, as the
+    /// bootstrap admin (<c>Authorization: Bearer</c> <see cref="AdminKey"/>). <see cref="CreateLoopbackClient"/> is anonymous.
+    /// </summary>
     public HttpClient Http { get; }
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
@@ -45,8 +53,10 @@ public sealed class LivePreviewHost : IAsyncDisposable
     public static async Task<LivePreviewHost> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("livepreview-test-").FullName;
+        var adminKey = "lpk_test_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         var args = new List<string>
         {
+            $"--LivePreview:Auth:BootstrapKey={adminKey}",
             "--urls=http://127.0.0.1:0",
             $"--LivePreview:DataDirectory={dataDirectory}",
             $"--LivePreview:TemplatesDirectory={Path.Combine(RepositoryRoot, "templates")}",
@@ -59,8 +69,19 @@ public sealed class LivePreviewHost : IAsyncDisposable
         };
         args.AddRange((settings ?? new Dictionary<string, string?>()).Select(kv => $"--{kv.Key}={kv.Value}"));
         var app = LivePreviewApp.Build([.. args]);
-        await app.StartAsync();
-        return new LivePreviewHost(app, dataDirectory);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        var configuredKey = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LivePreview.Auth.AuthOptions>>().Value.BootstrapKey;
+        // A test that unsets the key gets the one the service generated in its data directory.
+        var key = string.IsNullOrWhiteSpace(configuredKey) ? (await File.ReadAllTextAsync(Path.Join(dataDirectory, "bootstrap-key"))).Trim() : configuredKey.Trim();
+        return new LivePreviewHost(app, dataDirectory, key);
     }
 
     public HttpClient CreateLoopbackClient() => new(new SocketsHttpHandler

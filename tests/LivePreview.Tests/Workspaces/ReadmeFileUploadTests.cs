@@ -29,21 +29,53 @@ public sealed class ReadmeFileUploadTests : IAsyncLifetime
 
         var output = await CurlAsync(ReadmeCommand("-X PUT").Select(a => a
             .Replace("localhost:8080", $"127.0.0.1:{_host.Port}", StringComparison.Ordinal)
-            .Replace("<id>", id, StringComparison.Ordinal)).Append("-w").Append(" %{http_code}"));
+            .Replace("<id>", id, StringComparison.Ordinal)
+            .Replace("$KEY", _host.AdminKey, StringComparison.Ordinal)).Append("-w").Append(" %{http_code}"));
 
         Assert.EndsWith(" 200", output.Trim());
         Assert.Equal(content, await _host.Http.GetByteArrayAsync($"api/v1/sandboxes/{id}/files/src/App.tsx"));
         await _host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
     }
 
-    /// <summary>The README line holding <paramref name="marker"/>, split into curl's arguments (up to its comment; no shell).</summary>
+    /// <summary>
+    /// The README line holding <paramref name="marker"/>, split into curl's arguments (up to its comment; no shell):
+    /// words split on spaces, a double-quoted part ("Authorization: Bearer $KEY") is one word without its quotes.
+    /// </summary>
     private static IEnumerable<string> ReadmeCommand(string marker)
     {
         var line = File.ReadLines(Path.Join(LivePreviewHost.RepositoryRoot, "README.md"))
             .Single(l => l.StartsWith("curl ", StringComparison.Ordinal) && l.Contains(marker, StringComparison.Ordinal));
         var command = line.Split('#')[0];
         Assert.DoesNotContain('\'', command);
-        return command.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1);
+        Assert.Contains("-H \"Authorization: Bearer $KEY\"", command, StringComparison.Ordinal);
+        var words = new List<string>();
+        var word = new System.Text.StringBuilder();
+        var quoted = false;
+        foreach (var c in command)
+        {
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c == ' ' && !quoted)
+            {
+                if (word.Length > 0)
+                {
+                    words.Add(word.ToString());
+                    word.Clear();
+                }
+            }
+            else
+            {
+                word.Append(c);
+            }
+        }
+        Assert.False(quoted, "Unbalanced double quote in the README line.");
+        if (word.Length > 0)
+        {
+            words.Add(word.ToString());
+        }
+        return words.Skip(1);
     }
 
     private async Task<string> CurlAsync(IEnumerable<string> args)

@@ -1,0 +1,120 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace LivePreview.Auth;
+
+/// <summary>
+/// Every endpoint needs a signed-in user (the fallback policy) unless it says <c>AllowAnonymous</c>:
+/// API keys as <c>Authorization: Bearer</c>, or the dashboard cookie made from one at <c>/login</c>.
+/// Previews are answered by the proxy before any of this runs (their access is a later phase).
+/// </summary>
+public static class AuthExtensions
+{
+    public const string CookieName = "livepreview";
+
+    public static IServiceCollection AddLivePreviewAuth(this IServiceCollection services)
+    {
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidation>();
+        services.TryAddSingleton<ApiKeys>();
+        services.TryAddSingleton<LoginLinks>();
+        services.AddHostedService<BootstrapAdmin>();
+
+        services.AddAuthentication(AuthSchemes.Default)
+            .AddPolicyScheme(AuthSchemes.Default, "API key, OIDC token or dashboard cookie", o => o.ForwardDefaultSelector = SelectScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null)
+            .AddCookie(AuthSchemes.Cookie)
+            .AddJwtBearer(AuthSchemes.Jwt);
+        services.AddOptions<JwtBearerOptions>(AuthSchemes.Jwt).Configure<IOptions<AuthOptions>>((o, auth) => JwtTokens.Configure(o, auth.Value.Jwt));
+        services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).Configure<IOptions<AuthOptions>>((o, auth) =>
+        {
+            o.Cookie.Name = CookieName;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.CookieManager = new HostPrefixCookieManager();
+            o.ExpireTimeSpan = auth.Value.CookieLifetime;
+            o.SlidingExpiration = true;
+            o.LoginPath = LoginEndpoints.LoginPath;
+            o.ReturnUrlParameter = "returnUrl";
+            o.Events = new CookieAuthenticationEvents
+            {
+                // Pages go to the sign-in page; the API, OpenAPI, metrics, sockets and the Blazor circuit get a 401 that says how.
+                OnRedirectToLogin = context => IsPageRequest(context.Request)
+                    ? RedirectToLogin(context)
+                    : AuthProblems.UnauthorizedAsync(context.HttpContext),
+                OnRedirectToAccessDenied = context => AuthProblems.ForbiddenAsync(context.HttpContext),
+                // A revoked key ends the sign-ins made with it at the next request.
+                OnValidatePrincipal = async context =>
+                {
+                    var keyId = context.Principal?.FindFirst(AuthSchemes.KeyIdClaim)?.Value;
+                    var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeys>();
+                    if (keyId is null || !await keys.IsActiveAsync(keyId, context.HttpContext.RequestAborted))
+                    {
+                        context.RejectPrincipal();
+                        await context.HttpContext.SignOutAsync(AuthSchemes.Cookie);
+                    }
+                },
+            };
+        });
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(AuthSchemes.Default).RequireAuthenticatedUser().Build())
+            .AddPolicy(AuthSchemes.AdminPolicy, p => p.AddAuthenticationSchemes(AuthSchemes.Default).RequireAuthenticatedUser().RequireRole(AuthSchemes.AdminRole));
+        return services;
+    }
+
+    /// <summary>Authentication, the dashboard-origin check for cookie requests and sockets, then authorization.</summary>
+    public static IApplicationBuilder UseLivePreviewAuth(this IApplicationBuilder app)
+    {
+        app.UseAuthentication();
+        app.UseMiddleware<DashboardOriginCheck>();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
+    {
+        app.MapLoginEndpoints();
+        app.MapKeysApi();
+        return app;
+    }
+
+    /// <summary>Bearer → a JWT goes to the OIDC handler when one is configured, anything else is an API key; no bearer → the cookie.</summary>
+    private static string SelectScheme(HttpContext context)
+    {
+        var token = AuthSchemes.BearerToken(context.Request);
+        if (token is null)
+        {
+            return AuthSchemes.Cookie;
+        }
+        var jwt = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Jwt;
+        return jwt.Enabled && AuthSchemes.LooksLikeJwt(token) ? AuthSchemes.Jwt : AuthSchemes.ApiKey;
+    }
+
+    private static Task RedirectToLogin(RedirectContext<CookieAuthenticationOptions> context)
+    {
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    private static bool IsPageRequest(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && !request.HttpContext.WebSockets.IsWebSocketRequest
+        && !request.Path.StartsWithSegments("/api/v1")
+        && !request.Path.StartsWithSegments("/openapi")
+        && !request.Path.StartsWithSegments("/_blazor")
+        && !request.Path.StartsWithSegments("/metrics")
+        && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Names what is wrong in the settings, not just that something is.</summary>
+    private sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, AuthOptions options) =>
+            options.IsValid(out var error) ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(error);
+    }
+}
