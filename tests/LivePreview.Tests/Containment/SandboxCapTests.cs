@@ -14,6 +14,9 @@ namespace LivePreview.Tests.Containment;
 public sealed class SandboxCapTests : IAsyncLifetime
 {
     private const int Max = 4;
+
+    /// <summary>Instances sharing a database share their bootstrap key too (one admin; a second key would replace the first).</summary>
+    private static readonly string SharedAdminKey = "lpk_cap-test-" + Guid.NewGuid().ToString("N");
     private readonly string _shared = Directory.CreateTempSubdirectory("lp-cap-db-").FullName;
     private LivePreviewHost _a = null!;
     private LivePreviewHost _b = null!;
@@ -74,5 +77,6 @@ public sealed class SandboxCapTests : IAsyncLifetime
         ["LivePreview:Database:ConnectionString"] = database,
         ["LivePreview:Sandboxes:MaxSandboxes"] = Max.ToString(),
         ["LivePreview:Sandboxes:AutoStartPreview"] = "false",
+        ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
     };
 }
