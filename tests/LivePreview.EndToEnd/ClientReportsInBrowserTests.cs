@@ -11,34 +11,17 @@ namespace LivePreview.EndToEnd;
 /// neither as a CORS request nor as a "simple" text/plain request that needs no preflight.
 /// </summary>
 [Collection(ServiceCollection.Name)]
-public sealed class ClientReportsInBrowserTests : IAsyncLifetime
+public sealed class ClientReportsInBrowserTests : HostAndBrowserTest
 {
-    private LivePreviewHost _host = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await LivePreviewHost.StartAsync();
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task The_injected_script_reports_from_its_own_page_and_another_origin_cannot_forge_a_report()
     {
-        var id = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
-        var url = (await _host.WaitForPreviewAsync(id)).GetProperty("preview_url").GetString()!;
-        var page = await _browser.NewPageAsync();
+        var id = (await Host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
+        var url = (await Host.WaitForPreviewAsync(id)).GetProperty("preview_url").GetString()!;
+        var page = await Chromium.NewPageAsync();
         var console = BrowserLog.Attach(page);
 
-        await page.GotoAsync(new Uri(_host.BaseUri, "api/v1/sandboxes").ToString());
+        await page.GotoAsync(new Uri(Host.BaseUri, "api/v1/sandboxes").ToString());
         await page.EvaluateAsync("""
             async u => {
               await fetch(u, { method: 'POST', mode: 'no-cors', body: JSON.stringify({ kind: 'error', message: 'forged-simple' }), headers: { 'content-type': 'text/plain' } });
@@ -52,7 +35,7 @@ public sealed class ClientReportsInBrowserTests : IAsyncLifetime
         var messages = await WaitForReportAsync(id, "genuine-report-from-the-page");
         Assert.DoesNotContain(messages, m => m.Contains("forged", StringComparison.Ordinal));
         await page.CloseAsync();
-        await _host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
+        await Host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
     }
 
     /// <summary>Polls the stored PREVIEW_CLIENT_REPORT events until one carries <paramref name="marker"/>; returns every message stored by then.</summary>
@@ -63,7 +46,7 @@ public sealed class ClientReportsInBrowserTests : IAsyncLifetime
         while (DateTime.UtcNow < deadline && !messages.Any(m => m.Contains(marker, StringComparison.Ordinal)))
         {
             await Task.Delay(100);
-            var events = await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/events?sandbox_id={sandboxId}&types=PREVIEW_CLIENT_REPORT&limit=1000");
+            var events = await Host.Http.GetFromJsonAsync<JsonElement>($"api/v1/events?sandbox_id={sandboxId}&types=PREVIEW_CLIENT_REPORT&limit=1000");
             messages = [.. events.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("payload").GetProperty("message").GetString() ?? "")];
         }
         Assert.Contains(messages, m => m.Contains(marker, StringComparison.Ordinal));

@@ -11,36 +11,19 @@ namespace LivePreview.EndToEnd;
 /// inside the sandbox's network namespace), so Vite's direct-port fallback cannot hide a broken proxy.
 /// </summary>
 [Collection(ServiceCollection.Name)]
-public sealed class HmrThroughProxyTests : IAsyncLifetime
+public sealed class HmrThroughProxyTests : HostAndBrowserTest
 {
-    private LivePreviewHost _host = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await LivePreviewHost.StartAsync();
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("react-vite", "src/App.tsx", 5173)]
     [InlineData("vue-vite", "src/App.vue", 5173)]
     [InlineData("next", "app/page.tsx", 3000)]
     public async Task An_edit_through_the_file_api_hot_updates_the_page_through_the_proxy_without_a_reload(string framework, string file, int port)
     {
-        var id = (await _host.CreateSandboxAsync(framework)).GetProperty("id").GetString()!;
-        var url = (await _host.WaitForPreviewAsync(id)).GetProperty("preview_url").GetString()!;
+        var id = (await Host.CreateSandboxAsync(framework)).GetProperty("id").GetString()!;
+        var url = (await Host.WaitForPreviewAsync(id)).GetProperty("preview_url").GetString()!;
         Assert.StartsWith($"http://{port}-{id}.preview.localhost:", url);
 
-        var page = await _browser.NewPageAsync();
+        var page = await Chromium.NewPageAsync();
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => sockets.Add(ws.Url);
         var console = BrowserLog.Attach(page);
@@ -51,8 +34,8 @@ public sealed class HmrThroughProxyTests : IAsyncLifetime
         await WaitForHmrSocketAsync(page, sockets, url);
 
         var marker = $"Edited through LivePreview {Guid.NewGuid():N}";
-        var source = await _host.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/{file}");
-        using (var put = await _host.Http.PutAsync($"api/v1/sandboxes/{id}/files/{file}", new StringContent(source.Replace("Hello from", marker, StringComparison.Ordinal))))
+        var source = await Host.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/{file}");
+        using (var put = await Host.Http.PutAsync($"api/v1/sandboxes/{id}/files/{file}", new StringContent(source.Replace("Hello from", marker, StringComparison.Ordinal))))
         {
             put.EnsureSuccessStatusCode();
         }
@@ -64,7 +47,7 @@ public sealed class HmrThroughProxyTests : IAsyncLifetime
             "p => fetch(`http://localhost:${p}/`, { mode: 'no-cors' }).then(() => true, () => false)", port), "the dev server's own port must not be reachable");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ArtifactsDirectory("hmr"), $"{framework}.png") });
         await page.CloseAsync();
-        await _host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
+        await Host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
     }
 
     /// <summary>The HMR client connects after the page's modules run; edits before that would be missed.</summary>

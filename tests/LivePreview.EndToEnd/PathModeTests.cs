@@ -8,33 +8,16 @@ namespace LivePreview.EndToEnd;
 /// with its base set to the prefix, which the proxy does not strip (FIELD-NOTES 6).
 /// </summary>
 [Collection(ServiceCollection.Name)]
-public sealed class PathModeTests : IAsyncLifetime
+public sealed class PathModeTests() : HostAndBrowserTest(new Dictionary<string, string?> { ["LivePreview:Previews:Mode"] = "Path" })
 {
-    private LivePreviewHost _host = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Previews:Mode"] = "Path" });
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_path_mode_preview_loads_and_hot_updates_under_its_prefix()
     {
-        var id = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
-        var url = (await _host.WaitForPreviewAsync(id)).GetProperty("preview_url").GetString()!;
-        Assert.Equal($"http://localhost:{_host.Port}/preview/{id}/5173/", url);
+        var id = (await Host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
+        var url = (await Host.WaitForPreviewAsync(id)).GetProperty("preview_url").GetString()!;
+        Assert.Equal($"http://localhost:{Host.Port}/preview/{id}/5173/", url);
 
-        var page = await _browser.NewPageAsync();
+        var page = await Chromium.NewPageAsync();
         var log = BrowserLog.Attach(page);
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => sockets.Add(ws.Url);
@@ -42,13 +25,13 @@ public sealed class PathModeTests : IAsyncLifetime
         await log.WaitAsync(page.Locator("h1").WaitForAsync());
         await page.EvaluateAsync("() => { window.__livepreviewMarker = 'kept'; }");
 
-        var source = await _host.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/src/App.tsx");
-        await _host.Http.PutAsync($"api/v1/sandboxes/{id}/files/src/App.tsx", new StringContent(source.Replace("Hello from", "Path mode works", StringComparison.Ordinal)));
+        var source = await Host.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/src/App.tsx");
+        await Host.Http.PutAsync($"api/v1/sandboxes/{id}/files/src/App.tsx", new StringContent(source.Replace("Hello from", "Path mode works", StringComparison.Ordinal)));
 
         await log.WaitAsync(page.WaitForFunctionAsync("() => document.querySelector('h1')?.textContent.includes('Path mode works')", null, new() { Timeout = 30_000 }));
         Assert.Equal("kept", await page.EvaluateAsync<string>("() => window.__livepreviewMarker"));
-        Assert.Contains(sockets, s => s.StartsWith($"ws://localhost:{_host.Port}/preview/{id}/5173/", StringComparison.Ordinal));
+        Assert.Contains(sockets, s => s.StartsWith($"ws://localhost:{Host.Port}/preview/{id}/5173/", StringComparison.Ordinal));
         await page.CloseAsync();
-        await _host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
+        await Host.Http.DeleteAsync($"api/v1/sandboxes/{id}");
     }
 }
