@@ -37,14 +37,13 @@ public sealed class EgressProxyTests : IAsyncLifetime
         setTimeout(() => { console.log('TIMEOUT'); process.exit(0); }, 20000);
         """;
 
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235");
+    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235", ownFirewallTable: true);
     private readonly RecordingEventBus _events = new();
     private EgressProxy _egress = null!;
     private Uri _registry = null!;
 
     public async Task InitializeAsync()
     {
-        _harness.Options.FirewallTable = $"lpt_{Guid.NewGuid():N}"[..20];
         _egress = TinyTemplates.NewEgress(_harness.Provider, _events);
         _registry = await new NpmRegistry(new SnapshotOptions()).GetAsync(CancellationToken.None);
     }
@@ -53,7 +52,6 @@ public sealed class EgressProxyTests : IAsyncLifetime
     {
         await _egress.DisposeAsync();
         await _harness.DisposeAsync();
-        await new LivePreview.Sandboxes.Local.SandboxFirewall(_harness.Options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).DeleteAsync(CancellationToken.None);
     }
 
     private string RegistryTarget => $"{_registry.Host}:{_registry.Port}";

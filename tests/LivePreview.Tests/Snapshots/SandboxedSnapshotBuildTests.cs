@@ -16,7 +16,7 @@ public sealed class SandboxedSnapshotBuildTests : IAsyncLifetime
     private const string FakeKey = "sk-ant-livepreview-test-not-a-real-key-7f3a";
     private static readonly string[] SecretVariables = ["ANTHROPIC_API_KEY", "LivePreview__Agents__Anthropic__ApiKey"];
     private readonly string _snapshots = Directory.CreateTempSubdirectory("livepreview-sandboxed-build-").FullName;
-    private readonly string _table = $"lpt_{Guid.NewGuid():N}"[..20];
+    private readonly string _table = LivePreview.Tests.Sandboxes.Local.LocalSandboxHarness.NewFirewallTable();
     private readonly ConcurrentDictionary<int, string> _environments = new();
 
     public Task InitializeAsync()

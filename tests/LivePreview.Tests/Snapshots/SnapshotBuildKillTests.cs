@@ -14,7 +14,7 @@ namespace LivePreview.Tests.Snapshots;
 public sealed partial class SnapshotBuildKillTests : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("livepreview-kill-test-").FullName;
-    private readonly string _table = $"lpt_{Guid.NewGuid():N}"[..20];
+    private readonly string _table = LivePreview.Tests.Sandboxes.Local.LocalSandboxHarness.NewFirewallTable();
     private readonly string _subnetPrefix = Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235";
     private string? _sandboxId;
 

@@ -27,7 +27,7 @@ internal sealed class TinyTemplates : IDisposable
         {
             Root = Path.Combine(Root, "sandboxes"),
             SubnetPrefix = Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235",
-            FirewallTable = $"lpt_{Guid.NewGuid():N}"[..20],
+            FirewallTable = LivePreview.Tests.Sandboxes.Local.LocalSandboxHarness.NewFirewallTable(),
             KillTimeout = TimeSpan.FromSeconds(5),
         };
         Provider = new LocalSandboxProvider(Microsoft.Extensions.Options.Options.Create(SandboxOptions),

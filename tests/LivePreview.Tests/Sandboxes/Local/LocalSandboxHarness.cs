@@ -26,8 +26,13 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         """;
 
     private readonly List<string> _created = [];
+    private readonly bool _ownFirewallTable;
 
-    public LocalSandboxHarness(string subnetPrefix, Action<LocalSandboxOptions>? configure = null)
+    /// <param name="ownFirewallTable">
+    /// Load the sandbox firewall as a table of this harness's own (deleted at the end) rather than the
+    /// machine-wide one, for tests that assert on it or that other runs' reloads must not disturb.
+    /// </param>
+    public LocalSandboxHarness(string subnetPrefix, Action<LocalSandboxOptions>? configure = null, bool ownFirewallTable = false)
     {
         Directory = Path.Join(Path.GetTempPath(), $"lp-local-{Guid.NewGuid():N}");
         Snapshot = Path.Join(Directory, "snapshot");
@@ -36,6 +41,11 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         File.WriteAllText(Path.Join(Snapshot, "server.js"), ServerScript);
         File.WriteAllText(Path.Join(Snapshot, "src", "App.tsx"), "export const App = () => 'snapshot';\n");
         Options = new LocalSandboxOptions { Root = Root, SubnetPrefix = subnetPrefix, KillTimeout = TimeSpan.FromSeconds(5) };
+        _ownFirewallTable = ownFirewallTable;
+        if (ownFirewallTable)
+        {
+            Options.FirewallTable = NewFirewallTable();
+        }
         configure?.Invoke(Options);
         Provider = NewProvider();
     }
@@ -46,6 +56,9 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
     public string Root { get; }
     public LocalSandboxOptions Options { get; }
     public LocalSandboxProvider Provider { get; private set; }
+
+    /// <summary>A firewall table name no other test or run uses (nft table names are global to the machine).</summary>
+    public static string NewFirewallTable() => $"lpt_{Guid.NewGuid():N}"[..20];
 
     public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
 
@@ -140,6 +153,10 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         }
         await Try(() => Task.Run(() => System.IO.Directory.Delete(Directory, recursive: true)));
         await Try(() => Task.Run(() => System.IO.Directory.Delete(WorkspaceBind.FolderFor(Root))));
+        if (_ownFirewallTable)
+        {
+            await Try(() => new SandboxFirewall(Options, NullLogger.Instance).DeleteAsync(CancellationToken.None));
+        }
     }
 
     public static async Task<string> RunHostAsync(string program, params string[] arguments)

@@ -20,20 +20,11 @@ namespace LivePreview.Tests.Sandboxes.Local;
 public sealed class SandboxFirewallTests : IAsyncLifetime
 {
     private const string MissingNft = "/nonexistent/livepreview-test/nft";
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235");
-    private readonly string _table = $"lpt_{Guid.NewGuid():N}"[..20];
+    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235", ownFirewallTable: true);
 
-    public Task InitializeAsync()
-    {
-        _harness.Options.FirewallTable = _table;
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await LocalSandboxHarness.RunHostAsync("nft", "delete", "table", "inet", _table);
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     [Fact]
     public async Task Without_nft_a_sandbox_is_not_created_and_the_error_says_what_to_do()
@@ -55,7 +46,7 @@ public sealed class SandboxFirewallTests : IAsyncLifetime
         await using var host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
         {
             ["LivePreview:Sandboxes:Local:NftPath"] = MissingNft,
-            ["LivePreview:Sandboxes:Local:FirewallTable"] = _table,
+            ["LivePreview:Sandboxes:Local:FirewallTable"] = _harness.Options.FirewallTable,
         });
 
         using var response = await host.Http.PostAsJsonAsync("api/v1/sandboxes", new { framework = "react-vite" });
@@ -94,12 +85,12 @@ public sealed class SandboxFirewallTests : IAsyncLifetime
         await verifier.StartAsync(CancellationToken.None);
         var loaded = await WaitForAsync(async () => await ListTableAsync() is { Length: > 0 } listing && listing.Contains("lph*", StringComparison.Ordinal) ? listing : null);
 
-        await LocalSandboxHarness.RunHostAsync("nft", "flush", "table", "inet", _table);
+        await LocalSandboxHarness.RunHostAsync("nft", "flush", "table", "inet", _harness.Options.FirewallTable);
 
         var restored = await WaitForAsync(() => Task.FromResult(events.OfType(EventTypes.FirewallRestored).FirstOrDefault()));
         await verifier.StopAsync(CancellationToken.None);
         Assert.Equal(loaded, await ListTableAsync());
-        Assert.Equal($"inet {_table}", restored.Payload!.Value.GetProperty("table").GetString());
+        Assert.Equal($"inet {_harness.Options.FirewallTable}", restored.Payload!.Value.GetProperty("table").GetString());
         Assert.Equal(EntityTypes.Host, restored.EntityType);
     }
 
@@ -115,7 +106,7 @@ public sealed class SandboxFirewallTests : IAsyncLifetime
         Assert.Equal(expected, configuration.Get<LocalSandboxOptions>()!.Firewall);
     }
 
-    private Task<string> ListTableAsync() => LocalSandboxHarness.RunHostAsync("nft", "list", "table", "inet", _table);
+    private Task<string> ListTableAsync() => LocalSandboxHarness.RunHostAsync("nft", "list", "table", "inet", _harness.Options.FirewallTable);
 
     /// <summary>Polls until the probe has a value; a generous bound only turns a hang into a failure (no timing is asserted).</summary>
     private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe)

@@ -3,20 +3,11 @@ namespace LivePreview.Tests.Sandboxes.Local;
 /// <summary>Copying a workspace out (snapshot builds) never follows what the sandbox planted and never carries set-id bits to the host.</summary>
 public sealed class WorkspaceCopyTests : IAsyncLifetime
 {
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235");
-    private readonly string _table = $"lpt_{Guid.NewGuid():N}"[..20];
+    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235", ownFirewallTable: true);
 
-    public Task InitializeAsync()
-    {
-        _harness.Options.FirewallTable = _table;
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await LocalSandboxHarness.RunHostAsync("nft", "delete", "table", "inet", _table);
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     [Fact]
     public async Task Links_stay_links_set_id_bits_are_dropped_and_fifos_are_skipped()
