@@ -10,6 +10,9 @@ public sealed class SandboxRecord
     public required string Framework { get; set; }
     public required string Provider { get; set; }
     public string? SnapshotId { get; set; }
+
+    /// <summary>The user the sandbox belongs to (<see cref="Auth.CurrentUser"/>); null while it belongs to the service (a warm-pool member before its claim).</summary>
+    public string? Owner { get; set; }
     public SandboxStatus Status { get; set; }
     public string? Error { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -25,6 +25,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
             e.HasKey(x => x.Id);
             e.Property(x => x.Status).HasConversion<string>();
             e.HasIndex(x => x.Status);
+            e.HasIndex(x => x.Owner);
         });
         modelBuilder.Entity<PreviewRecord>(e =>
         {

@@ -2,7 +2,7 @@ namespace LivePreview.Sandboxes;
 
 /// <summary>
 /// A check of a resource a provider needs before one more sandbox may exist (the local provider: free
-/// disk). Run by <see cref="SandboxManager.CreateAsync(Frameworks.FrameworkDefinition, CancellationToken)"/> before the sandbox is stored,
+/// disk). Run by <see cref="SandboxManager.CreateAsync(Frameworks.FrameworkDefinition, string?, CancellationToken)"/> before the sandbox is stored,
 /// so the caller gets the refusal, not a sandbox that fails later.
 /// </summary>
 public interface ISandboxAdmission

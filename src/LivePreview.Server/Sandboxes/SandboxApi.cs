@@ -1,3 +1,4 @@
+using LivePreview.Auth;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
 using LivePreview.Previews;
@@ -26,14 +27,14 @@ public static class SandboxApi
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(CreateSandboxRequest? request, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(CreateSandboxRequest? request, HttpContext context, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
     {
         if (!FrameworkCatalog.TryGet(request?.Framework, out var framework))
         {
             return Problems.BadRequest("Unknown framework",
                 request?.Framework is null ? $"Give \"framework\": one of {FrameworkCatalog.Names}." : $"'{request.Framework}' is not a framework; use one of {FrameworkCatalog.Names}.");
         }
-        var sandbox = await sandboxes.CreateAsync(framework, ct);
+        var sandbox = await sandboxes.CreateAsync(framework, context.User.RequireUserId(), ct);
         return Results.Created($"/api/v1/sandboxes/{sandbox.Id}", ToResponse(sandbox, previews));
     }
 

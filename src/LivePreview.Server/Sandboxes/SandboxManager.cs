@@ -28,11 +28,12 @@ public sealed partial class SandboxManager(
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
 
-    public Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, CancellationToken cancellationToken) =>
-        CreateAsync(framework, SandboxId.New(), cancellationToken);
+    /// <summary>A sandbox for <paramref name="owner"/> (null: the service's own, e.g. a warm-pool member).</summary>
+    public Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string? owner, CancellationToken cancellationToken) =>
+        CreateAsync(framework, SandboxId.New(), owner, cancellationToken);
 
     /// <summary>With an id chosen by the caller, who can record it before the sandbox exists (the warm pool does, so a crash leaves no orphan).</summary>
-    public async Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string id, CancellationToken cancellationToken)
+    public async Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string id, string? owner, CancellationToken cancellationToken)
     {
         if (!SandboxId.IsValid(id))
         {
@@ -46,7 +47,7 @@ public sealed partial class SandboxManager(
         var now = time.GetUtcNow();
         var record = new SandboxRecord
         {
-            Id = id, Framework = framework.Name, Provider = provider.Name,
+            Id = id, Framework = framework.Name, Provider = provider.Name, Owner = owner,
             Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now,
         };
         if (!await TryInsertBelowLimitAsync(record, cancellationToken))
@@ -70,8 +71,8 @@ public sealed partial class SandboxManager(
         var updated = (long)DateTimeOffsetConverter.ConvertToProvider(record.UpdatedAt)!;
         var status = record.Status.ToString();
         var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO sandboxes (Id, Framework, Provider, SnapshotId, Status, Error, CreatedAt, UpdatedAt)
-            SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, {status}, NULL, {created}, {updated}
+            INSERT INTO sandboxes (Id, Framework, Provider, SnapshotId, Owner, Status, Error, CreatedAt, UpdatedAt)
+            SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, {record.Owner}, {status}, NULL, {created}, {updated}
             WHERE (SELECT COUNT(*) FROM sandboxes) < {options.Value.MaxSandboxes}
             """, cancellationToken);
         return inserted == 1;

@@ -11,10 +11,11 @@ public sealed record SandboxSnapshot(
     string? SnapshotId,
     string? Error,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? Owner = null)
 {
     public static SandboxSnapshot From(SandboxRecord r) =>
-        new(r.Id, r.Framework, r.Provider, r.Status, r.SnapshotId, r.Error, r.CreatedAt, r.UpdatedAt);
+        new(r.Id, r.Framework, r.Provider, r.Status, r.SnapshotId, r.Error, r.CreatedAt, r.UpdatedAt, r.Owner);
 }
 
 /// <summary>The sandbox is not in a state that allows the operation (e.g. a preview of a stopped sandbox).</summary>

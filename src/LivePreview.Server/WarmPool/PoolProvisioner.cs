@@ -36,7 +36,7 @@ internal sealed partial class PoolProvisioner(
         }
         try
         {
-            await sandboxes.CreateAsync(framework, member.SandboxId, cancellationToken);
+            await sandboxes.CreateAsync(framework, member.SandboxId, owner: null, cancellationToken);
             var outcome = await readiness.WaitAsync(member.SandboxId, framework, timeout, !sandboxOptions.Value.AutoStartPreview, cancellationToken);
             if (outcome.Kind != StartOutcomeKind.Ready)
             {

@@ -49,7 +49,7 @@ internal sealed partial class WarmPoolService(
         statistics.Miss(framework.Name);
         metrics.Miss(framework.Name);
         signal.Notify();
-        var sandbox = await sandboxes.CreateAsync(framework, cancellationToken);
+        var sandbox = await sandboxes.CreateAsync(framework, owner: null, cancellationToken);
         LogMiss(logger, framework.Name, sandbox.Id);
         background.Run($"cold start {sandbox.Id}", ct => TimeColdStartAsync(sandbox.Id, framework, started, ct));
         return new PoolAcquisition(sandbox, null, Warm: false);
