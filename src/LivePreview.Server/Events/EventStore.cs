@@ -12,6 +12,7 @@ public sealed class EventStore(IDbContextFactory<LivePreviewDbContext> dbFactory
         ArgumentNullException.ThrowIfNull(filter);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var query = db.Events.AsNoTracking().Where(e => e.Sequence > after);
+        if (filter.Owner is not null) query = query.Where(e => e.Owner == filter.Owner);
         if (filter.SandboxId is not null) query = query.Where(e => e.SandboxId == filter.SandboxId);
         if (filter.EntityType is not null) query = query.Where(e => e.EntityType == filter.EntityType);
         if (filter.EntityId is not null) query = query.Where(e => e.EntityId == filter.EntityId);
@@ -38,5 +39,5 @@ public sealed class EventStore(IDbContextFactory<LivePreviewDbContext> dbFactory
 
     public static LivePreviewEvent ToEvent(EventRecord r) => new(
         r.Sequence, r.Type, r.EntityType, r.EntityId, r.SandboxId, r.Timestamp,
-        r.Payload is null ? null : JsonSerializer.Deserialize<JsonElement>(r.Payload));
+        r.Payload is null ? null : JsonSerializer.Deserialize<JsonElement>(r.Payload), r.Owner);
 }

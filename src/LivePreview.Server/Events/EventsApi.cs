@@ -25,7 +25,7 @@ public static class EventsApi
         {
             return problem;
         }
-        var events = await store.ReadAfterAsync(query.After, query.Filter, query.Limit, ct);
+        var events = await store.ReadAfterAsync(query.After, query.Filter.VisibleTo(request.HttpContext.User), query.Limit, ct);
         return Results.Ok(new EventPage(events, events.Count > 0 ? events[^1].Sequence : query.After));
     }
 
@@ -40,7 +40,8 @@ public static class EventsApi
         {
             return problem;
         }
-        await streamer.RunAsync(context, query);
+        // The caller's filter narrowed to their own events, for the replay and the live part alike.
+        await streamer.RunAsync(context, query with { Filter = query.Filter.VisibleTo(context.User) });
         return Results.Empty;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace LivePreview.Events;
 
@@ -26,6 +27,7 @@ public interface IEventBus
 public sealed record EventDraft(string Type, string EntityType, string EntityId, string? SandboxId, object? Payload = null);
 
 /// <summary>A persisted event. Serialized as { sequence, type, entity_type, entity_id, sandbox_id, timestamp, payload }.</summary>
+/// <param name="Owner">Who may read it (<see cref="Persistence.EventRecord.Owner"/>; null: admins only); not serialized.</param>
 public sealed record LivePreviewEvent(
     long Sequence,
     string Type,
@@ -33,14 +35,20 @@ public sealed record LivePreviewEvent(
     string EntityId,
     string? SandboxId,
     DateTimeOffset Timestamp,
-    JsonElement? Payload);
+    JsonElement? Payload,
+    [property: JsonIgnore] string? Owner = null);
 
-public sealed record EventFilter(string? SandboxId = null, IReadOnlySet<string>? Types = null, string? EntityType = null, string? EntityId = null)
+/// <param name="Owner">
+/// Only events owned by this user. Null means every event: for admins and the service's own readers only —
+/// code reading for a signed-in user sets it with <see cref="EventVisibility.VisibleTo"/>.
+/// </param>
+public sealed record EventFilter(string? SandboxId = null, IReadOnlySet<string>? Types = null, string? EntityType = null, string? EntityId = null, string? Owner = null)
 {
     public static EventFilter All { get; } = new();
 
     public bool Matches(LivePreviewEvent e) =>
-        (SandboxId is null || e.SandboxId == SandboxId)
+        (Owner is null || string.Equals(e.Owner, Owner, StringComparison.Ordinal))
+        && (SandboxId is null || e.SandboxId == SandboxId)
         && (Types is null || Types.Contains(e.Type))
         && (EntityType is null || e.EntityType == EntityType)
         && (EntityId is null || e.EntityId == EntityId);

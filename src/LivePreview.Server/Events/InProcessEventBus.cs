@@ -38,21 +38,13 @@ internal sealed partial class InProcessEventBus(
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            var record = new EventRecord
-            {
-                Type = draft.Type,
-                EntityType = draft.EntityType,
-                EntityId = draft.EntityId,
-                SandboxId = draft.SandboxId,
-                Timestamp = time.GetUtcNow(),
-                Payload = payload?.GetRawText(),
-            };
+            var timestamp = time.GetUtcNow();
+            StoredEvent stored;
             await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
             {
-                db.Events.Add(record);
-                await db.SaveChangesAsync(CancellationToken.None);
+                stored = await InsertAsync(db, draft, timestamp, payload?.GetRawText());
             }
-            var published = new LivePreviewEvent(record.Sequence, record.Type, record.EntityType, record.EntityId, record.SandboxId, record.Timestamp, payload);
+            var published = new LivePreviewEvent(stored.Sequence, draft.Type, draft.EntityType, draft.EntityId, draft.SandboxId, timestamp, payload, stored.Owner);
             Deliver(published);
             return published;
         }
@@ -60,6 +52,35 @@ internal sealed partial class InProcessEventBus(
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Stores the event with its owner read in the same statement: the sandbox's owner while the sandbox exists,
+    /// else the owner of its last event (SANDBOX_DELETED comes after the row is gone), null without a sandbox.
+    /// Reading the owner inside the INSERT means no cache can be stale: a pool claim's UPDATE of the owner and
+    /// its re-owning of earlier events are one transaction, so every event is stored either before it (and
+    /// re-owned) or after it (and owned).
+    /// </summary>
+    private static async Task<StoredEvent> InsertAsync(LivePreviewDbContext db, EventDraft draft, DateTimeOffset timestamp, string? payload)
+    {
+        var ticks = (long)TimestampConverter.ConvertToProvider(timestamp)!;
+        var rows = await db.Database.SqlQuery<StoredEvent>($"""
+            INSERT INTO events (Type, EntityType, EntityId, SandboxId, Timestamp, Payload, Owner)
+            VALUES ({draft.Type}, {draft.EntityType}, {draft.EntityId}, {draft.SandboxId}, {ticks}, {payload},
+                CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE Id = {draft.SandboxId})
+                     THEN (SELECT Owner FROM sandboxes WHERE Id = {draft.SandboxId})
+                     ELSE (SELECT Owner FROM events WHERE SandboxId = {draft.SandboxId} ORDER BY Sequence DESC LIMIT 1) END)
+            RETURNING Sequence, Owner
+            """).ToListAsync(CancellationToken.None);
+        return rows.Single();
+    }
+
+    private static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter TimestampConverter = new();
+
+    private sealed class StoredEvent
+    {
+        public long Sequence { get; set; }
+        public string? Owner { get; set; }
     }
 
     /// <summary>Registers the subscriber before returning, so a caller can subscribe first and then replay.</summary>

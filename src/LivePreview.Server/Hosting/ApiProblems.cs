@@ -42,6 +42,7 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         Git.GitRemoteRefusedException e => (400, "Git remote not allowed", e.Message),
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
+        SandboxQuotaException e => (429, "Sandbox quota reached", e.Message),
         InsufficientStorageException e => (507, "Not enough disk space for a sandbox", e.Message),
         SandboxUnavailableException e => (503, "Sandboxes unavailable", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),

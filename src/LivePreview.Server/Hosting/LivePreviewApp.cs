@@ -103,6 +103,8 @@ public static class LivePreviewApp
             .ValidateOnStart();
         services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.Section)
             .Validate(o => o.MaxSandboxes > 0, "LivePreview:Sandboxes:MaxSandboxes must be positive.").ValidateOnStart();
+        services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.Section)
+            .Validate(o => o.MaxSandboxesPerUser >= 1, "LivePreview:Quotas:MaxSandboxesPerUser must be 1 or more (there is no unlimited; admins are exempt).").ValidateOnStart();
         services.AddOptions<WorkspaceFilesOptions>().BindConfiguration(WorkspaceFilesOptions.Section)
             .Validate(o => o.MaxFileBytes > 0, "LivePreview:Files:MaxFileBytes must be positive.").ValidateOnStart();
         // Sandboxes are reached only through SandboxHttpClient (pinned endpoint, no redirects, bounded reads).

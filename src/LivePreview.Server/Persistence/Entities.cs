@@ -42,4 +42,10 @@ public sealed class EventRecord
     public string? SandboxId { get; set; }
     public DateTimeOffset Timestamp { get; set; }
     public string? Payload { get; set; }
+
+    /// <summary>
+    /// Who may read the event: its sandbox's owner, set when it is stored (a claim re-owns a pool member's earlier
+    /// events). Null — no sandbox, a sandbox of the service's own, audit — is admin-only.
+    /// </summary>
+    public string? Owner { get; set; }
 }

@@ -40,6 +40,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
             e.ToTable("prototype_sessions");
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.SandboxId);
+            e.HasIndex(x => x.Owner);
         });
         modelBuilder.Entity<PrototypeTurnRecord>(e =>
         {
@@ -62,6 +63,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
             e.HasKey(x => x.Sequence);
             e.Property(x => x.Sequence).ValueGeneratedOnAdd();
             e.HasIndex(x => new { x.SandboxId, x.Sequence });
+            e.HasIndex(x => new { x.Owner, x.Sequence });
         });
     }
 

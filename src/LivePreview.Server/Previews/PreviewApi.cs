@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using LivePreview.Hosting;
 using LivePreview.Sandboxes;
 
@@ -15,13 +16,13 @@ public static class PreviewApi
     {
         var group = app.MapGroup("/api/v1/preview").WithTags("Previews");
         group.MapPost("/", CreateAsync).WithSummary("Create (or return the existing) preview of a sandbox port; restarts a stopped or failed one.");
-        group.MapGet("/{id}", Get).WithSummary("Get a preview: status, URL, error and the dev server's last log lines.");
+        group.MapGet("/{id}", GetAsync).WithSummary("Get a preview: status, URL, error and the dev server's last log lines.");
         group.MapDelete("/{id}", StopAsync).WithSummary("Stop a preview and its dev server.");
         group.MapGet("/sandbox/{sandboxId}", GetBySandboxAsync).WithSummary("Get the sandbox's preview (the dev-server port's, else the newest).");
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(CreatePreviewRequest? request, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(CreatePreviewRequest? request, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request?.SandboxId))
         {
@@ -31,20 +32,27 @@ public static class PreviewApi
         {
             return Problems.BadRequest("Port out of range", $"Port {request.Port} is not between 1 and 65535.");
         }
+        // Someone else's sandbox is the unknown-sandbox 404, before its state could tell that it exists.
+        await sandboxes.RequireVisibleAsync(request.SandboxId, user, ct);
         var (sandbox, framework) = await sandboxes.RequireRunningAsync(request.SandboxId, ct);
         var preview = await previews.EnsureAsync(sandbox.Id, framework, request.Port ?? framework.DefaultPort, ct);
         return Results.Ok(ToResponse(preview, previews.LogLines(preview.Id)));
     }
 
-    private static IResult Get(string id, PreviewManager previews) =>
-        previews.Get(id) is { } preview ? Results.Ok(ToResponse(preview, previews.LogLines(id))) : NotFound(id);
+    private static async Task<IResult> GetAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
+        await FindVisibleAsync(id, user, sandboxes, previews, ct) is { } preview ? Results.Ok(ToResponse(preview, previews.LogLines(id))) : NotFound(id);
 
-    private static async Task<IResult> StopAsync(string id, PreviewManager previews, CancellationToken ct) =>
-        await previews.StopAsync(id, ct) is { } preview ? Results.Ok(ToResponse(preview, null)) : NotFound(id);
+    private static async Task<IResult> StopAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
+        await FindVisibleAsync(id, user, sandboxes, previews, ct) is not null && await previews.StopAsync(id, ct) is { } preview
+            ? Results.Ok(ToResponse(preview, null)) : NotFound(id);
 
-    private static async Task<IResult> GetBySandboxAsync(string sandboxId, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
+    /// <summary>A preview belongs to its sandbox's owner: someone else's is null, like an unknown id.</summary>
+    internal static async Task<PreviewSnapshot?> FindVisibleAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
+        previews.Get(id) is { } preview && await sandboxes.FindVisibleAsync(preview.SandboxId, user, ct) is not null ? preview : null;
+
+    private static async Task<IResult> GetBySandboxAsync(string sandboxId, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
     {
-        if (await sandboxes.GetAsync(sandboxId, ct) is not { } sandbox)
+        if (await sandboxes.FindVisibleAsync(sandboxId, user, ct) is not { } sandbox)
         {
             return SandboxApi.NotFound(sandboxId);
         }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
 using LivePreview.Workspaces;
@@ -21,7 +22,7 @@ public static class PrototypeApi
         group.MapGet("/{id}", GetAsync).WithSummary("The session: status, preview, agent, turns.");
         group.MapDelete("/{id}", EndAsync).WithSummary("End the session; its sandbox and processes are removed.");
         group.MapPost("/{id}/prompt", PromptAsync).WithSummary("Run a prompt (one at a time; progress streams as events).");
-        group.MapPost("/{id}/interrupt", (string id, PrototypeManager m) => m.Interrupt(id) ? Results.Accepted() : Results.NoContent())
+        group.MapPost("/{id}/interrupt", InterruptAsync)
             .WithSummary("Interrupt the running prompt.");
         group.MapGet("/{id}/checkpoints", CheckpointsAsync).WithSummary("Checkpoints, oldest first.");
         group.MapPost("/{id}/checkpoints/{checkpointId}/restore", RestoreAsync).WithSummary("Restore the workspace to a checkpoint (as a new checkpoint).");
@@ -30,7 +31,7 @@ public static class PrototypeApi
         return app;
     }
 
-    private static async Task<IResult> StartAsync(StartSessionRequest? request, PrototypeManager prototypes, CancellationToken ct)
+    private static async Task<IResult> StartAsync(StartSessionRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
     {
         FrameworkDefinition? framework = null;
         if (request?.Framework is { } name && !FrameworkCatalog.TryGet(name, out framework))
@@ -42,37 +43,52 @@ public static class PrototypeApi
             framework = FrameworkDetector.Detect(packageJson)
                 ?? throw new InvalidPromptException($"Could not tell the framework from package.json; give \"framework\": one of {FrameworkCatalog.Names}.");
         }
-        var session = await prototypes.StartAsync(framework ?? FrameworkCatalog.ReactVite, request?.Agent, request?.Model, ct);
+        var session = await prototypes.StartAsync(framework ?? FrameworkCatalog.ReactVite, request?.Agent, request?.Model, user, ct);
         return Results.Created($"/api/v1/prototype/session/{session.Id}", session);
     }
 
-    private static async Task<IResult> GetAsync(string id, PrototypeManager prototypes, CancellationToken ct) =>
-        Results.Ok(await prototypes.ViewAsync(await prototypes.RequireAsync(id, ct), ct));
+    // Every handler asks RequireVisibleAsync first: someone else's session is the unknown-session 404. A session's
+    // owner never changes, so the operation that follows acts on the caller's own session.
+    private static async Task<IResult> GetAsync(string id, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct) =>
+        Results.Ok(await prototypes.ViewAsync(await prototypes.RequireVisibleAsync(id, user, ct), ct));
 
-    private static async Task<IResult> EndAsync(string id, PrototypeManager prototypes, CancellationToken ct) =>
-        await prototypes.EndAsync(id, ct) ? Results.NoContent() : throw new PrototypeNotFoundException(id);
-
-    private static async Task<IResult> PromptAsync(string id, PromptRequest? request, PrototypeManager prototypes, CancellationToken ct) =>
-        Results.Accepted($"/api/v1/prototype/session/{id}", await prototypes.PromptAsync(id, request?.Prompt, ct));
-
-    private static async Task<IResult> CheckpointsAsync(string id, PrototypeManager prototypes, PrototypeCheckpoints checkpoints, CancellationToken ct)
+    private static async Task<IResult> EndAsync(string id, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
     {
-        var session = await prototypes.RequireAsync(id, ct);
+        await prototypes.RequireVisibleAsync(id, user, ct);
+        return await prototypes.EndAsync(id, ct) ? Results.NoContent() : throw new PrototypeNotFoundException(id);
+    }
+
+    private static async Task<IResult> PromptAsync(string id, PromptRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
+    {
+        await prototypes.RequireVisibleAsync(id, user, ct);
+        return Results.Accepted($"/api/v1/prototype/session/{id}", await prototypes.PromptAsync(id, request?.Prompt, ct));
+    }
+
+    private static async Task<IResult> InterruptAsync(string id, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
+    {
+        await prototypes.RequireVisibleAsync(id, user, ct);
+        return prototypes.Interrupt(id) ? Results.Accepted() : Results.NoContent();
+    }
+
+    private static async Task<IResult> CheckpointsAsync(string id, ClaimsPrincipal user, PrototypeManager prototypes, PrototypeCheckpoints checkpoints, CancellationToken ct)
+    {
+        var session = await prototypes.RequireVisibleAsync(id, user, ct);
         return Results.Ok((await checkpoints.ListAsync(session.Id, ct)).Select(CheckpointView.From));
     }
 
-    private static async Task<IResult> RestoreAsync(string id, string checkpointId, PrototypeManager prototypes, CancellationToken ct) =>
-        await prototypes.RestoreAsync(id, checkpointId, ct) is { } restored
+    private static async Task<IResult> RestoreAsync(string id, string checkpointId, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct) =>
+        await prototypes.RequireVisibleAsync(id, user, ct) is not null && await prototypes.RestoreAsync(id, checkpointId, ct) is { } restored
             ? Results.Ok(CheckpointView.From(restored))
             : Problems.NotFound("Checkpoint not found", $"Session '{id}' has no checkpoint '{checkpointId}'; list them with GET .../checkpoints.");
 
-    private static async Task<IResult> ExportAsync(string id, ExportRequest? request, PrototypeManager prototypes, CancellationToken ct)
+    private static async Task<IResult> ExportAsync(string id, ExportRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
     {
+        await prototypes.RequireVisibleAsync(id, user, ct);
         var data = new ExportRequestData(request?.RepoUrl ?? "", request?.Branch ?? "", string.IsNullOrWhiteSpace(request?.Message) ? "Prototype from LivePreview" : request.Message);
         var sha = await prototypes.ExportAsync(id, data, ct);
         return Results.Ok(new ExportResponse(sha, data.Branch, data.RepoUrl));
     }
 
-    private static async Task<IResult> FilesAsync(string id, string? path, PrototypeManager prototypes, WorkspaceFiles files, CancellationToken ct) =>
-        await FilesApi.ReadAsync((await prototypes.RequireAsync(id, ct)).SandboxId, path ?? "", files, ct);
+    private static async Task<IResult> FilesAsync(string id, string? path, ClaimsPrincipal user, PrototypeManager prototypes, WorkspaceFiles files, CancellationToken ct) =>
+        await FilesApi.ReadAsync((await prototypes.RequireVisibleAsync(id, user, ct)).SandboxId, path ?? "", files, ct);
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
+using LivePreview.Auth;
 using LivePreview.Agents;
 using LivePreview.Events;
 using LivePreview.Frameworks;
@@ -37,14 +39,16 @@ public sealed partial class PrototypeManager(
 {
     private readonly ConcurrentDictionary<string, RunningTurn> _running = new();
 
-    public async Task<PrototypeSessionView> StartAsync(FrameworkDefinition framework, string? agent, string? model, CancellationToken ct)
+    /// <summary>A session owned by <paramref name="user"/>; its sandbox (claimed or cold) is theirs and counts against their quota.</summary>
+    public async Task<PrototypeSessionView> StartAsync(FrameworkDefinition framework, string? agent, string? model, ClaimsPrincipal user, CancellationToken ct)
     {
         var id = "ps" + SandboxId.New()[..10];
+        var owner = user.RequireUserId();
         // A ready sandbox from the warm pool when there is one; otherwise a cold start, the same to the caller.
-        var sandbox = (await pool.AcquireAsync(framework, id, ct)).Sandbox;
+        var sandbox = (await pool.AcquireAsync(framework, id, owner, sandboxes.QuotaFor(user), ct)).Sandbox;
         var record = new PrototypeSessionRecord
         {
-            Id = id, SandboxId = sandbox.Id, Framework = framework.Name, Agent = agent, Model = model, CreatedAt = time.GetUtcNow(),
+            Id = id, SandboxId = sandbox.Id, Framework = framework.Name, Owner = owner, Agent = agent, Model = model, CreatedAt = time.GetUtcNow(),
         };
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -64,6 +68,14 @@ public sealed partial class PrototypeManager(
 
     public async Task<PrototypeSessionRecord> RequireAsync(string id, CancellationToken ct) =>
         await FindAsync(id, ct) ?? throw new PrototypeNotFoundException(id);
+
+    /// <summary>The session when <paramref name="user"/> started it (admins: any); null when it is unknown, ended or someone else's.</summary>
+    public async Task<PrototypeSessionRecord?> FindVisibleAsync(string id, ClaimsPrincipal user, CancellationToken ct) =>
+        await FindAsync(id, ct) is { } session && user.Owns(session.Owner) ? session : null;
+
+    /// <summary>Like <see cref="FindVisibleAsync"/>, with the unknown-session 404 for someone else's; its checkpoints are reached only through it.</summary>
+    public async Task<PrototypeSessionRecord> RequireVisibleAsync(string id, ClaimsPrincipal user, CancellationToken ct) =>
+        await FindVisibleAsync(id, user, ct) ?? throw new PrototypeNotFoundException(id);
 
     public async Task<PrototypeSessionView> ViewAsync(PrototypeSessionRecord session, CancellationToken ct)
     {

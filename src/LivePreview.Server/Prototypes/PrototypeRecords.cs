@@ -6,6 +6,12 @@ public sealed class PrototypeSessionRecord
     public required string Id { get; set; }
     public required string SandboxId { get; set; }
     public required string Framework { get; set; }
+
+    /// <summary>
+    /// The user who started it. Stored, not derived from the sandbox: the session outlives its sandbox (a
+    /// deleted sandbox, an ended session), and its owner must not turn into "nobody's" (admin-only) then.
+    /// </summary>
+    public string? Owner { get; set; }
     public string? Agent { get; set; }
     public string? Model { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

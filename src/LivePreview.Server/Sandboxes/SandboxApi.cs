@@ -1,4 +1,4 @@
-using LivePreview.Auth;
+using System.Security.Claims;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
 using LivePreview.Previews;
@@ -34,24 +34,28 @@ public static class SandboxApi
             return Problems.BadRequest("Unknown framework",
                 request?.Framework is null ? $"Give \"framework\": one of {FrameworkCatalog.Names}." : $"'{request.Framework}' is not a framework; use one of {FrameworkCatalog.Names}.");
         }
-        var sandbox = await sandboxes.CreateAsync(framework, context.User.RequireUserId(), ct);
+        var sandbox = await sandboxes.CreateForAsync(framework, context.User, ct);
         return Results.Created($"/api/v1/sandboxes/{sandbox.Id}", ToResponse(sandbox, previews));
     }
 
-    private static async Task<IResult> ListAsync(SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        Results.Ok((await sandboxes.ListAsync(ct)).Select(s => ToResponse(s, previews)));
+    private static async Task<IResult> ListAsync(ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
+        Results.Ok((await sandboxes.ListVisibleAsync(user, ct)).Select(s => ToResponse(s, previews)));
 
-    private static async Task<IResult> GetAsync(string id, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        await sandboxes.GetAsync(id, ct) is { } sandbox ? Results.Ok(ToResponse(sandbox, previews)) : NotFound(id);
+    private static async Task<IResult> GetAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
+        await sandboxes.FindVisibleAsync(id, user, ct) is { } sandbox ? Results.Ok(ToResponse(sandbox, previews)) : NotFound(id);
 
-    private static async Task<IResult> StopAsync(string id, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        await sandboxes.StopAsync(id, ct) is { } sandbox ? Results.Ok(ToResponse(sandbox, previews)) : NotFound(id);
+    // An owner never changes once set (null → user at a pool claim only), so checking first and acting second cannot
+    // act on someone else's sandbox.
+    private static async Task<IResult> StopAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
+        await sandboxes.FindVisibleAsync(id, user, ct) is not null && await sandboxes.StopAsync(id, ct) is { } sandbox
+            ? Results.Ok(ToResponse(sandbox, previews)) : NotFound(id);
 
-    private static async Task<IResult> StartAsync(string id, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        await sandboxes.StartAsync(id, ct) is { } sandbox ? Results.Ok(ToResponse(sandbox, previews)) : NotFound(id);
+    private static async Task<IResult> StartAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
+        await sandboxes.FindVisibleAsync(id, user, ct) is not null && await sandboxes.StartAsync(id, ct) is { } sandbox
+            ? Results.Ok(ToResponse(sandbox, previews)) : NotFound(id);
 
-    private static async Task<IResult> DeleteAsync(string id, SandboxManager sandboxes, CancellationToken ct) =>
-        await sandboxes.DeleteAsync(id, ct) ? Results.NoContent() : NotFound(id);
+    private static async Task<IResult> DeleteAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, CancellationToken ct) =>
+        await sandboxes.FindVisibleAsync(id, user, ct) is not null && await sandboxes.DeleteAsync(id, ct) ? Results.NoContent() : NotFound(id);
 
     internal static IResult NotFound(string id) =>
         Problems.NotFound("Sandbox not found", $"No sandbox has the id '{id}'. List sandboxes with GET /api/v1/sandboxes.");

@@ -22,18 +22,27 @@ public sealed partial class SandboxManager(
     IEventBus events,
     BackgroundWork background,
     IOptions<SandboxOptions> options,
+    IOptions<QuotaOptions> quotas,
     IEnumerable<ISandboxAdmission> admissions,
     TimeProvider time,
     ILogger<SandboxManager> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
 
-    /// <summary>A sandbox for <paramref name="owner"/> (null: the service's own, e.g. a warm-pool member).</summary>
+    /// <summary>
+    /// A sandbox for <paramref name="owner"/> (null: the service's own, e.g. a warm-pool member), within the
+    /// owner's quota <see cref="QuotaOptions.MaxSandboxesPerUser"/>; code acting for a signed-in user calls
+    /// <see cref="CreateForAsync"/>, which knows that admins are exempt.
+    /// </summary>
     public Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string? owner, CancellationToken cancellationToken) =>
-        CreateAsync(framework, SandboxId.New(), owner, cancellationToken);
+        CreateAsync(framework, SandboxId.New(), owner, quotas.Value.MaxSandboxesPerUser, cancellationToken);
 
     /// <summary>With an id chosen by the caller, who can record it before the sandbox exists (the warm pool does, so a crash leaves no orphan).</summary>
-    public async Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string id, string? owner, CancellationToken cancellationToken)
+    public Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string id, string? owner, CancellationToken cancellationToken) =>
+        CreateAsync(framework, id, owner, quotas.Value.MaxSandboxesPerUser, cancellationToken);
+
+    /// <param name="perUserLimit">The most sandboxes <paramref name="owner"/> may hold, this one included (<see cref="int.MaxValue"/>: no per-user limit).</param>
+    public async Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string id, string? owner, int perUserLimit, CancellationToken cancellationToken)
     {
         if (!SandboxId.IsValid(id))
         {
@@ -50,9 +59,9 @@ public sealed partial class SandboxManager(
             Id = id, Framework = framework.Name, Provider = provider.Name, Owner = owner,
             Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now,
         };
-        if (!await TryInsertBelowLimitAsync(record, cancellationToken))
+        if (!await TryInsertBelowLimitAsync(record, perUserLimit, cancellationToken))
         {
-            throw new SandboxLimitException(options.Value.MaxSandboxes);
+            throw await RefusalAsync(owner, perUserLimit, cancellationToken);
         }
         await PublishAsync(EventTypes.SandboxCreating, record);
         background.Run($"provision {record.Id}", ct => ProvisionAsync(record.Id, framework, ct));
@@ -60,11 +69,12 @@ public sealed partial class SandboxManager(
     }
 
     /// <summary>
-    /// Stores the sandbox only while fewer than MaxSandboxes exist, in one statement: SQLite takes the
-    /// write lock before it evaluates the count, so two creates (also from two instances sharing the
-    /// database) can never both see room for the last one. A count then an insert could.
+    /// Stores the sandbox only while fewer than MaxSandboxes exist and its owner holds fewer than
+    /// <paramref name="perUserLimit"/>, in one statement: SQLite takes the write lock before it evaluates
+    /// the counts, so two creates (also from two instances sharing the database) can never both see room
+    /// for the last one. A count then an insert could. Deleted sandboxes lose their row, so every row counts.
     /// </summary>
-    private async Task<bool> TryInsertBelowLimitAsync(SandboxRecord record, CancellationToken cancellationToken)
+    private async Task<bool> TryInsertBelowLimitAsync(SandboxRecord record, int perUserLimit, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var created = (long)DateTimeOffsetConverter.ConvertToProvider(record.CreatedAt)!;
@@ -74,6 +84,7 @@ public sealed partial class SandboxManager(
             INSERT INTO sandboxes (Id, Framework, Provider, SnapshotId, Owner, Status, Error, CreatedAt, UpdatedAt)
             SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, {record.Owner}, {status}, NULL, {created}, {updated}
             WHERE (SELECT COUNT(*) FROM sandboxes) < {options.Value.MaxSandboxes}
+              AND ({record.Owner} IS NULL OR (SELECT COUNT(*) FROM sandboxes WHERE Owner = {record.Owner}) < {perUserLimit})
             """, cancellationToken);
         return inserted == 1;
     }

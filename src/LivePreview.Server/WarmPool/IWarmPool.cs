@@ -8,10 +8,12 @@ namespace LivePreview.WarmPool;
 public interface IWarmPool
 {
     /// <summary>
-    /// A sandbox for a new session: a ready pooled one bound to <paramref name="sessionId"/> when there is
-    /// one (a hit), otherwise a new sandbox started cold (a miss). The caller cannot tell but by timing.
+    /// A sandbox for a new session of <paramref name="owner"/>: a ready pooled one bound to <paramref name="sessionId"/>
+    /// and made the owner's when there is one (a hit), otherwise a new sandbox of the owner's started cold (a miss).
+    /// The caller cannot tell but by timing. Both count against <paramref name="perUserLimit"/>: over it, the claim
+    /// is refused (the member stays in the pool) and so is the cold start (<see cref="SandboxQuotaException"/>).
     /// </summary>
-    Task<PoolAcquisition> AcquireAsync(FrameworkDefinition framework, string sessionId, CancellationToken cancellationToken);
+    Task<PoolAcquisition> AcquireAsync(FrameworkDefinition framework, string sessionId, string owner, int perUserLimit, CancellationToken cancellationToken);
 
     /// <summary>True for a pooled sandbox nobody has claimed: lists meant for people leave it out.</summary>
     bool IsPooled(string sandboxId);

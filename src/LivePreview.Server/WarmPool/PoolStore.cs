@@ -23,14 +23,37 @@ internal sealed class PoolStore(IDbContextFactory<LivePreviewDbContext> dbFactor
         return await db.PoolEntries.AsNoTracking().ToListAsync(cancellationToken);
     }
 
-    /// <summary>True when this call took the sandbox for <paramref name="sessionId"/>.</summary>
-    public async Task<bool> TryClaimAsync(string sandboxId, string sessionId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the sandbox for <paramref name="sessionId"/> and makes it the claimant's, in one transaction whose first
+    /// statement is the conditional UPDATE of the sandbox's owner: SQLite takes the write lock before that statement
+    /// evaluates its conditions, so the row is unclaimed, not evicted, ownerless and the claimant below their quota
+    /// at the moment it becomes theirs — a claimed member is never ownerless, never owned by two users, and two
+    /// claims never take a user past the quota. The member's earlier events (provisioning, dev-server logs) are
+    /// re-owned in the same transaction, so its new owner can replay them and nobody else ever could.
+    /// </summary>
+    public async Task<ClaimOutcome> TryClaimAsync(string sandboxId, string sessionId, PoolClaimant claimant, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var claimed = await db.PoolEntries
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var owned = await db.Database.ExecuteSqlAsync($"""
+            UPDATE sandboxes SET Owner = {claimant.Owner}
+            WHERE Id = {sandboxId} AND Owner IS NULL
+              AND EXISTS (SELECT 1 FROM pool_entries WHERE SandboxId = {sandboxId} AND ClaimedAt IS NULL AND EvictedAt IS NULL)
+              AND (SELECT COUNT(*) FROM sandboxes WHERE Owner = {claimant.Owner}) < {claimant.PerUserLimit}
+            """, cancellationToken);
+        if (owned != 1)
+        {
+            var overQuota = await db.Sandboxes.CountAsync(s => s.Owner == claimant.Owner, cancellationToken) >= claimant.PerUserLimit;
+            await transaction.RollbackAsync(cancellationToken);
+            return overQuota ? ClaimOutcome.OverQuota : ClaimOutcome.Taken;
+        }
+        await db.PoolEntries
             .Where(e => e.SandboxId == sandboxId && e.ClaimedAt == null && e.EvictedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedAt, now).SetProperty(e => e.ClaimedBy, sessionId), cancellationToken);
-        return claimed == 1;
+        await db.Events.Where(e => e.SandboxId == sandboxId && e.Owner == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(e => e.Owner, claimant.Owner), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ClaimOutcome.Claimed;
     }
 
     /// <summary>Marks the row evicted unless a claim got there first; true when the caller now owns the deletion.</summary>
@@ -55,4 +78,18 @@ internal sealed class PoolStore(IDbContextFactory<LivePreviewDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.PoolEntries.Where(e => e.SandboxId == sandboxId).ExecuteDeleteAsync(cancellationToken);
     }
+}
+
+/// <summary>Who claims a pooled sandbox, and how many sandboxes they may hold (this one included).</summary>
+internal sealed record PoolClaimant(string Owner, int PerUserLimit);
+
+internal enum ClaimOutcome
+{
+    Claimed,
+
+    /// <summary>Claimed or evicted by someone else first: try the next member.</summary>
+    Taken,
+
+    /// <summary>The claimant holds their quota already; the member stays in the pool.</summary>
+    OverQuota,
 }

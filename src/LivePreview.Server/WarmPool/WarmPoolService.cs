@@ -33,12 +33,13 @@ internal sealed partial class WarmPoolService(
 
     public PoolStatus Status() => view.Read();
 
-    public async Task<PoolAcquisition> AcquireAsync(FrameworkDefinition framework, string sessionId, CancellationToken cancellationToken)
+    public async Task<PoolAcquisition> AcquireAsync(FrameworkDefinition framework, string sessionId, string owner, int perUserLimit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(framework);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
         var started = time.GetTimestamp();
         // Not cancellable once a claim may have happened: a claimed sandbox must reach its session.
-        if (await TryClaimAsync(framework, sessionId) is { } claimed)
+        if (await TryClaimAsync(framework, sessionId, new PoolClaimant(owner, perUserLimit)) is { } claimed)
         {
             statistics.Hit(framework.Name);
             metrics.Hit(framework.Name, time.GetElapsedTime(started));
@@ -49,18 +50,25 @@ internal sealed partial class WarmPoolService(
         statistics.Miss(framework.Name);
         metrics.Miss(framework.Name);
         signal.Notify();
-        var sandbox = await sandboxes.CreateAsync(framework, owner: null, cancellationToken);
+        // Over quota this throws SandboxQuotaException (429), as the claim above was refused for the same reason.
+        var sandbox = await sandboxes.CreateAsync(framework, SandboxId.New(), owner, perUserLimit, cancellationToken);
         LogMiss(logger, framework.Name, sandbox.Id);
         background.Run($"cold start {sandbox.Id}", ct => TimeColdStartAsync(sandbox.Id, framework, started, ct));
         return new PoolAcquisition(sandbox, null, Warm: false);
     }
 
-    private async Task<PoolAcquisition?> TryClaimAsync(FrameworkDefinition framework, string sessionId)
+    private async Task<PoolAcquisition?> TryClaimAsync(FrameworkDefinition framework, string sessionId, PoolClaimant claimant)
     {
         var candidates = members.Of(framework.Name).Where(view.IsReady).OrderBy(m => m.ReadyAt ?? m.CreatedAt);
         foreach (var candidate in candidates)
         {
-            if (!await store.TryClaimAsync(candidate.SandboxId, sessionId, time.GetUtcNow(), CancellationToken.None))
+            var outcome = await store.TryClaimAsync(candidate.SandboxId, sessionId, claimant, time.GetUtcNow(), CancellationToken.None);
+            if (outcome == ClaimOutcome.OverQuota)
+            {
+                // Every other member would be refused alike; the cold start below gives the quota's 429.
+                return null;
+            }
+            if (outcome != ClaimOutcome.Claimed)
             {
                 continue;
             }

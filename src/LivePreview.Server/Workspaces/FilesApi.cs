@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using LivePreview.Sandboxes;
 using Microsoft.AspNetCore.StaticFiles;
 
@@ -18,7 +19,7 @@ public static class FilesApi
     public static IEndpointRouteBuilder MapFilesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/sandboxes/{id}/files").WithTags("Files");
-        group.MapGet("/", (string id, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct) => GetAsync(id, "", files, sandboxes, ct))
+        group.MapGet("/", (string id, ClaimsPrincipal user, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct) => GetAsync(id, "", user, files, sandboxes, ct))
             .WithSummary("List the workspace root.");
         group.MapGet("/{**path}", GetAsync).WithSummary("Read a file (raw content) or list a directory (JSON).");
         // A raw upload: the body is the file's bytes whatever Content-Type says. "*/*" matters: curl --data-binary
@@ -29,9 +30,9 @@ public static class FilesApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(string id, string path, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string id, string path, ClaimsPrincipal user, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
     {
-        await RequireSandboxAsync(id, sandboxes, ct);
+        await RequireSandboxAsync(id, user, sandboxes, ct);
         return await ReadAsync(id, path, files, ct);
     }
 
@@ -59,7 +60,7 @@ public static class FilesApi
 
     private static async Task<IResult> PutAsync(string id, string path, HttpRequest request, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
     {
-        await RequireSandboxAsync(id, sandboxes, ct);
+        await RequireSandboxAsync(id, request.HttpContext.User, sandboxes, ct);
         if (request.ContentLength > files.MaxFileBytes)
         {
             throw new FileTooLargeException(files.MaxFileBytes);
@@ -70,15 +71,16 @@ public static class FilesApi
         return existed ? Results.Ok(body) : Results.Created($"/api/v1/sandboxes/{id}/files/{entry.Path}", body);
     }
 
-    private static async Task<IResult> DeleteAsync(string id, string path, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string id, string path, ClaimsPrincipal user, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)
     {
-        await RequireSandboxAsync(id, sandboxes, ct);
+        await RequireSandboxAsync(id, user, sandboxes, ct);
         return await files.DeleteAsync(id, path, "api", ct) ? Results.NoContent() : NoSuchFile(path);
     }
 
-    private static async Task RequireSandboxAsync(string id, SandboxManager sandboxes, CancellationToken ct)
+    /// <summary>Someone else's sandbox is the same 404 as an unknown one.</summary>
+    private static async Task RequireSandboxAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, CancellationToken ct)
     {
-        var sandbox = await sandboxes.GetAsync(id, ct) ?? throw new SandboxNotFoundException(id);
+        var sandbox = await sandboxes.RequireVisibleAsync(id, user, ct);
         if (sandbox.Status is Persistence.SandboxStatus.Creating or Persistence.SandboxStatus.Error)
         {
             throw new SandboxStateException($"Sandbox '{id}' is {sandbox.Status.ToString().ToLowerInvariant()}; its workspace is not available.");

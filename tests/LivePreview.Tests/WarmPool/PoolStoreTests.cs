@@ -12,6 +12,7 @@ public sealed class PoolStoreTests : IAsyncLifetime
     private ServiceProvider _services = null!;
     private PoolStore _store = null!;
     private readonly DateTimeOffset _now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly PoolClaimant Alice = new("alice", 100);
 
     public async Task InitializeAsync()
     {
@@ -34,7 +35,7 @@ public sealed class PoolStoreTests : IAsyncLifetime
         string[] members = ["aaaaaaaaaaaa", "bbbbbbbbbbbb"];
         foreach (var id in members)
         {
-            await _store.InsertAsync(new PoolMember(id, "react-vite", _now, _now, null), CancellationToken.None);
+            await InsertMemberAsync(id);
         }
 
         // Every session tries every member, as a claim does when its first candidate is taken.
@@ -43,7 +44,7 @@ public sealed class PoolStoreTests : IAsyncLifetime
         {
             foreach (var id in members)
             {
-                if (await _store.TryClaimAsync(id, session, _now, CancellationToken.None))
+                if (await _store.TryClaimAsync(id, session, Alice, _now, CancellationToken.None) == ClaimOutcome.Claimed)
                 {
                     return (session, id);
                 }
@@ -64,8 +65,8 @@ public sealed class PoolStoreTests : IAsyncLifetime
         for (var i = 0; i < 20; i++)
         {
             var id = $"m{i:00000000000}";
-            await _store.InsertAsync(new PoolMember(id, "react-vite", _now, _now, null), CancellationToken.None);
-            var claim = Task.Run(() => _store.TryClaimAsync(id, "ps0000000001", _now, CancellationToken.None));
+            await InsertMemberAsync(id);
+            var claim = Task.Run(async () => await _store.TryClaimAsync(id, "ps0000000001", Alice, _now, CancellationToken.None) == ClaimOutcome.Claimed);
             var evict = Task.Run(() => _store.TryRetireAsync(id, EvictionReason.MaxIdleAge, _now, CancellationToken.None));
 
             Assert.True(await claim ^ await evict);
@@ -75,16 +76,86 @@ public sealed class PoolStoreTests : IAsyncLifetime
     [Fact]
     public async Task An_evicted_member_cannot_be_claimed_and_a_claimed_one_cannot_be_evicted()
     {
-        await _store.InsertAsync(new PoolMember("aaaaaaaaaaaa", "react-vite", _now, _now, null), CancellationToken.None);
-        await _store.InsertAsync(new PoolMember("bbbbbbbbbbbb", "react-vite", _now, _now, null), CancellationToken.None);
+        await InsertMemberAsync("aaaaaaaaaaaa");
+        await InsertMemberAsync("bbbbbbbbbbbb");
 
         Assert.True(await _store.TryRetireAsync("aaaaaaaaaaaa", EvictionReason.PreviewFailed, _now, CancellationToken.None));
-        Assert.False(await _store.TryClaimAsync("aaaaaaaaaaaa", "ps0000000001", _now, CancellationToken.None));
-        Assert.True(await _store.TryClaimAsync("bbbbbbbbbbbb", "ps0000000001", _now, CancellationToken.None));
+        Assert.Equal(ClaimOutcome.Taken, await _store.TryClaimAsync("aaaaaaaaaaaa", "ps0000000001", Alice, _now, CancellationToken.None));
+        Assert.Equal(ClaimOutcome.Claimed, await _store.TryClaimAsync("bbbbbbbbbbbb", "ps0000000001", Alice, _now, CancellationToken.None));
         Assert.False(await _store.TryRetireAsync("bbbbbbbbbbbb", EvictionReason.MaxIdleAge, _now, CancellationToken.None));
 
         var evicted = (await _store.ListAsync(CancellationToken.None)).Single(r => r.SandboxId == "aaaaaaaaaaaa");
         Assert.Equal(nameof(EvictionReason.PreviewFailed), evicted.EvictionReason);
         Assert.Null(evicted.ClaimedAt);
+    }
+
+    [Fact]
+    public async Task A_claim_makes_the_sandbox_the_claimants_and_re_owns_its_earlier_events_in_the_same_step()
+    {
+        await InsertMemberAsync("aaaaaaaaaaaa");
+        await InsertEventAsync("aaaaaaaaaaaa");
+        await InsertEventAsync("bbbbbbbbbbbb");
+
+        Assert.Equal(ClaimOutcome.Claimed, await _store.TryClaimAsync("aaaaaaaaaaaa", "ps0000000001", Alice, _now, CancellationToken.None));
+
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal("alice", (await db.Sandboxes.SingleAsync(s => s.Id == "aaaaaaaaaaaa")).Owner);
+        Assert.Equal("alice", (await db.Events.SingleAsync(e => e.SandboxId == "aaaaaaaaaaaa")).Owner);
+        Assert.Null((await db.Events.SingleAsync(e => e.SandboxId == "bbbbbbbbbbbb")).Owner);
+    }
+
+    [Fact]
+    public async Task A_claim_over_the_claimants_quota_is_refused_and_leaves_the_member_unclaimed_and_ownerless()
+    {
+        await InsertSandboxAsync("owned000000a", "alice");
+        await InsertMemberAsync("aaaaaaaaaaaa");
+
+        Assert.Equal(ClaimOutcome.OverQuota, await _store.TryClaimAsync("aaaaaaaaaaaa", "ps0000000001", Alice with { PerUserLimit = 1 }, _now, CancellationToken.None));
+
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Null((await db.Sandboxes.SingleAsync(s => s.Id == "aaaaaaaaaaaa")).Owner);
+        Assert.Null((await db.PoolEntries.SingleAsync(e => e.SandboxId == "aaaaaaaaaaaa")).ClaimedAt);
+    }
+
+    [Fact]
+    public async Task Eight_concurrent_claims_by_one_user_with_room_for_two_take_exactly_two_members()
+    {
+        var members = Enumerable.Range(0, 8).Select(i => $"q{i:00000000000}").ToList();
+        foreach (var id in members)
+        {
+            await InsertMemberAsync(id);
+        }
+
+        var outcomes = await Task.WhenAll(members.Select((id, i) =>
+            Task.Run(() => _store.TryClaimAsync(id, $"ps{i:0000000000}", Alice with { PerUserLimit = 2 }, _now, CancellationToken.None))));
+
+        Assert.Equal(2, outcomes.Count(o => o == ClaimOutcome.Claimed));
+        Assert.Equal(6, outcomes.Count(o => o == ClaimOutcome.OverQuota));
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal(2, await db.Sandboxes.CountAsync(s => s.Owner == "alice"));
+        Assert.Equal(2, await db.PoolEntries.CountAsync(e => e.ClaimedAt != null));
+    }
+
+    private IDbContextFactory<LivePreviewDbContext> Factory => _services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>();
+
+    /// <summary>A pooled sandbox as the filler leaves it: the pool's row and an ownerless sandbox row.</summary>
+    private async Task InsertMemberAsync(string id)
+    {
+        await InsertSandboxAsync(id, owner: null);
+        await _store.InsertAsync(new PoolMember(id, "react-vite", _now, _now, null), CancellationToken.None);
+    }
+
+    private async Task InsertSandboxAsync(string id, string? owner)
+    {
+        await using var db = await Factory.CreateDbContextAsync();
+        db.Sandboxes.Add(new SandboxRecord { Id = id, Framework = "react-vite", Provider = "local", Owner = owner, Status = SandboxStatus.Running, CreatedAt = _now, UpdatedAt = _now });
+        await db.SaveChangesAsync();
+    }
+
+    private async Task InsertEventAsync(string sandboxId)
+    {
+        await using var db = await Factory.CreateDbContextAsync();
+        db.Events.Add(new EventRecord { Type = "DEV_SERVER_LOG", EntityType = "preview", EntityId = "pv", SandboxId = sandboxId, Timestamp = _now });
+        await db.SaveChangesAsync();
     }
 }

@@ -78,7 +78,7 @@ public sealed partial class PrototypePage
         (_starting, _startError) = (true, null);
         try
         {
-            var session = await Prototypes.StartAsync(choice.Framework, choice.Agent, null, CancellationToken.None);
+            var session = await Prototypes.StartAsync(choice.Framework, choice.Agent, null, await Authentication.UserAsync(), CancellationToken.None);
             Navigation.NavigateTo($"/prototype/{session.Id}");
         }
         catch (Exception ex)

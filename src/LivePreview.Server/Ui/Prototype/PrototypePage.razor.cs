@@ -33,6 +33,7 @@ public sealed partial class PrototypePage
     [Parameter] public string? SessionId { get; set; }
 
     [Inject] private PrototypeManager Prototypes { get; set; } = null!;
+    [Inject] private Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider Authentication { get; set; } = null!;
     [Inject] private PrototypeCheckpoints CheckpointStore { get; set; } = null!;
     [Inject] private SandboxManager Sandboxes { get; set; } = null!;
     [Inject] private PreviewManager Previews { get; set; } = null!;
@@ -44,6 +45,7 @@ public sealed partial class PrototypePage
     [Inject] private IOptions<UiOptions> Options { get; set; } = null!;
     [Inject] private ILogger<PrototypePage> Logger { get; set; } = null!;
 
+    private System.Security.Claims.ClaimsPrincipal _user = new();
     private PrototypeSessionRecord? _record;
     private PrototypeSessionView? _view;
     private SandboxSnapshot? _sandbox;
@@ -71,14 +73,16 @@ public sealed partial class PrototypePage
         await DisposeAsync();
         (_record, _view, _sandbox, _preview, _checkpoints, _timeline, _loaded) = (null, null, null, null, [], new(), false);
         (_side, _stage) = (SideTab.Conversation, StageTab.Preview);
+        _user = await Authentication.UserAsync();
         if (SessionId is not null)
         {
-            _record = await Prototypes.FindAsync(SessionId, CancellationToken.None);
+            // Someone else's session is the same "no such session" as an unknown one; every action below acts on _record.
+            _record = await Prototypes.FindVisibleAsync(SessionId, _user, CancellationToken.None);
         }
         if (_record is not null && RendererInfo.IsInteractive)
         {
             var handlers = new LiveEventHandlers(OnEventAsync, PollAsync, Options.Value.PollInterval, ReplayAsync);
-            _live = LiveEvents.Start(Bus, new EventFilter(_record.SandboxId, PageEvents), handlers, Time, Logger);
+            _live = LiveEvents.Start(Bus, new EventFilter(_record.SandboxId, PageEvents).VisibleTo(_user), handlers, Time, Logger);
         }
         _loaded = true;
     }
@@ -131,7 +135,7 @@ public sealed partial class PrototypePage
     /// <summary>The session's events as stored: the conversation's history.</summary>
     private async Task<List<LivePreviewEvent>> ReadStoredAsync(long after, CancellationToken ct)
     {
-        var filter = new EventFilter(_record!.SandboxId, PrototypeTimeline.Types, "prototype", _record.Id);
+        var filter = new EventFilter(_record!.SandboxId, PrototypeTimeline.Types, "prototype", _record.Id).VisibleTo(_user);
         var all = new List<LivePreviewEvent>();
         while (true)
         {
