@@ -15,11 +15,12 @@ internal sealed class EventStreamClient : IAsyncDisposable
 
     public string? CloseDescription => _socket.CloseStatusDescription;
 
-    public static async Task<EventStreamClient> ConnectAsync(LivePreviewHost host, string query)
+    /// <param name="key">The API key to stream with; the host's admin key by default.</param>
+    public static async Task<EventStreamClient> ConnectAsync(LivePreviewHost host, string query, string? key = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.Proxy = null;
-        socket.Options.SetRequestHeader("Authorization", $"Bearer {host.AdminKey}");
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {key ?? host.AdminKey}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{host.Port}/api/v1/events/ws?{query}"), timeout.Token);
         return new EventStreamClient(socket);

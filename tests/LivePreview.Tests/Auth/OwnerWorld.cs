@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LivePreview.Tests.Support;
+
+namespace LivePreview.Tests.Auth;
+
+/// <summary>
+/// One service with three users made by the admin — alice (who owns things), bob and carol (who own nothing) —
+/// and alice's real resources: a prototype session with the replay agent, its sandbox, the sandbox's ready preview,
+/// a prompt's checkpoints, and a spare API key for the keys routes.
+/// </summary>
+public sealed class OwnerWorld : IAsyncLifetime
+{
+    public LivePreviewHost Host { get; private set; } = null!;
+
+    public string AliceKey { get; private set; } = "";
+    public string BobKey { get; private set; } = "";
+    public string CarolKey { get; private set; } = "";
+
+    /// <summary>Alice's things, by the name of the route parameter they fill.</summary>
+    public RouteValues Alice { get; private set; } = null!;
+
+    /// <summary>The ids and data of alice that no other user's answer may contain.</summary>
+    public IReadOnlyList<string> Secrets { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Host = await LivePreviewHost.StartAsync();
+        AliceKey = await CreateKeyAsync("alice");
+        BobKey = await CreateKeyAsync("bob");
+        CarolKey = await CreateKeyAsync("carol");
+        var spareKeyId = (await CreateKeyResponseAsync("spare")).GetProperty("id").GetString()!;
+
+        using var alice = AuthClients.WithKey(Host, AliceKey);
+        using var started = await alice.PostAsJsonAsync("api/v1/prototype/session", new { framework = "react-vite", agent = "replay" });
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var session = await started.Content.ReadFromJsonAsync<JsonElement>();
+        var sessionId = session.GetProperty("id").GetString()!;
+        var sandboxId = session.GetProperty("sandbox_id").GetString()!;
+        var preview = await Host.WaitForPreviewAsync(sandboxId);
+
+        using var prompt = await alice.PostAsJsonAsync($"api/v1/prototype/session/{sessionId}/prompt", new { prompt = "add a navbar with dark mode toggle" });
+        Assert.Equal(HttpStatusCode.Accepted, prompt.StatusCode);
+        var turnId = (await prompt.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await WaitForTurnAsync(alice, sessionId);
+        var checkpoints = (await alice.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{sessionId}/checkpoints")).EnumerateArray().ToList();
+        Assert.NotEmpty(checkpoints);
+
+        Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[0].GetProperty("id").GetString()!, spareKeyId);
+        Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId,
+            .. checkpoints.Select(c => c.GetProperty("id").GetString()!), .. checkpoints.Select(c => c.GetProperty("sha").GetString()!)];
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+
+    private async Task<string> CreateKeyAsync(string user) => (await CreateKeyResponseAsync(user)).GetProperty("key").GetString()!;
+
+    private async Task<JsonElement> CreateKeyResponseAsync(string user)
+    {
+        using var response = await Host.Http.PostAsJsonAsync("api/v1/keys", new { user, name = "every-route" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static async Task WaitForTurnAsync(HttpClient alice, string sessionId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        while (DateTime.UtcNow < deadline)
+        {
+            var session = await alice.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{sessionId}");
+            var turn = session.GetProperty("turns").EnumerateArray().Single();
+            var status = turn.GetProperty("status").GetString();
+            if (status == "completed")
+            {
+                return;
+            }
+            Assert.True(status == "running", $"The prompt ended {status}: {turn}");
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"The prompt of session {sessionId} did not complete in time.");
+    }
+}
+
+/// <summary>What fills a route's parameters: one user's real resources, or ids of the same shapes that do not exist.</summary>
+public sealed record RouteValues(string SandboxId, string PreviewId, string SessionId, string CheckpointId, string KeyId, string? GrantId = null)
+{
+    public static RouteValues Unknown() => new(
+        "z" + Random(11), "pv" + Random(10), "ps" + Random(10), "cp" + Random(10), "key_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
+        "gr" + Random(10));
+
+    /// <summary>Lower-case letters and digits, like the service's ids.</summary>
+    private static string Random(int length) =>
+        string.Concat(System.Security.Cryptography.RandomNumberGenerator.GetItems<char>("abcdefghijklmnopqrstuvwxyz0123456789", length));
+}
