@@ -24,6 +24,8 @@ public sealed class LiveCodePanelTests : BunitContext
         Services.AddSingleton(new WorkspaceFiles(_sandbox, _bus, Microsoft.Extensions.Options.Options.Create(new WorkspaceFilesOptions())));
         Services.AddSingleton<TimeProvider>(new FakeTimeProvider());
         Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new UiOptions()));
+        // The panel streams the signed-in user's events only; an admin's filter is the sandbox's alone.
+        AddAuthorization().SetAuthorized("admin").SetRoles(LivePreview.Auth.AuthSchemes.AdminRole);
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
