@@ -75,6 +75,60 @@ public sealed class DashboardRateLimitTests
         Assert.Equal(("carol", "UI"), (payload.GetProperty("user").GetString(), payload.GetProperty("method").GetString()));
     }
 
+    [Fact]
+    public async Task The_prototype_pages_Start_is_refused_when_the_API_used_up_the_users_session_starts()
+    {
+        await using var host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["LivePreview:RateLimits:SessionCreates:PermitLimit"] = "1",
+            ["LivePreview:RateLimits:SessionCreates:Window"] = "01:00:00",
+        });
+        using var dave = await RateLimitTesting.ClientForAsync(host, "dave");
+        using (var invalid = await dave.PostAsJsonAsync("api/v1/prototype/session", new { framework = "nosuchframework" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        }
+        await using var ui = NewUi(host, "dave");
+
+        var page = ui.Render<LivePreview.Ui.Prototype.PrototypePage>();
+        page.Find("[data-testid=prototype-start]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("LivePreview:RateLimits:SessionCreates", page.Find("[data-testid=prototype-start-error]").TextContent, StringComparison.Ordinal));
+        Assert.StartsWith("Too many prototype session starts:", page.Find("[data-testid=prototype-start-error]").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.Equal(0, (await host.Http.GetFromJsonAsync<JsonElement>("api/v1/sandboxes")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_prototype_pages_Send_is_refused_when_the_API_used_up_the_users_prompts()
+    {
+        await using var host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["LivePreview:RateLimits:Prompts:PermitLimit"] = "1",
+            ["LivePreview:RateLimits:Prompts:Window"] = "01:00:00",
+            ["LivePreview:Sandboxes:AutoStartPreview"] = "false",
+        });
+        using var erin = await RateLimitTesting.ClientForAsync(host, "erin");
+        using var started = await erin.PostAsJsonAsync("api/v1/prototype/session", new { framework = "react-vite", agent = "replay" });
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var sessionId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        using (var unknown = await erin.PostAsJsonAsync("api/v1/prototype/session/nosuchsession/prompt", new { prompt = "hi" }))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+        await using var ui = NewUi(host, "erin");
+        ui.JSInterop.Mode = JSRuntimeMode.Loose;
+
+        var page = ui.Render<LivePreview.Ui.Prototype.PrototypePage>(p => p.Add(x => x.SessionId, sessionId));
+        page.WaitForAssertion(() => page.Find("[data-testid=prototype-prompt]"));
+        page.Find("[data-testid=prototype-prompt]").Input("Make the heading say hello");
+        page.Find("[data-testid=prototype-prompt-form]").Submit();
+
+        page.WaitForAssertion(() => Assert.Contains("LivePreview:RateLimits:Prompts", page.Find("[data-testid=prototype-prompt-problem]").TextContent, StringComparison.Ordinal));
+        Assert.Equal("429", page.Find("[data-testid=prototype-prompt-problem]").GetAttribute("data-status"));
+        var session = await erin.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{sessionId}");
+        Assert.Equal(0, session.GetProperty("turns").GetArrayLength());
+    }
+
     /// <summary>bUnit with the host's real services, signed in as <paramref name="user"/>.</summary>
     private static BunitContext NewUi(LivePreviewHost host, string user)
     {

@@ -119,6 +119,8 @@ public sealed partial class PrototypePage
         {
             UiLog.ActionFailed(Logger, ex, _record!.Id);
             _promptProblem = UiProblem.From(ex);
+            // The prompt box called this (a Func, not an EventCallback): without this the page would not show why.
+            StateHasChanged();
             return false;
         }
     }
