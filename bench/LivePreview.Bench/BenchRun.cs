@@ -27,7 +27,8 @@ internal static class BenchRun
         try
         {
             Console.WriteLine($"starting the service ({(options.Quick ? "quick run" : "full run")})…");
-            var settings = new Dictionary<string, string?> { ["Logging:LogLevel:LivePreview"] = "Warning" };
+            // One user makes every sandbox, session and prompt of a run: the per-user rate limits would measure themselves.
+            var settings = new Dictionary<string, string?> { ["Logging:LogLevel:LivePreview"] = "Warning", ["LivePreview:RateLimits:Enabled"] = "false" };
             // The prompt bench's transcripts: the service reads its replay folder from the options at start.
             var replays = options.Runs("prompt") ? BenchTranscripts.Write(PromptBench.TranscriptsNeeded(options.PromptWarmUp, options.Prompts)) : null;
             if (replays is not null)

@@ -109,6 +109,8 @@ internal static class PoolHosts
             ["LivePreview:WarmPool:Size"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["LivePreview:WarmPool:Frameworks:vue-vite:Size"] = "0",
             ["LivePreview:WarmPool:Frameworks:next:Size"] = "0",
+            // One user starts every session of a run: the per-user rate limits would measure themselves.
+            ["LivePreview:RateLimits:Enabled"] = "false",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {

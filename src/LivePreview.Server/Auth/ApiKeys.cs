@@ -59,6 +59,24 @@ public sealed partial class ApiKeys(IDbContextFactory<LivePreviewDbContext> db, 
         return await context.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, ct);
     }
 
+    /// <summary>The key's row, revoked or not (for saying who a refused or revoked key was).</summary>
+    public async Task<ApiKeyRecord?> FindAnyAsync(string key, CancellationToken ct)
+    {
+        if (key.Length is 0 or > 512)
+        {
+            return null;
+        }
+        var hash = Hash(key);
+        await using var context = await db.CreateDbContextAsync(ct);
+        return await context.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Hash == hash, ct);
+    }
+
+    public async Task<ApiKeyRecord?> GetAsync(string id, CancellationToken ct)
+    {
+        await using var context = await db.CreateDbContextAsync(ct);
+        return await context.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == id, ct);
+    }
+
     public async Task<bool> IsActiveAsync(string id, CancellationToken ct)
     {
         await using var context = await db.CreateDbContextAsync(ct);

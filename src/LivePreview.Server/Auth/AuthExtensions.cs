@@ -22,6 +22,7 @@ public static class AuthExtensions
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidation>();
         services.TryAddSingleton<ApiKeys>();
         services.TryAddSingleton<LoginLinks>();
+        services.TryAddSingleton<Audit>();
         services.AddHostedService<BootstrapAdmin>();
 
         services.AddAuthentication(AuthSchemes.Default)

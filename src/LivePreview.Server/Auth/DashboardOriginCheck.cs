@@ -14,7 +14,7 @@ internal sealed class DashboardOriginCheck(RequestDelegate next, IOptions<AuthOp
     private readonly HashSet<string> _configured = options.Value.DashboardOrigins
         .Select(Normalize).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
 
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
         var changesState = context.WebSockets.IsWebSocketRequest
@@ -22,9 +22,12 @@ internal sealed class DashboardOriginCheck(RequestDelegate next, IOptions<AuthOp
         var cookieOrSignIn = context.User.Identity?.IsAuthenticated == true || request.Path.StartsWithSegments(LoginEndpoints.LoginPath);
         if (!changesState || !cookieOrSignIn || AuthSchemes.BearerToken(request) is not null || IsDashboardOrigin(request))
         {
-            return next(context);
+            await next(context);
+            return;
         }
-        return AuthProblems.WriteAsync(context, StatusCodes.Status403Forbidden, "Cross-origin request refused",
+        await context.RequestServices.GetRequiredService<Audit>().OriginRefusedAsync(
+            context.User.UserId(), request.Headers.Origin.ToString(), request.Method, request.Path.Value ?? "", context.WebSockets.IsWebSocketRequest);
+        await AuthProblems.WriteAsync(context, StatusCodes.Status403Forbidden, "Cross-origin request refused",
             $"This request carries the dashboard's sign-in but comes from origin '{request.Headers.Origin}', not from the dashboard. " +
             "Scripts use 'Authorization: Bearer <key>'; a site that embeds the dashboard is listed in LivePreview:Auth:DashboardOrigins.");
     }

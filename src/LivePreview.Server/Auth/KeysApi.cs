@@ -21,7 +21,7 @@ public static class KeysApi
 
         var keys = app.MapGroup("/api/v1/keys").WithTags("Keys").RequireAuthorization(AuthSchemes.AdminPolicy);
 
-        keys.MapPost("", async Task<IResult> (CreateKeyRequest request, ApiKeys store, CancellationToken ct) =>
+        keys.MapPost("", async Task<IResult> (CreateKeyRequest request, HttpContext context, ApiKeys store, Audit audit, CancellationToken ct) =>
         {
             if (!ApiKeys.IsValidUser(request.User))
             {
@@ -33,6 +33,7 @@ public static class KeysApi
             }
             var created = await store.CreateAsync(request.User!, request.Name!, request.Admin, ct);
             var r = created.Record;
+            await audit.KeyCreatedAsync(r, context.User.RequireUserId(), ct);
             return TypedResults.Created($"/api/v1/keys/{r.Id}", new CreatedKeyResponse(r.Id, created.Key, r.User, r.Name, r.IsAdmin, r.CreatedAt));
         }).WithSummary("Make an API key for a user (admins only). The key is in this answer only; it is stored hashed.");
 
@@ -40,12 +41,27 @@ public static class KeysApi
             TypedResults.Ok((await store.ListAsync(ct)).Select(ToResponse)))
             .WithSummary("Every API key (without the key itself), revoked ones with revoked_at (admins only).");
 
-        keys.MapDelete("{id}", async Task<IResult> (string id, ApiKeys store, CancellationToken ct) =>
-            await store.RevokeAsync(id, ct)
+        keys.MapDelete("{id}", async Task<IResult> (string id, HttpContext context, ApiKeys store, Audit audit, CancellationToken ct) =>
+            await RevokeAsync(id, context.User.RequireUserId(), store, audit, ct)
                 ? TypedResults.NoContent()
                 : Problems.NotFound("Key not found", $"There is no API key '{id}'. List keys with GET /api/v1/keys."))
             .WithSummary("Revoke an API key: requests and dashboard sign-ins with it get 401 from now on (admins only).");
         return app;
+    }
+
+    /// <summary>Revokes the key and reports it (<c>KEY_REVOKED</c>) when it was active; false when there is no such key. The API and the keys page both revoke here.</summary>
+    public static async Task<bool> RevokeAsync(string id, string by, ApiKeys store, Audit audit, CancellationToken ct)
+    {
+        var before = await store.GetAsync(id, ct);
+        if (before is null || !await store.RevokeAsync(id, ct))
+        {
+            return false;
+        }
+        if (before.RevokedAt is null)
+        {
+            await audit.KeyRevokedAsync(before, by, ct);
+        }
+        return true;
     }
 
     private static KeyResponse ToResponse(ApiKeyRecord r) => new(r.Id, r.User, r.Name, r.IsAdmin, r.CreatedAt, r.RevokedAt);

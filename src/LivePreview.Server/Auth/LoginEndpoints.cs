@@ -13,7 +13,7 @@ internal static class LoginEndpoints
 
     public static IEndpointRouteBuilder MapLoginEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(LoginPath, async Task<IResult> (HttpContext context, string? token, string? returnUrl, LoginLinks links, ApiKeys keys) =>
+        app.MapGet(LoginPath, async Task<IResult> (HttpContext context, string? token, string? returnUrl, LoginLinks links, ApiKeys keys, Audit audit) =>
         {
             NoStore(context);
             if (token is null)
@@ -22,12 +22,14 @@ internal static class LoginEndpoints
             }
             if (!links.TryRedeem(token))
             {
+                await audit.SignInRefusedAsync("login link used already, expired or unknown", null, RemoteAddress(context));
                 return Page(StatusCodes.Status401Unauthorized, returnUrl,
                     "This login link was used already or has expired: each link works once. Paste an API key, or restart the service for a new link.");
             }
             var admin = (await keys.ListAsync(context.RequestAborted)).FirstOrDefault(k => k.Id == ApiKeys.BootstrapId && k.RevokedAt is null);
             if (admin is null)
             {
+                await audit.SignInRefusedAsync("login link of a revoked bootstrap key", null, RemoteAddress(context));
                 return Page(StatusCodes.Status401Unauthorized, returnUrl, "The bootstrap admin key was revoked, so its login link no longer signs in. Paste an API key.");
             }
             await SignInAsync(context, admin);
@@ -35,7 +37,7 @@ internal static class LoginEndpoints
             return Results.Redirect(LocalOrRoot(returnUrl));
         }).AllowAnonymous().ExcludeFromDescription();
 
-        app.MapPost(LoginPath, async Task<IResult> (HttpContext context, ApiKeys keys) =>
+        app.MapPost(LoginPath, async Task<IResult> (HttpContext context, ApiKeys keys, Audit audit) =>
         {
             NoStore(context);
             var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : null;
@@ -44,6 +46,8 @@ internal static class LoginEndpoints
             var record = key.Length == 0 ? null : await keys.FindActiveAsync(key, context.RequestAborted);
             if (record is null)
             {
+                var known = key.Length == 0 ? null : await keys.FindAnyAsync(key, context.RequestAborted);
+                await audit.SignInRefusedAsync(known is null ? "unknown API key" : "revoked API key", known, RemoteAddress(context));
                 return Page(StatusCodes.Status401Unauthorized, returnUrl, "That is not a valid API key (or it was revoked).");
             }
             await SignInAsync(context, record);
@@ -57,6 +61,8 @@ internal static class LoginEndpoints
         }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         return app;
     }
+
+    private static string? RemoteAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 
     private static Task SignInAsync(HttpContext context, ApiKeyRecord key) =>
         context.SignInAsync(AuthSchemes.Cookie, AuthSchemes.Principal(key, AuthSchemes.Cookie), new AuthenticationProperties { IsPersistent = true });

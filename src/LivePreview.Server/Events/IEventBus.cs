@@ -95,6 +95,13 @@ public static class EventTypes
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
     public const string FirewallRestored = "FIREWALL_RESTORED";
     public const string EgressRefused = "EGRESS_REFUSED";
+
+    // Audit (Auth/Audit.cs): no sandbox id; payloads name keys by id, never the key or its hash.
+    public const string KeyCreated = "KEY_CREATED";
+    public const string KeyRevoked = "KEY_REVOKED";
+    public const string RateLimited = "RATE_LIMITED";
+    public const string SignInRefused = "SIGN_IN_REFUSED";
+    public const string OriginRefused = "ORIGIN_REFUSED";
 }
 
 /// <summary>The kinds of entity an event is about (<see cref="LivePreviewEvent.EntityType"/>); publishers should use these names.</summary>
@@ -110,4 +117,6 @@ public static class EntityTypes
     public const string File = "file";
     public const string Prototype = "prototype";
     public const string Host = "host";
+    public const string User = "user";
+    public const string Key = "key";
 }

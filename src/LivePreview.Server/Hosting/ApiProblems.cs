@@ -2,6 +2,7 @@ using System.Text.Json;
 using LivePreview.Agents;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
+using LivePreview.RateLimits;
 using LivePreview.Sandboxes;
 using LivePreview.Workspaces;
 using Microsoft.AspNetCore.Diagnostics;
@@ -19,6 +20,10 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
         httpContext.Response.StatusCode = status;
+        if (exception is RateLimitedException limited)
+        {
+            httpContext.Response.Headers.RetryAfter = limited.Refusal.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -43,6 +48,7 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
         SandboxQuotaException e => (429, "Sandbox quota reached", e.Message),
+        RateLimitedException e => (429, e.Refusal.Title, e.Message),
         InsufficientStorageException e => (507, "Not enough disk space for a sandbox", e.Message),
         SandboxUnavailableException e => (503, "Sandboxes unavailable", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),

@@ -8,6 +8,7 @@ using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
 using LivePreview.Proxy;
+using LivePreview.RateLimits;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
@@ -44,6 +45,7 @@ public static class LivePreviewApp
         builder.Services.AddLivePreviewApi();
         builder.Services.AddUi();
         builder.Services.AddLivePreviewAuth();
+        builder.Services.AddUserRateLimits();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -54,6 +56,8 @@ public static class LivePreviewApp
         app.UseStatusCodePages();
         // After the preview proxy (previews answer before this) and before every endpoint: see Auth/.
         app.UseLivePreviewAuth();
+        // After authorization: anonymous requests are 401 before a limit counts them (RateLimits/).
+        app.UseUserRateLimits();
         app.UseAntiforgery();
         app.MapOpenApi();
         app.MapScalarApiReference("/api");

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
+using LivePreview.RateLimits;
 using LivePreview.Workspaces;
 
 namespace LivePreview.Prototypes;
@@ -18,10 +19,10 @@ public static class PrototypeApi
     public static IEndpointRouteBuilder MapPrototypeApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/prototype/session").WithTags("Prototyping");
-        group.MapPost("/", StartAsync).WithSummary("Start a session: a sandbox from the framework's snapshot, its dev server, a preview URL.");
+        group.MapPost("/", StartAsync).RequireUserLimit(UserLimit.SessionCreates).WithSummary("Start a session: a sandbox from the framework's snapshot, its dev server, a preview URL.");
         group.MapGet("/{id}", GetAsync).WithSummary("The session: status, preview, agent, turns.");
         group.MapDelete("/{id}", EndAsync).WithSummary("End the session; its sandbox and processes are removed.");
-        group.MapPost("/{id}/prompt", PromptAsync).WithSummary("Run a prompt (one at a time; progress streams as events).");
+        group.MapPost("/{id}/prompt", PromptAsync).RequireUserLimit(UserLimit.Prompts).WithSummary("Run a prompt (one at a time; progress streams as events).");
         group.MapPost("/{id}/interrupt", InterruptAsync)
             .WithSummary("Interrupt the running prompt.");
         group.MapGet("/{id}/checkpoints", CheckpointsAsync).WithSummary("Checkpoints, oldest first.");

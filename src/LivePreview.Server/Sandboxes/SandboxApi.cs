@@ -2,6 +2,7 @@ using System.Security.Claims;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
 using LivePreview.Previews;
+using LivePreview.RateLimits;
 
 namespace LivePreview.Sandboxes;
 
@@ -16,7 +17,7 @@ public static class SandboxApi
     public static IEndpointRouteBuilder MapSandboxApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/sandboxes").WithTags("Sandboxes");
-        group.MapPost("/", CreateAsync).WithSummary("Create a sandbox from a framework snapshot; its dev server and preview start by themselves.");
+        group.MapPost("/", CreateAsync).RequireUserLimit(UserLimit.SandboxCreates).WithSummary("Create a sandbox from a framework snapshot; its dev server and preview start by themselves.");
         group.MapGet("/", ListAsync).WithSummary("List sandboxes.");
         group.MapGet("/{id}", GetAsync).WithSummary("Get a sandbox and its previews.");
         group.MapPost("/{id}/stop", StopAsync).WithSummary("Stop a sandbox's processes; the workspace stays.");

@@ -2,7 +2,10 @@ using LivePreview.Agents;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
+using LivePreview.RateLimits;
 using LivePreview.Ui.Shared;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace LivePreview.Ui.Prototype;
 
@@ -19,6 +22,13 @@ public sealed partial class PrototypePage
     private ExportOutcome? _export;
     private bool _ending;
     private UiProblem? _endProblem;
+
+    // Start and Send call the manager directly, so they ask the API's per-user limits first (RateLimits/).
+    [Inject] private UserRateLimits RateLimits { get; set; } = null!;
+    [Inject] private AuthenticationStateProvider SignedIn { get; set; } = null!;
+
+    private async Task EnsureAllowedAsync(UserLimit limit) =>
+        await RateLimits.EnsureAllowedAsync(limit, (await SignedIn.GetAuthenticationStateAsync()).User, "UI", "/" + Navigation.ToBaseRelativePath(Navigation.Uri));
 
     /// <summary>An action that changes the workspace's history is under way (the manager refuses a second one with a 409).</summary>
     private bool Busy => _timeline.IsWorking || _restoring is not null || _exporting || _ending;
@@ -78,6 +88,7 @@ public sealed partial class PrototypePage
         (_starting, _startError) = (true, null);
         try
         {
+            await EnsureAllowedAsync(UserLimit.SessionCreates);
             var session = await Prototypes.StartAsync(choice.Framework, choice.Agent, null, await Authentication.UserAsync(), CancellationToken.None);
             Navigation.NavigateTo($"/prototype/{session.Id}");
         }
@@ -98,6 +109,7 @@ public sealed partial class PrototypePage
         _promptProblem = null;
         try
         {
+            await EnsureAllowedAsync(UserLimit.Prompts);
             var turn = await Prototypes.PromptAsync(_record!.Id, prompt, CancellationToken.None);
             // Shown as running now: PROMPT_STARTED may still be on its way.
             _timeline.Seed([turn], sessionWorking: true);
@@ -107,6 +119,8 @@ public sealed partial class PrototypePage
         {
             UiLog.ActionFailed(Logger, ex, _record!.Id);
             _promptProblem = UiProblem.From(ex);
+            // The prompt box called this (a Func, not an EventCallback): without this the page would not show why.
+            StateHasChanged();
             return false;
         }
     }
