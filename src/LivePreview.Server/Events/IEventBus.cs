@@ -87,6 +87,9 @@ public static class EventTypes
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
     public const string FirewallRestored = "FIREWALL_RESTORED";
     public const string EgressRefused = "EGRESS_REFUSED";
+    public const string GrantCreated = "GRANT_CREATED";
+    public const string GrantRevoked = "GRANT_REVOKED";
+    public const string PreviewVisibilityChanged = "PREVIEW_VISIBILITY_CHANGED";
 }
 
 /// <summary>The kinds of entity an event is about (<see cref="LivePreviewEvent.EntityType"/>); publishers should use these names.</summary>
@@ -102,4 +105,5 @@ public static class EntityTypes
     public const string File = "file";
     public const string Prototype = "prototype";
     public const string Host = "host";
+    public const string Grant = "grant";
 }
