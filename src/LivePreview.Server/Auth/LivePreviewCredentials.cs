@@ -37,7 +37,7 @@ internal static class LivePreviewCredentials
     private static void StripGrantToken(HttpRequestMessage proxyRequest)
     {
         if (proxyRequest.RequestUri is not { Query.Length: > 1 } uri
-            || !uri.Query.Contains(Grants.PreviewGrants.QueryParameter, StringComparison.OrdinalIgnoreCase))
+            || !uri.Query.Contains("livepreview", StringComparison.OrdinalIgnoreCase))
         {
             return;
         }
