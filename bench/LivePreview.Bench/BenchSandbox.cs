@@ -10,8 +10,9 @@ internal sealed class BenchSandbox
 {
     private readonly LivePreviewHost _host;
 
-    private BenchSandbox(LivePreviewHost host, string id, string proxyUrl, IPEndPoint direct)
+    private BenchSandbox(LivePreviewHost host, string id, string proxyUrl, string grantUrl, IPEndPoint direct)
     {
+        GrantUrl = grantUrl;
         _host = host;
         Id = id;
         ProxyUrl = proxyUrl;
@@ -22,6 +23,9 @@ internal sealed class BenchSandbox
 
     /// <summary>The preview URL as the browser sees it: <c>http://5173-{id}.preview.localhost:{port}/</c>, served by our proxy.</summary>
     public string ProxyUrl { get; }
+
+    /// <summary>A grant link for <see cref="ProxyUrl"/> (previews are private): what the benchmark's browser opens.</summary>
+    public string GrantUrl { get; }
 
     /// <summary>The dev server inside the sandbox's network namespace (an IP, which Vite's host check allows).</summary>
     public IPEndPoint DirectEndpoint { get; }
@@ -34,7 +38,8 @@ internal sealed class BenchSandbox
         janitor.ApiSandbox(id);
         var preview = await host.WaitForPreviewAsync(id, timeout: TimeSpan.FromMinutes(2)).WaitAsync(cancellationToken);
         var endpoint = await host.Service<ISandboxProvider>().GetPortEndpointAsync(id, framework.DefaultPort, cancellationToken);
-        return new BenchSandbox(host, id, preview.GetProperty("preview_url").GetString()!, (IPEndPoint)endpoint);
+        var grant = await host.CreateGrantAsync(preview.GetProperty("id").GetString()!, expiresInSeconds: 6 * 3600);
+        return new BenchSandbox(host, id, preview.GetProperty("preview_url").GetString()!, grant.GetProperty("url").GetString()!, (IPEndPoint)endpoint);
     }
 
     public Task<string> ReadFileAsync(string path, CancellationToken cancellationToken) =>

@@ -25,6 +25,8 @@ internal sealed class ColdStartBench(LivePreviewHost host, Janitor janitor, Repo
     {
         using var client = host.CreateLoopbackClient();
         client.Timeout = TimeSpan.FromSeconds(10);
+        // Previews are private: the admin's key opens them (as the owner's would).
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", host.AdminKey);
         Console.WriteLine($"cold start {framework.Name}: 1 warm-up + {samples} samples");
         await OneAsync(client, framework, cancellationToken);
         var results = new List<Sample>();

@@ -53,7 +53,7 @@ internal sealed partial class HmrBench(Janitor janitor, Report report)
     public async Task RunAsync(BenchSandbox sandbox, IBrowser browser, int warmUp, int edits, CancellationToken cancellationToken)
     {
         Console.WriteLine($"HMR edit→DOM: ({warmUp} warm-up + {edits} measured) edits per path, alternating via the proxy ({sandbox.ProxyUrl}) and directly ({sandbox.DirectUrl})");
-        var urls = new Dictionary<Path, string> { [Path.Proxy] = sandbox.ProxyUrl, [Path.Direct] = sandbox.DirectUrl };
+        var urls = new Dictionary<Path, string> { [Path.Proxy] = sandbox.GrantUrl, [Path.Direct] = sandbox.DirectUrl };
         var pages = new Dictionary<Path, OpenPage>();
         foreach (var path in urls.Keys)
         {

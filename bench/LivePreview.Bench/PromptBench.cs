@@ -102,7 +102,8 @@ internal sealed class PromptBench(LivePreviewHost host, Janitor janitor, Report 
         var sandboxId = session.GetProperty("sandbox_id").GetString()!;
         janitor.ApiSandbox(sandboxId);
         var preview = await host.WaitForPreviewAsync(sandboxId, timeout: TimeSpan.FromMinutes(2)).WaitAsync(cancellationToken);
-        return (session.GetProperty("id").GetString()!, sandboxId, preview.GetProperty("preview_url").GetString()!);
+        var grant = await host.CreateGrantAsync(preview.GetProperty("id").GetString()!, expiresInSeconds: 6 * 3600);
+        return (session.GetProperty("id").GetString()!, sandboxId, grant.GetProperty("url").GetString()!);
     }
 
     /// <summary>One prompt; null when a host network change broke the page's update (the edit still happened).</summary>

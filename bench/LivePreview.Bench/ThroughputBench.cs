@@ -28,6 +28,8 @@ internal sealed class ThroughputBench(LivePreviewHost host, Report report)
         var directUri = new Uri(new Uri(sandbox.DirectUrl), AssetUrlPath);
         using var proxyClient = CreateClient(concurrency, pinTo: new IPEndPoint(IPAddress.Loopback, host.Port));
         using var directClient = CreateClient(concurrency, pinTo: null);
+        // As a browser with a grant: the proxy looks the grant cookie up on every request.
+        proxyClient.DefaultRequestHeaders.Add("Cookie", await host.ExchangeGrantAsync(sandbox.GrantUrl));
         await WaitServedAsync(proxyClient, proxyUri, cancellationToken);
         await WaitServedAsync(directClient, directUri, cancellationToken);
 

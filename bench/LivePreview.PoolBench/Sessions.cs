@@ -94,6 +94,8 @@ internal sealed class Sessions(LivePreviewHost host) : IDisposable
         var client = host.CreateLoopbackClient();
         client.BaseAddress = new Uri($"http://127.0.0.1:{host.Port}/");
         client.Timeout = TimeSpan.FromSeconds(30);
+        // The admin's key: it makes the sessions and opens their (private) previews.
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", host.AdminKey);
         return client;
     }
 }

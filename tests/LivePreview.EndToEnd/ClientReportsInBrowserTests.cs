@@ -28,7 +28,7 @@ public sealed class ClientReportsInBrowserTests : HostAndBrowserTest
               await fetch(u, { method: 'POST', body: JSON.stringify({ kind: 'error', message: 'forged-cors' }), headers: { 'content-type': 'application/json' } }).catch(() => {});
             }
             """, url + "__livepreview/report");
-        await page.GotoAsync(url);
+        await page.GotoAsync(await Host.OpenPreviewUrlAsync(id));
         await console.WaitAsync(page.Locator("h1").WaitForAsync());
         await page.EvaluateAsync("() => console.error('genuine-report-from-the-page')");
 

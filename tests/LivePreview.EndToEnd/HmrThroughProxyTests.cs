@@ -27,7 +27,8 @@ public sealed class HmrThroughProxyTests : HostAndBrowserTest
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => sockets.Add(ws.Url);
         var console = BrowserLog.Attach(page);
-        await page.GotoAsync(url);
+        await page.GotoAsync(await Host.OpenPreviewUrlAsync(id));
+        Assert.Equal(url, page.Url);
         await console.WaitAsync(page.Locator("h1").WaitForAsync());
         Assert.StartsWith("Hello from", await page.Locator("h1").InnerTextAsync());
         await page.EvaluateAsync("() => { window.__livepreviewMarker = 'kept'; }");

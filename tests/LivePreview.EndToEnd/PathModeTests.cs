@@ -21,7 +21,8 @@ public sealed class PathModeTests() : HostAndBrowserTest(new Dictionary<string, 
         var log = BrowserLog.Attach(page);
         var sockets = new List<string>();
         page.WebSocket += (_, ws) => sockets.Add(ws.Url);
-        await page.GotoAsync(url);
+        await page.GotoAsync(await Host.OpenPreviewUrlAsync(id));
+        Assert.Equal(url, page.Url);
         await log.WaitAsync(page.Locator("h1").WaitForAsync());
         await page.EvaluateAsync("() => { window.__livepreviewMarker = 'kept'; }");
 

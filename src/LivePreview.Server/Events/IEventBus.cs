@@ -102,6 +102,9 @@ public static class EventTypes
     public const string RateLimited = "RATE_LIMITED";
     public const string SignInRefused = "SIGN_IN_REFUSED";
     public const string OriginRefused = "ORIGIN_REFUSED";
+    public const string GrantCreated = "GRANT_CREATED";
+    public const string GrantRevoked = "GRANT_REVOKED";
+    public const string PreviewVisibilityChanged = "PREVIEW_VISIBILITY_CHANGED";
 }
 
 /// <summary>The kinds of entity an event is about (<see cref="LivePreviewEvent.EntityType"/>); publishers should use these names.</summary>
@@ -119,4 +122,5 @@ public static class EntityTypes
     public const string Host = "host";
     public const string User = "user";
     public const string Key = "key";
+    public const string Grant = "grant";
 }

@@ -4,6 +4,7 @@ using LivePreview.DevServers;
 using LivePreview.Egress;
 using LivePreview.Events;
 using LivePreview.Git;
+using LivePreview.Grants;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
@@ -37,6 +38,7 @@ public static class LivePreviewApp
         builder.Services.AddEgress();
         builder.Services.AddSnapshots();
         builder.Services.AddPreviews();
+        builder.Services.AddPreviewGrants();
         builder.Services.AddAgents();
         builder.Services.AddHostGit();
         builder.Services.AddPrototypes();
@@ -66,6 +68,7 @@ public static class LivePreviewApp
         app.MapSandboxApi();
         app.MapFilesApi();
         app.MapPreviewApi();
+        app.MapGrantsApi();
         app.MapPrototypeApi();
         app.MapEventsApi();
         app.MapWarmPoolApi();

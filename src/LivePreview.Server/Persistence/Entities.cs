@@ -4,6 +4,9 @@ public enum SandboxStatus { Creating, Running, Stopped, Error, Deleted }
 
 public enum PreviewStatus { Pending, Starting, Ready, Error, Stopped }
 
+/// <summary>Who the proxy serves a preview to: private (a grant or the owner's key) unless made public on request.</summary>
+public enum PreviewVisibility { Private, Public }
+
 public sealed class SandboxRecord
 {
     public required string Id { get; set; }
@@ -31,6 +34,9 @@ public sealed class PreviewRecord
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? ReadyAt { get; set; }
+
+    /// <summary>Written only by <c>PATCH /api/v1/preview/{id}</c> (Grants/); read by the proxy on requests without a grant.</summary>
+    public PreviewVisibility Visibility { get; set; }
 }
 
 public sealed class EventRecord

@@ -1,4 +1,5 @@
 using LivePreview.Auth;
+using LivePreview.Grants;
 using LivePreview.Prototypes;
 using LivePreview.WarmPool;
 using Microsoft.EntityFrameworkCore;
@@ -16,6 +17,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
     public DbSet<PoolEntryRecord> PoolEntries => Set<PoolEntryRecord>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+    public DbSet<PreviewGrantRecord> PreviewGrants => Set<PreviewGrantRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -32,6 +34,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
             e.ToTable("previews");
             e.HasKey(x => x.Id);
             e.Property(x => x.Status).HasConversion<string>();
+            e.Property(x => x.Visibility).HasConversion<string>().HasDefaultValue(PreviewVisibility.Private);
             // One preview per sandbox and port: POST /preview is idempotent on this pair.
             e.HasIndex(x => new { x.SandboxId, x.Port }).IsUnique();
         });
@@ -57,6 +60,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         });
         modelBuilder.ApplyConfiguration(new PoolEntryConfiguration());
         modelBuilder.ApplyConfiguration(new ApiKeyConfiguration());
+        modelBuilder.ApplyConfiguration(new PreviewGrantConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

@@ -118,6 +118,7 @@ public sealed partial class PreviewManager(
         }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Previews.Where(p => p.SandboxId == sandboxId).ExecuteDeleteAsync(cancellationToken);
+        await db.PreviewGrants.Where(g => g.SandboxId == sandboxId).ExecuteDeleteAsync(cancellationToken);
     }
 
     /// <summary>

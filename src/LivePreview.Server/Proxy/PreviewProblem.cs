@@ -3,7 +3,7 @@ using System.Net;
 namespace LivePreview.Proxy;
 
 /// <summary>Why the proxy answers a preview request itself instead of forwarding it.</summary>
-public enum PreviewProblem { Unknown, Starting, Stopped, Failed, PortClosed }
+public enum PreviewProblem { Unknown, Starting, Stopped, Failed, PortClosed, Unauthorized }
 
 /// <summary>Typed proxy problems mapped once to a status code and a small friendly page.</summary>
 public static class FriendlyPage
@@ -11,6 +11,7 @@ public static class FriendlyPage
     public static int StatusCode(PreviewProblem problem) => problem switch
     {
         PreviewProblem.Unknown => StatusCodes.Status404NotFound,
+        PreviewProblem.Unauthorized => StatusCodes.Status401Unauthorized,
         PreviewProblem.Starting or PreviewProblem.Stopped => StatusCodes.Status503ServiceUnavailable,
         PreviewProblem.Failed or PreviewProblem.PortClosed => StatusCodes.Status502BadGateway,
         _ => StatusCodes.Status500InternalServerError,
@@ -50,6 +51,9 @@ public static class FriendlyPage
             PreviewProblem.Stopped => ("Preview stopped", "This preview was stopped. Start it again from LivePreview."),
             PreviewProblem.Failed => ("The preview failed", "The dev server could not start or keep running."),
             PreviewProblem.PortClosed => ("Nothing is answering", "The preview is registered, but nothing answers on its port right now."),
+            PreviewProblem.Unauthorized => ("This preview is private",
+                "It is a live preview of an app built in LivePreview, open to its owner. Open it from the LivePreview dashboard, "
+                + "or ask its owner for a share link (scripts: send the owner's API key as Authorization: Bearer)."),
             _ => ("No such preview", "There is no preview at this address. Check the sandbox id and port."),
         };
         var refresh = problem == PreviewProblem.Starting ? """<meta http-equiv="refresh" content="1">""" : "";

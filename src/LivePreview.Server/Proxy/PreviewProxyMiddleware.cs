@@ -1,5 +1,6 @@
 using System.Net;
 using LivePreview.Events;
+using LivePreview.Grants;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Sandboxes;
@@ -22,6 +23,7 @@ internal sealed partial class PreviewProxyMiddleware(
     IHttpForwarder forwarder,
     PreviewForwarding forwarding,
     ClientReports reports,
+    PreviewAccess access,
     ILogger<PreviewProxyMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -32,13 +34,17 @@ internal sealed partial class PreviewProxyMiddleware(
             return;
         }
         var preview = previews.Find(target);
+        var basePath = address.Mode == PreviewUrlMode.Path ? PreviewAddress.BasePath(target.SandboxId, target.Port) : "/";
+        if (preview is not null && !await IsAllowedAsync(context, target, basePath))
+        {
+            return;
+        }
         var problem = ProblemOf(preview);
         if (problem is not null)
         {
             await FriendlyPage.WriteAsync(context, problem.Value, problem == PreviewProblem.Failed ? FirstLine(preview!.Error) : null);
             return;
         }
-        var basePath = address.Mode == PreviewUrlMode.Path ? PreviewAddress.BasePath(target.SandboxId, target.Port) : "/";
         var relativePath = "/" + (context.Request.Path.Value ?? "/")[(basePath.Length - 1)..].TrimStart('/');
         if (await PreviewClientScript.TryHandleAsync(context, relativePath, preview!, reports))
         {
@@ -56,6 +62,24 @@ internal sealed partial class PreviewProxyMiddleware(
             context.Response.Clear();
             await FriendlyPage.WriteAsync(context, PreviewProblem.PortClosed, null);
         }
+    }
+
+    /// <summary>
+    /// Private by default: the request needs a grant, the owner's key or a public preview before it learns anything
+    /// about the preview (even whether it is starting). False when the proxy has answered (an exchange or a refusal).
+    /// </summary>
+    private async Task<bool> IsAllowedAsync(HttpContext context, PreviewTarget target, string basePath)
+    {
+        if (await access.TryExchangeAsync(context, target, basePath))
+        {
+            return false;
+        }
+        if (await access.AllowsAsync(context, target))
+        {
+            return true;
+        }
+        await access.RefuseAsync(context, target);
+        return false;
     }
 
     private bool TryMatch(HttpContext context, out PreviewTarget target) =>

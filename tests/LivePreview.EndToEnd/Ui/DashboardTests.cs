@@ -200,7 +200,8 @@ public sealed class DashboardTests : IAsyncLifetime
     /// <summary>The HMR client connects after the app's modules run; an edit before that would be missed.</summary>
     private static async Task WaitForHmrSocketAsync(IPage page, List<string> sockets, string previewUrl)
     {
-        var expected = previewUrl.Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/');
+        // The frame opens a grant link (?livepreview_grant=…); the socket goes to the preview's own address.
+        var expected = previewUrl.Split('?')[0].Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/');
         await WaitUntilAsync(() => { lock (sockets) return Task.FromResult(sockets.Any(s => s.StartsWith(expected, StringComparison.Ordinal))); });
         await page.WaitForTimeoutAsync(300);
     }

@@ -249,7 +249,8 @@ public sealed class PrototypeTests : IAsyncLifetime
     /// <summary>The HMR client connects after the app's modules run; a prompt's edits before that would be missed.</summary>
     private static async Task WaitForHmrSocketAsync(IPage page, List<string> sockets, string? previewUrl)
     {
-        var expected = previewUrl!.Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/');
+        // The frame opens a grant link (?livepreview_grant=…); the socket goes to the preview's own address.
+        var expected = previewUrl!.Split('?')[0].Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/');
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!HasSocket())
         {

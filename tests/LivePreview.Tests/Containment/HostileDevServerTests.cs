@@ -61,7 +61,11 @@ public sealed class HostileDevServerTests(HostileDevServer fixture, Xunit.Abstra
         withKey.Headers.Add("Cookie", "livepreview=signed-in; app=keep; __Host-livepreview=x; livepreviewC1=chunk; livepreview_app=keep-too");
         using var appAuth = new HttpRequestMessage(HttpMethod.Get, PreviewUrl + "hostile/headers");
         appAuth.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "the-apps-own-token");
-        using var anonymous = Host.CreateLoopbackClient();
+        // A browser with a grant: the cookie opens the preview and does not reach the dev server.
+        var preview = await Host.WaitForPreviewAsync(SandboxId);
+        var grantCookie = await Host.ExchangeGrantAsync((await Host.CreateGrantAsync(preview.GetProperty("id").GetString()!)).GetProperty("url").GetString()!);
+        appAuth.Headers.Add("Cookie", $"{grantCookie}; app=keep");
+        using var anonymous = Host.CreateLoopbackClient(useCookies: false);
 
         // Host.Http sends the admin key as Authorization: Bearer.
         var seen = await (await Host.Http.SendAsync(withKey)).Content.ReadFromJsonAsync<JsonElement>();
@@ -70,6 +74,8 @@ public sealed class HostileDevServerTests(HostileDevServer fixture, Xunit.Abstra
         Assert.False(seen.TryGetProperty("authorization", out _), seen.ToString());
         Assert.Equal("app=keep; livepreview_app=keep-too", seen.GetProperty("cookie").GetString());
         Assert.Equal("Bearer the-apps-own-token", seenAppAuth.GetProperty("authorization").GetString());
+        Assert.Equal("app=keep", seenAppAuth.GetProperty("cookie").GetString());
+        Assert.DoesNotContain("lpg_", seenAppAuth.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

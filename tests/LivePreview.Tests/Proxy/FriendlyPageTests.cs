@@ -10,6 +10,7 @@ public sealed class FriendlyPageTests
     [InlineData(PreviewProblem.Stopped, 503)]
     [InlineData(PreviewProblem.Failed, 502)]
     [InlineData(PreviewProblem.PortClosed, 502)]
+    [InlineData(PreviewProblem.Unauthorized, 401)]
     public void Each_problem_has_its_status_code(PreviewProblem problem, int status) =>
         Assert.Equal(status, FriendlyPage.StatusCode(problem));
 

@@ -84,9 +84,10 @@ public sealed class LivePreviewHost : IAsyncDisposable
         return new LivePreviewHost(app, dataDirectory, key);
     }
 
-    public HttpClient CreateLoopbackClient() => new(new SocketsHttpHandler
+    public HttpClient CreateLoopbackClient(bool useCookies = true) => new(new SocketsHttpHandler
     {
         UseProxy = false,
+        UseCookies = useCookies,
         AllowAutoRedirect = false,
         ConnectCallback = async (context, ct) =>
         {
@@ -129,6 +130,33 @@ public sealed class LivePreviewHost : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"Preview of {sandboxId} not {status} in time; last: {last}");
+    }
+
+    /// <summary>
+    /// Makes a grant for a preview (<c>POST /api/v1/preview/{id}/grants</c>, as <paramref name="client"/> or the admin):
+    /// <c>{ id, url, expires_at }</c>. Previews are private: a browser opens one through the grant's url.
+    /// </summary>
+    public async Task<JsonElement> CreateGrantAsync(string previewId, bool share = false, int expiresInSeconds = 3600, HttpClient? client = null)
+    {
+        using var response = await (client ?? Http).PostAsJsonAsync($"api/v1/preview/{previewId}/grants", new { expires_in_seconds = expiresInSeconds, share });
+        Assert.False(response.StatusCode != HttpStatusCode.Created, $"grant: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>The url of a fresh grant for the sandbox's preview (waits until it is ready): what a test's browser opens.</summary>
+    public async Task<string> OpenPreviewUrlAsync(string sandboxId, bool share = false)
+    {
+        var preview = await WaitForPreviewAsync(sandboxId);
+        return (await CreateGrantAsync(preview.GetProperty("id").GetString()!, share)).GetProperty("url").GetString()!;
+    }
+
+    /// <summary>Follows a grant url's exchange without a cookie jar and returns the grant cookie it set ("name=value").</summary>
+    public async Task<string> ExchangeGrantAsync(string grantUrl)
+    {
+        using var client = CreateLoopbackClient(useCookies: false);
+        using var response = await client.GetAsync(grantUrl);
+        Assert.False(response.StatusCode != HttpStatusCode.Redirect, $"exchange: {(int)response.StatusCode}");
+        return response.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
     }
 
     /// <summary>Deletes every sandbox the host still holds (a failed test leaves some), then stops it.</summary>

@@ -75,6 +75,35 @@ public sealed class PreviewPanelTests : BunitContext
     }
 
     [Fact]
+    public void A_private_preview_waits_for_its_grant_link_and_then_frames_it()
+    {
+        var panel = Render<PreviewPanel>(p => p.Add(x => x.Preview, Preview(PreviewStatus.Ready)).Add(x => x.NeedsGrant, true));
+        Assert.Empty(panel.FindAll("[data-testid=preview-iframe]"));
+
+        panel.Render(p => p.Add(x => x.FrameUrl, Url + "?livepreview_grant=lpg_one"));
+
+        Assert.Equal(Url + "?livepreview_grant=lpg_one", panel.Find("[data-testid=preview-iframe]").GetAttribute("src"));
+        Assert.Equal(Url + "?livepreview_grant=lpg_one", panel.Find("[data-testid=preview-open]").GetAttribute("href"));
+        Assert.Equal(Url, panel.Find("[data-testid=preview-url]").TextContent);
+        Assert.Empty(panel.FindAll("[data-testid=preview-grant-renewal]"));
+    }
+
+    [Fact]
+    public void A_renewed_grant_sets_its_cookie_without_reloading_the_frame_and_the_next_refresh_uses_it()
+    {
+        var panel = Render<PreviewPanel>(p => p.Add(x => x.Preview, Preview(PreviewStatus.Ready)).Add(x => x.NeedsGrant, true)
+            .Add(x => x.FrameUrl, Url + "?livepreview_grant=lpg_one"));
+
+        panel.Render(p => p.Add(x => x.FrameUrl, Url + "?livepreview_grant=lpg_two"));
+
+        Assert.Equal(Url + "?livepreview_grant=lpg_one", panel.Find("[data-testid=preview-iframe]").GetAttribute("src"));
+        Assert.Equal(Url + "?livepreview_grant=lpg_two", panel.Find("[data-testid=preview-grant-renewal]").GetAttribute("src"));
+        panel.Find("[data-testid=preview-refresh]").Click();
+        Assert.Equal(Url + "?livepreview_grant=lpg_two", panel.Find("[data-testid=preview-iframe]").GetAttribute("src"));
+        Assert.Empty(panel.FindAll("[data-testid=preview-grant-renewal]"));
+    }
+
+    [Fact]
     public void A_failed_preview_says_why_and_Retry_asks_for_it_again()
     {
         var retries = 0;
