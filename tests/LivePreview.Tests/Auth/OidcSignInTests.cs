@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LivePreview.Tests.Support;
+
+namespace LivePreview.Tests.Auth;
+
+/// <summary>
+/// Dashboard sign-in at an OIDC provider, over plain HTTP the way a browser walks it (cookie jar, one redirect at a time):
+/// sign-in page → provider → callback → dashboard cookie as the subject; the returnUrl stays on this site.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class OidcSignInTests : IAsyncLifetime
+{
+    private OidcProvider _provider = null!;
+    private LivePreviewHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _provider = await OidcProvider.StartAsync(clientId: "livepreview-ui", clientSecret: "s3cret-of-the-ui-client");
+        _host = await LivePreviewHost.StartAsync(OidcSettings(_provider));
+        _provider.RedirectUris[$"{AuthClients.OwnOrigin(_host)}/signin-oidc"] = true;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _provider.DisposeAsync();
+    }
+
+    public static Dictionary<string, string?> OidcSettings(OidcProvider provider) => new()
+    {
+        ["LivePreview:Auth:Oidc:Authority"] = provider.Issuer,
+        ["LivePreview:Auth:Oidc:ClientId"] = provider.ClientId,
+        ["LivePreview:Auth:Oidc:ClientSecret"] = provider.ClientSecret,
+        ["LivePreview:Auth:Oidc:RequireHttpsMetadata"] = "false",
+        ["LivePreview:Auth:Oidc:DisplayName"] = "Test IdP",
+        ["LivePreview:Auth:Oidc:AdminSubjects:0"] = "root-subject",
+    };
+
+    [Fact]
+    public async Task The_sign_in_page_offers_the_provider_beside_the_key_form()
+    {
+        using var client = AuthClients.Anonymous(_host);
+
+        var html = await client.GetStringAsync("login?returnUrl=%2Fprototype");
+
+        Assert.Contains("Sign in with Test IdP", html, StringComparison.Ordinal);
+        Assert.Contains("action=\"/login/oidc\"", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"/prototype\"", html, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"signin-key\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signing_in_at_the_provider_uses_code_and_pkce_and_signs_in_the_subject_with_its_name()
+    {
+        _provider.User = new OidcUser("sub-alice-42", Name: "Alice Example", Email: "alice@example.com");
+        using var browser = new BrowserLikeClient(_host);
+
+        var landing = await browser.SignInAsync("/prototype");
+        var me = await browser.Client.GetFromJsonAsync<JsonElement>("api/v1/me");
+
+        Assert.Equal("/prototype", landing);
+        Assert.Equal("sub-alice-42", me.GetProperty("user").GetString());
+        Assert.Equal("Alice Example", me.GetProperty("name").GetString());
+        Assert.False(me.GetProperty("admin").GetBoolean());
+        var authorize = Assert.Single(_provider.Authorizations);
+        Assert.Equal("code", authorize["response_type"]);
+        Assert.Equal("S256", authorize["code_challenge_method"]);
+        Assert.Contains(authorize["response_mode"].ToString(), new[] { "", "query" }); // query is the default for code: often left out
+        Assert.Equal(1, _provider.TokensIssued);
+        using var keys = await browser.Client.GetAsync("api/v1/keys");
+        Assert.Equal(HttpStatusCode.Forbidden, keys.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_listed_admin_subject_signs_in_as_an_admin_and_the_name_falls_back_to_the_username()
+    {
+        _provider.User = new OidcUser("root-subject", PreferredUsername: "root");
+        using var browser = new BrowserLikeClient(_host);
+
+        await browser.SignInAsync("/");
+        var me = await browser.Client.GetFromJsonAsync<JsonElement>("api/v1/me");
+        using var keys = await browser.Client.GetAsync("api/v1/keys");
+
+        Assert.Equal("root", me.GetProperty("name").GetString());
+        Assert.True(me.GetProperty("admin").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, keys.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("//evil.example/")]
+    [InlineData("/\\evil.example/")]
+    [InlineData("https://evil.example/")]
+    [InlineData("javascript:alert(1)")]
+    public async Task An_open_redirect_through_the_return_url_lands_on_the_dashboard_root(string returnUrl)
+    {
+        using var browser = new BrowserLikeClient(_host);
+
+        var landing = await browser.SignInAsync(returnUrl);
+        using var anonymous = AuthClients.Anonymous(_host);
+        using var complete = await anonymous.GetAsync($"login/complete?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        var html = await complete.Content.ReadAsStringAsync();
+
+        Assert.Equal("/", landing);
+        Assert.Contains("content=\"0;url=/\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.example", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("javascript", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Starting_a_sign_in_from_another_origin_is_refused()
+    {
+        using var client = AuthClients.Anonymous(_host);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "login/oidc") { Content = new FormUrlEncodedContent([new("returnUrl", "/")]) };
+        request.Headers.Add("Origin", AuthClients.PreviewOrigin(_host));
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(_provider.Authorizations);
+    }
+
+    [Fact]
+    public async Task A_callback_replayed_without_the_browser_that_started_it_signs_nobody_in()
+    {
+        using var browser = new BrowserLikeClient(_host);
+        var callback = await browser.ToCallbackAsync("/");
+
+        using var stranger = AuthClients.Anonymous(_host);
+        using var replay = await stranger.GetAsync(callback);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        Assert.DoesNotContain(replay.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [], c => c.StartsWith("livepreview=", StringComparison.Ordinal));
+        Assert.Contains("did not start this sign-in", await replay.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(OidcTamper.Nonce, "nonce mismatch")]
+    [InlineData(OidcTamper.Issuer, "unexpected issuer")]
+    [InlineData(OidcTamper.Audience, "another application (audience)")]
+    public async Task An_id_token_with_a_wrong_nonce_issuer_or_audience_is_refused_with_a_clear_page(OidcTamper tamper, string reason)
+    {
+        _provider.Tamper = tamper;
+        using var browser = new BrowserLikeClient(_host);
+        var callback = await browser.ToCallbackAsync("/");
+
+        using var response = await browser.Client.GetAsync(callback);
+        using var me = await browser.Client.GetAsync("api/v1/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Sign-in with Test IdP failed", html, StringComparison.Ordinal);
+        Assert.Contains(reason, html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+    }
+
+    /// <summary>A cookie jar that follows redirects one at a time, across the service and the provider, as a browser does.</summary>
+    private sealed class BrowserLikeClient : IDisposable
+    {
+        private readonly LivePreviewHost _host;
+
+        public BrowserLikeClient(LivePreviewHost host)
+        {
+            _host = host;
+            Client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+            {
+                BaseAddress = new Uri($"{AuthClients.OwnOrigin(host)}/"),
+                Timeout = TimeSpan.FromSeconds(30),
+            };
+        }
+
+        public HttpClient Client { get; }
+
+        /// <summary>Clicks "Sign in with …", goes through the provider, and returns the callback URL it was sent back to.</summary>
+        public async Task<string> ToCallbackAsync(string returnUrl)
+        {
+            using var start = new HttpRequestMessage(HttpMethod.Post, "login/oidc") { Content = new FormUrlEncodedContent([new("returnUrl", returnUrl)]) };
+            start.Headers.Add("Origin", AuthClients.OwnOrigin(_host));
+            using var challenge = await Client.SendAsync(start);
+            Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+            using var authorize = await Client.GetAsync(challenge.Headers.Location);
+            Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
+            var callback = authorize.Headers.Location!.ToString();
+            Assert.StartsWith($"{AuthClients.OwnOrigin(_host)}/signin-oidc?code=", callback, StringComparison.Ordinal);
+            return callback;
+        }
+
+        /// <summary>The whole sign-in; returns where <c>/login/complete</c> sends the browser on.</summary>
+        public async Task<string> SignInAsync(string returnUrl)
+        {
+            using var callback = await Client.GetAsync(await ToCallbackAsync(returnUrl));
+            Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+            var complete = callback.Headers.Location!.OriginalString;
+            Assert.StartsWith("/login/complete?returnUrl=", complete, StringComparison.Ordinal);
+            return Uri.UnescapeDataString(complete["/login/complete?returnUrl=".Length..]);
+        }
+
+        public void Dispose() => Client.Dispose();
+    }
+}
