@@ -12,6 +12,8 @@ internal static class LoginEndpoints
 {
     public const string LoginPath = "/login";
 
+    public const string LogoutPath = "/logout";
+
     public static IEndpointRouteBuilder MapLoginEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet(LoginPath, async Task<IResult> (HttpContext context, string? token, string? returnUrl, LoginLinks links, ApiKeys keys) =>
@@ -76,7 +78,7 @@ internal static class LoginEndpoints
                 """, "text/html; charset=utf-8");
         }).AllowAnonymous().ExcludeFromDescription();
 
-        app.MapPost("/logout", async Task<IResult> (HttpContext context) =>
+        app.MapPost(LogoutPath, async Task<IResult> (HttpContext context) =>
         {
             await context.SignOutAsync(AuthSchemes.Cookie);
             return Results.Redirect(LoginPath);
