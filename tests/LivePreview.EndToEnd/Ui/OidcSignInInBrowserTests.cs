@@ -42,7 +42,7 @@ public sealed class OidcSignInInBrowserTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_dashboard_sends_a_stranger_to_the_provider_and_back_signed_in_with_their_name_in_the_header()
+    public async Task The_dashboard_sends_a_stranger_to_the_provider_and_back_signed_in_with_their_name_in_the_header_until_they_sign_out()
     {
         _provider.User = new OidcUser("sub-alice-42", Name: "Alice Example", Email: "alice@example.com");
         var page = await _browser.NewPageAsync();
@@ -63,6 +63,11 @@ public sealed class OidcSignInInBrowserTests : IAsyncLifetime
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
         Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name.StartsWith(".AspNetCore.Correlation", StringComparison.Ordinal));
         await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ArtifactsDirectory("auth"), "oidc-signed-in.png") });
+
+        await page.GetByTestId("sign-out").ClickAsync();
+        await page.WaitForURLAsync("**/login");
+        await page.GotoAsync(_host.BaseUri.ToString());
+        Assert.Equal("/login", new Uri(page.Url).AbsolutePath);
     }
 
     [Theory]
