@@ -55,7 +55,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
     public async Task Signing_in_at_the_provider_uses_code_and_pkce_and_signs_in_the_subject_with_its_name()
     {
         _provider.User = new OidcUser("sub-alice-42", Name: "Alice Example", Email: "alice@example.com");
-        using var browser = new BrowserLikeClient(_host);
+        using var browser = new OidcBrowserClient(AuthClients.OwnOrigin(_host));
 
         var landing = await browser.SignInAsync("/prototype");
         var me = await browser.Client.GetFromJsonAsync<JsonElement>("api/v1/me");
@@ -77,7 +77,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
     public async Task A_listed_admin_subject_signs_in_as_an_admin_and_the_name_falls_back_to_the_username()
     {
         _provider.User = new OidcUser("root-subject", PreferredUsername: "root");
-        using var browser = new BrowserLikeClient(_host);
+        using var browser = new OidcBrowserClient(AuthClients.OwnOrigin(_host));
 
         await browser.SignInAsync("/");
         var me = await browser.Client.GetFromJsonAsync<JsonElement>("api/v1/me");
@@ -88,6 +88,29 @@ public sealed class OidcSignInTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, keys.StatusCode);
     }
 
+    [Fact]
+    public async Task On_http_the_correlation_and_nonce_cookies_are_lax_http_only_and_scoped_to_the_callback_and_the_sign_in_is_strict()
+    {
+        using var browser = new OidcBrowserClient(AuthClients.OwnOrigin(_host));
+
+        await browser.SignInAsync("/");
+
+        var flow = browser.SetCookies.Where(c => c.StartsWith(".AspNetCore.Correlation.", StringComparison.Ordinal) || c.StartsWith(".AspNetCore.OpenIdConnect.Nonce.", StringComparison.Ordinal))
+            .Where(c => !c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase)).Select(c => c.ToLowerInvariant()).ToList();
+        Assert.Equal(2, flow.Count);
+        Assert.All(flow, c =>
+        {
+            Assert.Contains("samesite=lax", c, StringComparison.Ordinal);
+            Assert.Contains("httponly", c, StringComparison.Ordinal);
+            Assert.Contains("path=/signin-oidc", c, StringComparison.Ordinal);
+            Assert.DoesNotContain("secure", c, StringComparison.Ordinal);
+        });
+        var signIn = Assert.Single(browser.SetCookies, c => c.StartsWith("livepreview=", StringComparison.Ordinal)).ToLowerInvariant();
+        Assert.Contains("samesite=strict", signIn, StringComparison.Ordinal);
+        Assert.Contains("httponly", signIn, StringComparison.Ordinal);
+        Assert.DoesNotContain("domain=", signIn, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("//evil.example/")]
     [InlineData("/\\evil.example/")]
@@ -95,7 +118,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
     [InlineData("javascript:alert(1)")]
     public async Task An_open_redirect_through_the_return_url_lands_on_the_dashboard_root(string returnUrl)
     {
-        using var browser = new BrowserLikeClient(_host);
+        using var browser = new OidcBrowserClient(AuthClients.OwnOrigin(_host));
 
         var landing = await browser.SignInAsync(returnUrl);
         using var anonymous = AuthClients.Anonymous(_host);
@@ -124,7 +147,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
     [Fact]
     public async Task A_callback_replayed_without_the_browser_that_started_it_signs_nobody_in()
     {
-        using var browser = new BrowserLikeClient(_host);
+        using var browser = new OidcBrowserClient(AuthClients.OwnOrigin(_host));
         var callback = await browser.ToCallbackAsync("/");
 
         using var stranger = AuthClients.Anonymous(_host);
@@ -142,7 +165,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
     public async Task An_id_token_with_a_wrong_nonce_issuer_or_audience_is_refused_with_a_clear_page(OidcTamper tamper, string reason)
     {
         _provider.Tamper = tamper;
-        using var browser = new BrowserLikeClient(_host);
+        using var browser = new OidcBrowserClient(AuthClients.OwnOrigin(_host));
         var callback = await browser.ToCallbackAsync("/");
 
         using var response = await browser.Client.GetAsync(callback);
@@ -153,49 +176,5 @@ public sealed class OidcSignInTests : IAsyncLifetime
         Assert.Contains("Sign-in with Test IdP failed", html, StringComparison.Ordinal);
         Assert.Contains(reason, html, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
-    }
-
-    /// <summary>A cookie jar that follows redirects one at a time, across the service and the provider, as a browser does.</summary>
-    private sealed class BrowserLikeClient : IDisposable
-    {
-        private readonly LivePreviewHost _host;
-
-        public BrowserLikeClient(LivePreviewHost host)
-        {
-            _host = host;
-            Client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
-            {
-                BaseAddress = new Uri($"{AuthClients.OwnOrigin(host)}/"),
-                Timeout = TimeSpan.FromSeconds(30),
-            };
-        }
-
-        public HttpClient Client { get; }
-
-        /// <summary>Clicks "Sign in with …", goes through the provider, and returns the callback URL it was sent back to.</summary>
-        public async Task<string> ToCallbackAsync(string returnUrl)
-        {
-            using var start = new HttpRequestMessage(HttpMethod.Post, "login/oidc") { Content = new FormUrlEncodedContent([new("returnUrl", returnUrl)]) };
-            start.Headers.Add("Origin", AuthClients.OwnOrigin(_host));
-            using var challenge = await Client.SendAsync(start);
-            Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
-            using var authorize = await Client.GetAsync(challenge.Headers.Location);
-            Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
-            var callback = authorize.Headers.Location!.ToString();
-            Assert.StartsWith($"{AuthClients.OwnOrigin(_host)}/signin-oidc?code=", callback, StringComparison.Ordinal);
-            return callback;
-        }
-
-        /// <summary>The whole sign-in; returns where <c>/login/complete</c> sends the browser on.</summary>
-        public async Task<string> SignInAsync(string returnUrl)
-        {
-            using var callback = await Client.GetAsync(await ToCallbackAsync(returnUrl));
-            Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
-            var complete = callback.Headers.Location!.OriginalString;
-            Assert.StartsWith("/login/complete?returnUrl=", complete, StringComparison.Ordinal);
-            return Uri.UnescapeDataString(complete["/login/complete?returnUrl=".Length..]);
-        }
-
-        public void Dispose() => Client.Dispose();
     }
 }
