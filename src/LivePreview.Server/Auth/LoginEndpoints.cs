@@ -96,7 +96,7 @@ internal static class LoginEndpoints
             ? returnUrl
             : "/";
 
-    private static void NoStore(HttpContext context)
+    public static void NoStore(HttpContext context)
     {
         context.Response.Headers.CacheControl = "no-store";
         // same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with the form post.

@@ -135,10 +135,13 @@ internal static partial class OidcSignIn
         _ => "The identity provider's answer was not accepted.",
     };
 
-    private static Task WriteFailureAsync(HttpContext context, string? redirectUri, string reason) =>
-        LoginEndpoints.Page(context, StatusCodes.Status401Unauthorized, ReturnUrlOf(redirectUri),
+    private static Task WriteFailureAsync(HttpContext context, string? redirectUri, string reason)
+    {
+        LoginEndpoints.NoStore(context);
+        return LoginEndpoints.Page(context, StatusCodes.Status401Unauthorized, ReturnUrlOf(redirectUri),
             $"Sign-in with {context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Oidc.DisplayName} failed: {reason} " +
             "Nothing was signed in. Try again, or paste an API key.").ExecuteAsync(context);
+    }
 
     /// <summary>The returnUrl inside <c>/login/complete?returnUrl=…</c>, the RedirectUri a sign-in was started with.</summary>
     private static string? ReturnUrlOf(string? redirectUri) =>

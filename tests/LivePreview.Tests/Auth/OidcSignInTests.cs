@@ -158,6 +158,27 @@ public sealed class OidcSignInTests : IAsyncLifetime
         Assert.Contains("did not start this sign-in", await replay.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_sign_in_declined_at_the_provider_shows_the_sign_in_page_again_saying_so()
+    {
+        _provider.Deny = true;
+        using var browser = new OidcBrowserClient(AuthClients.OwnOrigin(_host));
+        using var start = new HttpRequestMessage(HttpMethod.Post, "login/oidc") { Content = new FormUrlEncodedContent([new("returnUrl", "/keys")]) };
+        start.Headers.Add("Origin", AuthClients.OwnOrigin(_host));
+        using var challenge = await browser.Client.SendAsync(start);
+        using var authorize = await browser.Client.GetAsync(challenge.Headers.Location);
+
+        using var callback = await browser.Client.GetAsync(authorize.Headers.Location);
+        var html = await callback.Content.ReadAsStringAsync();
+
+        Assert.Contains("error=access_denied", authorize.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, callback.StatusCode);
+        Assert.Contains("cancelled or refused at the identity provider", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"/keys\"", html, StringComparison.Ordinal);
+        Assert.True(callback.Headers.CacheControl?.NoStore);
+        Assert.Equal(0, _provider.TokensIssued);
+    }
+
     [Theory]
     [InlineData(OidcTamper.Nonce, "nonce mismatch")]
     [InlineData(OidcTamper.Issuer, "unexpected issuer")]

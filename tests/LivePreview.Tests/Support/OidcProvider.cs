@@ -53,6 +53,9 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public OidcTamper Tamper { get; set; }
 
+    /// <summary>The person declines at the provider: <c>/authorize</c> answers <c>error=access_denied</c>.</summary>
+    public bool Deny { get; set; }
+
     /// <summary>The query of every <c>/authorize</c> request, in order.</summary>
     public ConcurrentQueue<IQueryCollection> Authorizations { get; } = new();
 
@@ -137,6 +140,7 @@ public sealed class OidcProvider : IAsyncDisposable
             : !q["scope"].ToString().Split(' ').Contains("openid") ? "invalid_scope"
             : q["code_challenge_method"] != "S256" || string.IsNullOrEmpty(q["code_challenge"]) ? "invalid_request"
             : q["response_mode"].ToString() is not ("" or "query") ? "invalid_request"
+            : Deny ? "access_denied"
             : null;
         var state = Uri.EscapeDataString(q["state"].ToString());
         if (error is not null)
