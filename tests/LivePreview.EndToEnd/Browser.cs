@@ -11,27 +11,40 @@ public static class Browser
         "--disable-component-update", "--disable-sync",
     ];
 
-    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    /// <param name="extraArgs">More Chromium switches, e.g. <c>--host-resolver-rules</c> to reach the service under a deployment's host names.</param>
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync(IEnumerable<string>? extraArgs = null)
     {
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Environment.GetEnvironmentVariable("LIVEPREVIEW_CHROMIUM") ?? "/usr/bin/chromium",
             Headless = true,
-            Args = Args,
+            Args = [.. Args, .. extraArgs ?? []],
         });
         return (playwright, browser);
     }
 
     /// <summary>Signs the page's browser context in as the admin the way a person does: by opening the one-time login link.</summary>
-    public static async Task SignInAsync(IPage page, LivePreview.Tests.Support.LivePreviewHost host)
+    /// <param name="dashboard">The dashboard's address as the browser reaches it; <see cref="LivePreview.Tests.Support.LivePreviewHost.BaseUri"/> unless given.</param>
+    public static async Task SignInAsync(IPage page, LivePreview.Tests.Support.LivePreviewHost host, Uri? dashboard = null)
     {
         var token = host.Service<LivePreview.Auth.LoginLinks>().Issue();
-        await page.GotoAsync(new Uri(host.BaseUri, $"login?token={token}").ToString());
+        await page.GotoAsync(new Uri(dashboard ?? host.BaseUri, $"login?token={token}").ToString());
         if (new Uri(page.Url).AbsolutePath != "/")
         {
             throw new InvalidOperationException($"The login link did not sign in: {page.Url}");
         }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> of a sandbox's preview in <paramref name="page"/>, the way a person's browser reaches a
+    /// preview: the one place that knows how (today by its URL; with private previews, through a grant URL).
+    /// </summary>
+    public static async Task<IResponse?> OpenPreviewAsync(IPage page, LivePreview.Tests.Support.LivePreviewHost host, string sandboxId, string path = "/")
+    {
+        var preview = await host.WaitForPreviewAsync(sandboxId);
+        var url = new Uri(new Uri(preview.GetProperty("preview_url").GetString()!), path);
+        return await page.GotoAsync(url.ToString());
     }
 
     public static string ArtifactsDirectory(string area)

@@ -5,9 +5,10 @@ namespace LivePreview.EndToEnd;
 
 /// <summary>
 /// The service on real Kestrel and Debian's Chromium for one test: started before it, both gone after
-/// it (the host deletes its sandboxes). <paramref name="settings"/> are the host's settings.
+/// it (the host deletes its sandboxes). <paramref name="settings"/> are the host's settings, <paramref name="browserArgs"/>
+/// more Chromium switches.
 /// </summary>
-public abstract class HostAndBrowserTest(IDictionary<string, string?>? settings = null) : IAsyncLifetime
+public abstract class HostAndBrowserTest(IDictionary<string, string?>? settings = null, IEnumerable<string>? browserArgs = null) : IAsyncLifetime
 {
     private IPlaywright _playwright = null!;
 
@@ -18,7 +19,7 @@ public abstract class HostAndBrowserTest(IDictionary<string, string?>? settings 
     public async Task InitializeAsync()
     {
         Host = await LivePreviewHost.StartAsync(settings);
-        (_playwright, Chromium) = await Browser.LaunchAsync();
+        (_playwright, Chromium) = await Browser.LaunchAsync(browserArgs);
     }
 
     public async Task DisposeAsync()

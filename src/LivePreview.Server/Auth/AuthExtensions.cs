@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ public static class AuthExtensions
             .AddCookie(AuthSchemes.Cookie)
             .AddJwtBearer(AuthSchemes.Jwt);
         services.AddOptions<JwtBearerOptions>(AuthSchemes.Jwt).Configure<IOptions<AuthOptions>>((o, auth) => JwtTokens.Configure(o, auth.Value.Jwt));
+        AddOidcSignIn(services);
         services.AddOptions<CookieAuthenticationOptions>(AuthSchemes.Cookie).Configure<IOptions<AuthOptions>>((o, auth) =>
         {
             o.Cookie.Name = CookieName;
@@ -49,17 +51,7 @@ public static class AuthExtensions
                     ? RedirectToLogin(context)
                     : AuthProblems.UnauthorizedAsync(context.HttpContext),
                 OnRedirectToAccessDenied = context => AuthProblems.ForbiddenAsync(context.HttpContext),
-                // A revoked key ends the sign-ins made with it at the next request.
-                OnValidatePrincipal = async context =>
-                {
-                    var keyId = context.Principal?.FindFirst(AuthSchemes.KeyIdClaim)?.Value;
-                    var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeys>();
-                    if (keyId is null || !await keys.IsActiveAsync(keyId, context.HttpContext.RequestAborted))
-                    {
-                        context.RejectPrincipal();
-                        await context.HttpContext.SignOutAsync(AuthSchemes.Cookie);
-                    }
-                },
+                OnValidatePrincipal = ValidateSignInAsync,
             };
         });
 
@@ -83,6 +75,48 @@ public static class AuthExtensions
         app.MapLoginEndpoints();
         app.MapKeysApi();
         return app;
+    }
+
+    /// <summary>
+    /// The OpenIdConnect scheme exists only when <c>LivePreview:Auth:Oidc:Authority</c> is set: the authentication
+    /// middleware asks every remote scheme about every request, and an unconfigured one would throw.
+    /// </summary>
+    private static void AddOidcSignIn(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<OpenIdConnectOptions>, OpenIdConnectPostConfigureOptions>());
+        services.AddOptions<AuthenticationOptions>().Configure<IOptions<AuthOptions>>((o, auth) =>
+        {
+            if (auth.Value.Oidc.Enabled)
+            {
+                o.AddScheme<OpenIdConnectHandler>(AuthSchemes.Oidc, auth.Value.Oidc.DisplayName);
+            }
+        });
+        services.AddOptions<OpenIdConnectOptions>(AuthSchemes.Oidc)
+            .Configure<IOptions<AuthOptions>>((o, auth) => OidcSignIn.Configure(o, auth.Value))
+            .Validate(o =>
+            {
+                o.Validate(AuthSchemes.Oidc);
+                return true;
+            });
+    }
+
+    /// <summary>
+    /// Every request re-checks the cookie: a key sign-in ends when its key is revoked; a sign-in at the OIDC provider
+    /// (no key) ends after <see cref="OidcOptions.SessionLifetime"/> or when its admin role no longer matches the settings.
+    /// </summary>
+    private static async Task ValidateSignInAsync(CookieValidatePrincipalContext context)
+    {
+        var principal = context.Principal;
+        var services = context.HttpContext.RequestServices;
+        var keyId = principal?.FindFirst(AuthSchemes.KeyIdClaim)?.Value;
+        var valid = principal is not null && (keyId is not null
+            ? await services.GetRequiredService<ApiKeys>().IsActiveAsync(keyId, context.HttpContext.RequestAborted)
+            : OidcSignIn.IsStillValid(principal, services.GetRequiredService<IOptions<AuthOptions>>().Value, services.GetRequiredService<TimeProvider>().GetUtcNow()));
+        if (!valid)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(AuthSchemes.Cookie);
+        }
     }
 
     /// <summary>Bearer → a JWT goes to the OIDC handler when one is configured, anything else is an API key; no bearer → the cookie.</summary>

@@ -33,6 +33,9 @@ public sealed class AuthOptions
     /// <summary>JWT bearer tokens from an OIDC provider, for deployments (off unless <see cref="JwtOptions.Authority"/> is set).</summary>
     public JwtOptions Jwt { get; set; } = new();
 
+    /// <summary>Dashboard sign-in at an OIDC provider (off unless <see cref="OidcOptions.Authority"/> is set).</summary>
+    public OidcOptions Oidc { get; set; } = new();
+
     internal bool IsValid(out string error)
     {
         error = "";
@@ -56,6 +59,10 @@ public sealed class AuthOptions
         else if (DashboardOrigins.Any(o => DashboardOriginCheck.Normalize(o) is null))
         {
             error = "LivePreview:Auth:DashboardOrigins must hold origins like https://dashboard.example.com (scheme, host, optional port; no path).";
+        }
+        else if (!Oidc.IsValid(out var oidcError))
+        {
+            error = oidcError;
         }
         return error.Length == 0;
     }

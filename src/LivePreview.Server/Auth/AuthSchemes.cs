@@ -14,12 +14,18 @@ public static class AuthSchemes
 
     public const string Jwt = "Jwt";
 
+    /// <summary>Dashboard sign-in at an OIDC provider; it signs in to <see cref="Cookie"/>.</summary>
+    public const string Oidc = "Oidc";
+
     public const string AdminPolicy = "Admin";
 
     public const string AdminRole = "admin";
 
     /// <summary>The id of the API key behind a sign-in (cookies too: revoking the key ends them).</summary>
     public const string KeyIdClaim = "lp:key";
+
+    /// <summary>On a dashboard cookie made at the OIDC provider (it has no key): when the user signed in there, in Unix seconds.</summary>
+    public const string OidcSignedInClaim = "lp:oidc_signed_in";
 
     public static ClaimsPrincipal Principal(ApiKeyRecord key, string scheme)
     {

@@ -19,7 +19,10 @@ internal sealed class DashboardOriginCheck(RequestDelegate next, IOptions<AuthOp
         var request = context.Request;
         var changesState = context.WebSockets.IsWebSocketRequest
             || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || HttpMethods.IsTrace(request.Method));
-        var cookieOrSignIn = context.User.Identity?.IsAuthenticated == true || request.Path.StartsWithSegments(LoginEndpoints.LoginPath);
+        // Sign-in and sign-out count even without a cookie: a foreign page must not sign the browser in as someone else,
+        // nor out (a preview page's form post to /logout carries no SameSite=Strict cookie, yet would clear it).
+        var cookieOrSignIn = context.User.Identity?.IsAuthenticated == true
+            || request.Path.StartsWithSegments(LoginEndpoints.LoginPath) || request.Path.StartsWithSegments(LoginEndpoints.LogoutPath);
         if (!changesState || !cookieOrSignIn || AuthSchemes.BearerToken(request) is not null || IsDashboardOrigin(request))
         {
             await next(context);

@@ -6,7 +6,9 @@ public sealed record CreateKeyRequest(string? User, string? Name, bool Admin = f
 
 public sealed record CreatedKeyResponse(string Id, string Key, string User, string Name, bool Admin, DateTimeOffset CreatedAt);
 
-public sealed record MeResponse(string User, bool Admin);
+/// <param name="User">The user id (an API key's user, a token's or OIDC sign-in's subject): what owns sandboxes.</param>
+/// <param name="Name">The name to show: the user, or the OIDC provider's name/preferred_username/email for its sign-ins.</param>
+public sealed record MeResponse(string User, bool Admin, string Name);
 
 public sealed record KeyResponse(string Id, string User, string Name, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
@@ -16,7 +18,7 @@ public static class KeysApi
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/me", (HttpContext context) =>
-                TypedResults.Ok(new MeResponse(context.User.Identity?.Name ?? "", context.User.IsInRole(AuthSchemes.AdminRole))))
+                TypedResults.Ok(new MeResponse(context.User.UserId() ?? "", context.User.IsAdmin(), context.User.Identity?.Name ?? "")))
             .WithTags("Keys").WithSummary("Who the caller is: the user (an API key's user, or a token's subject) and whether an admin.");
 
         var keys = app.MapGroup("/api/v1/keys").WithTags("Keys").RequireAuthorization(AuthSchemes.AdminPolicy);

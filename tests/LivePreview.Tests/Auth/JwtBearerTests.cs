@@ -1,55 +1,31 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
 using LivePreview.Tests.Support;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace LivePreview.Tests.Auth;
 
 /// <summary>
-/// OIDC access tokens as <c>Authorization: Bearer</c>: a local identity provider on Kestrel 127.0.0.1 publishes a discovery
-/// document and the public half of a signing key made here; the service fetches them like it would from a real provider.
+/// OIDC access tokens as <c>Authorization: Bearer</c>: the local identity provider (<see cref="OidcProvider"/>, Kestrel
+/// 127.0.0.1) publishes a discovery document and the public half of a signing key made at start; the service fetches
+/// them like it would from a real provider.
 /// </summary>
 [Collection(ServiceCollection.Name)]
 public sealed class JwtBearerTests : IAsyncLifetime
 {
-    private const string Audience = "livepreview-api";
-
-    private readonly RSA _signing = RSA.Create(2048);
     private readonly RSA _stranger = RSA.Create(2048);
-    private WebApplication _provider = null!;
-    private string _issuer = null!;
+    private OidcProvider _provider = null!;
     private LivePreviewHost _host = null!;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _provider = builder.Build();
-        var key = _signing.ExportParameters(includePrivateParameters: false);
-        _provider.MapGet("/.well-known/openid-configuration", (HttpContext context) => Results.Json(new Dictionary<string, object>
-        {
-            ["issuer"] = _issuer,
-            ["jwks_uri"] = $"{_issuer}/jwks",
-            ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-        }));
-        _provider.MapGet("/jwks", () => Results.Json(new
-        {
-            keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = "test-key", n = Base64UrlEncoder.Encode(key.Modulus!), e = Base64UrlEncoder.Encode(key.Exponent!) } },
-        }));
-        await _provider.StartAsync();
-        _issuer = _provider.Urls.First();
+        _provider = await OidcProvider.StartAsync();
         _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
         {
-            ["LivePreview:Auth:Jwt:Authority"] = _issuer,
-            ["LivePreview:Auth:Jwt:Audience"] = Audience,
+            ["LivePreview:Auth:Jwt:Authority"] = _provider.Issuer,
+            ["LivePreview:Auth:Jwt:Audience"] = _provider.ApiAudience,
             ["LivePreview:Auth:Jwt:RequireHttpsMetadata"] = "false",
             ["LivePreview:Auth:Jwt:AdminSubjects:0"] = "root-of-trust",
         });
@@ -58,9 +34,7 @@ public sealed class JwtBearerTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        await _provider.StopAsync();
         await _provider.DisposeAsync();
-        _signing.Dispose();
         _stranger.Dispose();
     }
 
@@ -125,18 +99,6 @@ public sealed class JwtBearerTests : IAsyncLifetime
         return client;
     }
 
-    private string Token(string subject, string? audience = null, string? issuer = null, RSA? key = null, DateTime? notBefore = null, DateTime? expires = null)
-    {
-        var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = issuer ?? _issuer,
-            Audience = audience ?? Audience,
-            Subject = new ClaimsIdentity([new Claim("sub", subject)]),
-            NotBefore = notBefore ?? now.AddMinutes(-1),
-            IssuedAt = notBefore ?? now.AddMinutes(-1),
-            Expires = expires ?? now.AddMinutes(10),
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(key ?? _signing) { KeyId = "test-key" }, SecurityAlgorithms.RsaSha256),
-        });
-    }
+    private string Token(string subject, string? audience = null, string? issuer = null, RSA? key = null, DateTime? notBefore = null, DateTime? expires = null) =>
+        _provider.AccessToken(subject, audience, issuer, key, notBefore, expires);
 }
