@@ -55,7 +55,7 @@ public sealed partial class SandboxManager
         if (owner is not null && perUserLimit != int.MaxValue)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            if (await db.Sandboxes.CountAsync(s => s.Owner == owner, cancellationToken) >= perUserLimit)
+            if (await db.Sandboxes.CountAsync(s => s.Owner == owner && s.Status != SandboxStatus.Deleted, cancellationToken) >= perUserLimit)
             {
                 return new SandboxQuotaException(perUserLimit);
             }

@@ -72,7 +72,8 @@ public sealed partial class SandboxManager(
     /// Stores the sandbox only while fewer than MaxSandboxes exist and its owner holds fewer than
     /// <paramref name="perUserLimit"/>, in one statement: SQLite takes the write lock before it evaluates
     /// the counts, so two creates (also from two instances sharing the database) can never both see room
-    /// for the last one. A count then an insert could. Deleted sandboxes lose their row, so every row counts.
+    /// for the last one. A count then an insert could. Deleted sandboxes lose their row; a row marked Deleted
+    /// (no code does that today) would not count against its owner.
     /// </summary>
     private async Task<bool> TryInsertBelowLimitAsync(SandboxRecord record, int perUserLimit, CancellationToken cancellationToken)
     {
@@ -84,7 +85,7 @@ public sealed partial class SandboxManager(
             INSERT INTO sandboxes (Id, Framework, Provider, SnapshotId, Owner, Status, Error, CreatedAt, UpdatedAt)
             SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, {record.Owner}, {status}, NULL, {created}, {updated}
             WHERE (SELECT COUNT(*) FROM sandboxes) < {options.Value.MaxSandboxes}
-              AND ({record.Owner} IS NULL OR (SELECT COUNT(*) FROM sandboxes WHERE Owner = {record.Owner}) < {perUserLimit})
+              AND ({record.Owner} IS NULL OR (SELECT COUNT(*) FROM sandboxes WHERE Owner = {record.Owner} AND Status <> 'Deleted') < {perUserLimit})
             """, cancellationToken);
         return inserted == 1;
     }

@@ -39,11 +39,11 @@ internal sealed class PoolStore(IDbContextFactory<LivePreviewDbContext> dbFactor
             UPDATE sandboxes SET Owner = {claimant.Owner}
             WHERE Id = {sandboxId} AND Owner IS NULL
               AND EXISTS (SELECT 1 FROM pool_entries WHERE SandboxId = {sandboxId} AND ClaimedAt IS NULL AND EvictedAt IS NULL)
-              AND (SELECT COUNT(*) FROM sandboxes WHERE Owner = {claimant.Owner}) < {claimant.PerUserLimit}
+              AND (SELECT COUNT(*) FROM sandboxes WHERE Owner = {claimant.Owner} AND Status <> 'Deleted') < {claimant.PerUserLimit}
             """, cancellationToken);
         if (owned != 1)
         {
-            var overQuota = await db.Sandboxes.CountAsync(s => s.Owner == claimant.Owner, cancellationToken) >= claimant.PerUserLimit;
+            var overQuota = await db.Sandboxes.CountAsync(s => s.Owner == claimant.Owner && s.Status != SandboxStatus.Deleted, cancellationToken) >= claimant.PerUserLimit;
             await transaction.RollbackAsync(cancellationToken);
             return overQuota ? ClaimOutcome.OverQuota : ClaimOutcome.Taken;
         }

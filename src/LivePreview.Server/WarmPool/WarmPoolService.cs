@@ -66,6 +66,7 @@ internal sealed partial class WarmPoolService(
             if (outcome == ClaimOutcome.OverQuota)
             {
                 // Every other member would be refused alike; the cold start below gives the quota's 429.
+                LogClaimOverQuota(logger, candidate.SandboxId, claimant.Owner, claimant.PerUserLimit);
                 return null;
             }
             if (outcome != ClaimOutcome.Claimed)
@@ -94,6 +95,9 @@ internal sealed partial class WarmPoolService(
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Warm pool hit: sandbox {SandboxId} ({Framework}) claimed by session {SessionId}")]
     private static partial void LogHit(ILogger logger, string sandboxId, string framework, string sessionId);
+
+    [LoggerMessage(EventId = 1700, Level = LogLevel.Information, Message = "Warm pool claim of {SandboxId} refused: user {Owner} holds {Limit} sandboxes (LivePreview:Quotas:MaxSandboxesPerUser); it stays in the pool")]
+    private static partial void LogClaimOverQuota(ILogger logger, string sandboxId, string owner, int limit);
 
     [LoggerMessage(EventId = 1041, Level = LogLevel.Information, Message = "Warm pool miss for {Framework}: sandbox {SandboxId} starts cold")]
     private static partial void LogMiss(ILogger logger, string framework, string sandboxId);

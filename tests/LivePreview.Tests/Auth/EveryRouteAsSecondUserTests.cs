@@ -107,6 +107,41 @@ public sealed class EveryRouteAsSecondUserTests(OwnerWorld world) : IClassFixtur
     }
 
     [Fact, Step(4)]
+    public async Task The_owners_sandbox_and_session_pages_are_the_not_found_pages_for_a_second_user_and_the_dashboard_does_not_list_them()
+    {
+        using var bob = AuthClients.WithKey(world.Host, world.BobKey);
+        using var alice = AuthClients.WithKey(world.Host, world.AliceKey);
+
+        var sandboxPage = await PageAsync(bob, $"sandboxes/{world.Alice.SandboxId}");
+        var unknownPage = await PageAsync(bob, $"sandboxes/{RouteValues.Unknown().SandboxId}");
+        var sessionPage = await PageAsync(bob, $"prototype/{world.Alice.SessionId}");
+        var dashboard = await PageAsync(bob, "");
+
+        Assert.Contains("data-testid=\"sandbox-gone\"", sandboxPage);
+        Assert.Contains("No such sandbox", sandboxPage);
+        Assert.Contains("data-testid=\"sandbox-gone\"", unknownPage);
+        Assert.Contains("data-testid=\"prototype-gone\"", sessionPage);
+        Assert.Contains("data-testid=\"no-sandboxes\"", dashboard);
+        foreach (var (name, page) in new[] { ("sandbox page", sandboxPage), ("session page", sessionPage), ("dashboard", dashboard) })
+        {
+            AssertNoSecrets(new Route(HttpMethod.Get, name), "bob", page.Replace(world.Alice.SandboxId, "", StringComparison.Ordinal).Replace(world.Alice.SessionId, "", StringComparison.Ordinal));
+        }
+        Assert.DoesNotContain(world.Alice.SandboxId, dashboard);
+        Assert.Contains("data-testid=\"sandbox-id\"", await PageAsync(alice, $"sandboxes/{world.Alice.SandboxId}"));
+        Assert.Contains(world.Alice.SandboxId, await PageAsync(alice, ""));
+    }
+
+    /// <summary>The page as the server prerenders it for a browser signed in with <paramref name="client"/>'s key.</summary>
+    private static async Task<string> PageAsync(HttpClient client, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.ParseAdd("text/html");
+        using var response = await client.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"/{path}: {(int)response.StatusCode}");
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact, Step(5)]
     public async Task Every_route_asked_by_the_owner_succeeds_or_refuses_only_the_request_body_and_admin_only_routes_are_403()
     {
         using var alice = AuthClients.WithKey(world.Host, world.AliceKey);
