@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Bunit;
 using LivePreview.Auth;
 using LivePreview.Events;
 using LivePreview.Tests.Events;
@@ -125,6 +126,31 @@ public sealed class AuditEventTests : IAsyncLifetime
         Assert.Equal(("admin", AuthClients.PreviewOrigin(_host), "/api/v1/events/ws", true),
             (payload.GetProperty("user").GetString(), payload.GetProperty("origin").GetString(), payload.GetProperty("path").GetString(), payload.GetProperty("websocket").GetBoolean()));
         Assert.DoesNotContain(cookie.Split('=', 2)[1], events.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keys_made_and_revoked_on_the_keys_page_are_audited_as_the_signed_in_admin()
+    {
+        var admin = (await _host.Service<ApiKeys>().GetAsync(ApiKeys.BootstrapId, CancellationToken.None))!;
+        await using var ui = LivePreview.Tests.RateLimits.DashboardRateLimitTests.NewUi(_host, AuthSchemes.Principal(admin, AuthSchemes.Cookie));
+
+        var page = ui.Render<LivePreview.Ui.Keys.KeysPage>();
+        page.WaitForAssertion(() => page.Find("[data-testid=key-user]"));
+        page.Find("[data-testid=key-user]").Input("frank");
+        page.Find("[data-testid=key-name]").Input("laptop");
+        page.Find("[data-testid=key-create]").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=key-secret]"));
+        var key = page.Find("[data-testid=key-secret]").TextContent.Trim();
+        var id = (await _host.Service<ApiKeys>().FindAnyAsync(key, CancellationToken.None))!.Id;
+        page.Find($"[data-testid=key-revoke-{id}]").Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll($"[data-testid=key-revoke-{id}]")));
+
+        var stored = await _host.Http.GetStringAsync("api/v1/events?types=KEY_CREATED,KEY_REVOKED");
+        using var events = JsonDocument.Parse(stored);
+        Assert.Equal([(EventTypes.KeyCreated, id, "frank", "admin"), (EventTypes.KeyRevoked, id, "frank", "admin")],
+            events.RootElement.GetProperty("events").EnumerateArray().Select(e => (e.GetProperty("type").GetString(), e.GetProperty("entity_id").GetString(),
+                e.GetProperty("payload").GetProperty("user").GetString(), e.GetProperty("payload").GetProperty("by").GetString())));
+        AssertNoSecret(stored, key);
     }
 
     private static void AssertNoSecret(string text, string key)
