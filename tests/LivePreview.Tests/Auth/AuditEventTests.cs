@@ -114,6 +114,23 @@ public sealed class AuditEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_login_link_used_twice_is_SIGN_IN_REFUSED_the_second_time()
+    {
+        var token = _host.Service<LoginLinks>().Issue();
+        using var browser = AuthClients.Anonymous(_host);
+
+        using var first = await browser.GetAsync($"login?token={token}");
+        using var second = await browser.GetAsync($"login?token={token}");
+
+        Assert.Equal((HttpStatusCode.Redirect, HttpStatusCode.Unauthorized), (first.StatusCode, second.StatusCode));
+        var stored = await _host.Http.GetStringAsync("api/v1/events?types=SIGN_IN_REFUSED");
+        using var page = JsonDocument.Parse(stored);
+        var payload = Assert.Single(page.RootElement.GetProperty("events").EnumerateArray()).GetProperty("payload");
+        Assert.Equal("login link used already, expired or unknown", payload.GetProperty("reason").GetString());
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_WebSocket_with_the_dashboard_cookie_from_a_preview_origin_is_ORIGIN_REFUSED()
     {
         var cookie = await AuthClients.SignInWithLoginLinkAsync(_host);
