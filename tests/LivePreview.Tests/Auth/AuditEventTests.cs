@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Bunit;
 using LivePreview.Auth;
 using LivePreview.Events;
 using LivePreview.Tests.Events;
@@ -113,6 +114,23 @@ public sealed class AuditEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_login_link_used_twice_is_SIGN_IN_REFUSED_the_second_time()
+    {
+        var token = _host.Service<LoginLinks>().Issue();
+        using var browser = AuthClients.Anonymous(_host);
+
+        using var first = await browser.GetAsync($"login?token={token}");
+        using var second = await browser.GetAsync($"login?token={token}");
+
+        Assert.Equal((HttpStatusCode.Redirect, HttpStatusCode.Unauthorized), (first.StatusCode, second.StatusCode));
+        var stored = await _host.Http.GetStringAsync("api/v1/events?types=SIGN_IN_REFUSED");
+        using var page = JsonDocument.Parse(stored);
+        var payload = Assert.Single(page.RootElement.GetProperty("events").EnumerateArray()).GetProperty("payload");
+        Assert.Equal("login link used already, expired or unknown", payload.GetProperty("reason").GetString());
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_WebSocket_with_the_dashboard_cookie_from_a_preview_origin_is_ORIGIN_REFUSED()
     {
         var cookie = await AuthClients.SignInWithLoginLinkAsync(_host);
@@ -125,6 +143,31 @@ public sealed class AuditEventTests : IAsyncLifetime
         Assert.Equal(("admin", AuthClients.PreviewOrigin(_host), "/api/v1/events/ws", true),
             (payload.GetProperty("user").GetString(), payload.GetProperty("origin").GetString(), payload.GetProperty("path").GetString(), payload.GetProperty("websocket").GetBoolean()));
         Assert.DoesNotContain(cookie.Split('=', 2)[1], events.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keys_made_and_revoked_on_the_keys_page_are_audited_as_the_signed_in_admin()
+    {
+        var admin = (await _host.Service<ApiKeys>().GetAsync(ApiKeys.BootstrapId, CancellationToken.None))!;
+        await using var ui = LivePreview.Tests.RateLimits.DashboardRateLimitTests.NewUi(_host, AuthSchemes.Principal(admin, AuthSchemes.Cookie));
+
+        var page = ui.Render<LivePreview.Ui.Keys.KeysPage>();
+        page.WaitForAssertion(() => page.Find("[data-testid=key-user]"));
+        page.Find("[data-testid=key-user]").Input("frank");
+        page.Find("[data-testid=key-name]").Input("laptop");
+        page.Find("[data-testid=key-create]").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=key-secret]"));
+        var key = page.Find("[data-testid=key-secret]").TextContent.Trim();
+        var id = (await _host.Service<ApiKeys>().FindAnyAsync(key, CancellationToken.None))!.Id;
+        page.Find($"[data-testid=key-revoke-{id}]").Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll($"[data-testid=key-revoke-{id}]")));
+
+        var stored = await _host.Http.GetStringAsync("api/v1/events?types=KEY_CREATED,KEY_REVOKED");
+        using var events = JsonDocument.Parse(stored);
+        Assert.Equal([(EventTypes.KeyCreated, id, "frank", "admin"), (EventTypes.KeyRevoked, id, "frank", "admin")],
+            events.RootElement.GetProperty("events").EnumerateArray().Select(e => (e.GetProperty("type").GetString(), e.GetProperty("entity_id").GetString(),
+                e.GetProperty("payload").GetProperty("user").GetString(), e.GetProperty("payload").GetProperty("by").GetString())));
+        AssertNoSecret(stored, key);
     }
 
     private static void AssertNoSecret(string text, string key)

@@ -130,7 +130,10 @@ public sealed class DashboardRateLimitTests
     }
 
     /// <summary>bUnit with the host's real services, signed in as <paramref name="user"/>.</summary>
-    private static BunitContext NewUi(LivePreviewHost host, string user)
+    internal static BunitContext NewUi(LivePreviewHost host, string user) =>
+        NewUi(host, new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user), new Claim(ClaimTypes.Name, user)], AuthSchemes.Cookie)));
+
+    internal static BunitContext NewUi(LivePreviewHost host, ClaimsPrincipal user)
     {
         var ui = new BunitContext();
         ui.Services.AddSingleton<AuthenticationStateProvider>(new SignedIn(user));
@@ -139,10 +142,8 @@ public sealed class DashboardRateLimitTests
         return ui;
     }
 
-    private sealed class SignedIn(string user) : AuthenticationStateProvider
+    private sealed class SignedIn(ClaimsPrincipal user) : AuthenticationStateProvider
     {
-        public override Task<AuthenticationState> GetAuthenticationStateAsync() =>
-            Task.FromResult(new AuthenticationState(new ClaimsPrincipal(new ClaimsIdentity(
-                [new Claim(ClaimTypes.NameIdentifier, user), new Claim(ClaimTypes.Name, user)], AuthSchemes.Cookie))));
+        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(user));
     }
 }
