@@ -63,6 +63,7 @@ public sealed class OidcProvider : IAsyncDisposable
     public int TokensIssued => _tokensIssued;
 
     private int _tokensIssued;
+    private int _disposed;
 
     public static async Task<OidcProvider> StartAsync(string clientId = "livepreview", string? clientSecret = null)
     {
@@ -92,6 +93,10 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
         _signing.Dispose();
