@@ -65,8 +65,11 @@ internal static class LoginEndpoints
                 return Page(context, StatusCodes.Status404NotFound, null, "Sign-in with an identity provider is not configured here (LivePreview:Auth:Oidc:Authority). Paste an API key.");
             }
             var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : null;
-            var complete = $"{OidcSignIn.CompletePath}?returnUrl={Uri.EscapeDataString(LocalOrRoot(form?["returnUrl"].ToString()))}";
-            return Results.Challenge(new AuthenticationProperties { RedirectUri = complete }, [AuthSchemes.Oidc]);
+            var returnUrl = LocalOrRoot(form?["returnUrl"].ToString());
+            return await OidcSignIn.ChallengeAsync(context, returnUrl)
+                ? Results.Empty
+                : Page(context, StatusCodes.Status502BadGateway, returnUrl,
+                    $"The identity provider ({options.Value.Oidc.DisplayName}) could not be reached or did not describe itself (its discovery document). Try again later, or paste an API key.");
         }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
 
         // A page, not a redirect: it ends the cross-site redirect chain from the provider, so the browser sends the

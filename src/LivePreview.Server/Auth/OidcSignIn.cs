@@ -70,6 +70,25 @@ internal static partial class OidcSignIn
         };
     }
 
+    /// <summary>
+    /// Sends the browser to the provider, to come back to <see cref="CompletePath"/> and then <paramref name="returnUrl"/>
+    /// (a local path). False when the provider's discovery document cannot be had: the caller says so on a page.
+    /// </summary>
+    public static async Task<bool> ChallengeAsync(HttpContext context, string returnUrl)
+    {
+        var complete = $"{CompletePath}?returnUrl={Uri.EscapeDataString(returnUrl)}";
+        try
+        {
+            await context.ChallengeAsync(AuthSchemes.Oidc, new AuthenticationProperties { RedirectUri = complete });
+            return true;
+        }
+        catch (InvalidOperationException e) when (!context.Response.HasStarted)
+        {
+            Log.ProviderUnreachable(Logger(context), e.Message);
+            return false;
+        }
+    }
+
     /// <summary>The cookie's principal: who (sub), the name to show, admin or not, and when the sign-in happened.</summary>
     private static Task SignInAsSubject(TokenValidatedContext context, IReadOnlySet<string> admins)
     {
@@ -159,5 +178,8 @@ internal static partial class OidcSignIn
 
         [LoggerMessage(EventId = 1851, Level = LogLevel.Warning, Message = "Refused an OIDC sign-in: {Failure}: {Detail}")]
         public static partial void Refused(ILogger logger, string failure, string detail);
+
+        [LoggerMessage(EventId = 1852, Level = LogLevel.Warning, Message = "Could not start an OIDC sign-in: the provider's configuration could not be had: {Detail}")]
+        public static partial void ProviderUnreachable(ILogger logger, string detail);
     }
 }

@@ -9,7 +9,9 @@ namespace LivePreview.EndToEnd.Ui;
 /// to the sign-in page, "Sign in with …" to the provider (a local one on 127.0.0.1, another site), and the provider back
 /// with a code; the dashboard then shows the provider's name for the user. A provider answer that is not for this sign-in
 /// is refused with a page that says why. Correlation and nonce cookies, the callback and the SameSite=Strict dashboard
-/// cookie all have to work across that cross-site redirect chain for this to pass.
+/// cookie all have to work across that cross-site redirect chain for this to pass. The provider shows a page the person
+/// confirms on, as real ones do, so the way back starts on another site: redirecting from the callback straight to the
+/// dashboard (without <c>/login/complete</c>) lands on the sign-in page here, because the Strict cookie stays behind.
 /// </summary>
 [Collection(ServiceCollection.Name)]
 public sealed class OidcSignInInBrowserTests : IAsyncLifetime
@@ -22,6 +24,7 @@ public sealed class OidcSignInInBrowserTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _provider = await OidcProvider.StartAsync(clientId: "livepreview-ui");
+        _provider.Interactive = true;
         _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
         {
             ["LivePreview:Auth:Oidc:Authority"] = _provider.Issuer,
@@ -53,6 +56,7 @@ public sealed class OidcSignInInBrowserTests : IAsyncLifetime
         await Expect(page.GetByTestId("signin-oidc")).ToHaveTextAsync("Sign in with Test IdP");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ArtifactsDirectory("auth"), "oidc-signin.png") });
         await page.GetByTestId("signin-oidc").ClickAsync();
+        await page.GetByTestId("idp-continue").ClickAsync();
 
         await page.WaitForURLAsync(new Uri(_host.BaseUri, "prototype").ToString());
         await log.WaitAsync(Expect(page.GetByTestId("user-name")).ToHaveTextAsync("Alice Example"));
@@ -81,6 +85,7 @@ public sealed class OidcSignInInBrowserTests : IAsyncLifetime
 
         await page.GotoAsync(new Uri(_host.BaseUri, "login").ToString());
         await page.GetByTestId("signin-oidc").ClickAsync();
+        await page.GetByTestId("idp-continue").ClickAsync();
 
         await Expect(page.GetByTestId("signin-error")).ToContainTextAsync("Sign-in with Test IdP failed");
         await Expect(page.GetByTestId("signin-error")).ToContainTextAsync(reason);

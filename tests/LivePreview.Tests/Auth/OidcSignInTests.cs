@@ -159,6 +159,22 @@ public sealed class OidcSignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_provider_that_cannot_be_reached_gets_a_page_saying_so_not_an_error()
+    {
+        await _provider.DisposeAsync();
+        using var client = AuthClients.Anonymous(_host);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "login/oidc") { Content = new FormUrlEncodedContent([new("returnUrl", "/keys")]) };
+        request.Headers.Add("Origin", AuthClients.OwnOrigin(_host));
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("could not be reached", html, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"signin-key\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_sign_in_declined_at_the_provider_shows_the_sign_in_page_again_saying_so()
     {
         _provider.Deny = true;

@@ -53,6 +53,13 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public OidcTamper Tamper { get; set; }
 
+    /// <summary>
+    /// Like a real provider, <c>/authorize</c> shows a page where the person confirms ("Continue as …", test id
+    /// <c>idp-continue</c>); the redirect back then starts from the provider's page, a cross-site navigation.
+    /// Off: <c>/authorize</c> redirects back at once (for HTTP-level tests).
+    /// </summary>
+    public bool Interactive { get; set; }
+
     /// <summary>The person declines at the provider: <c>/authorize</c> answers <c>error=access_denied</c>.</summary>
     public bool Deny { get; set; }
 
@@ -63,6 +70,7 @@ public sealed class OidcProvider : IAsyncDisposable
     public int TokensIssued => _tokensIssued;
 
     private int _tokensIssued;
+    private int _disposed;
 
     public static async Task<OidcProvider> StartAsync(string clientId = "livepreview", string? clientSecret = null)
     {
@@ -92,6 +100,10 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
         _signing.Dispose();
@@ -123,6 +135,7 @@ public sealed class OidcProvider : IAsyncDisposable
             });
         });
         _app.MapGet("/authorize", (Delegate)Authorize);
+        _app.MapGet("/authorize/continue", (Delegate)Continue);
         _app.MapPost("/token", (Delegate)TokenAsync);
     }
 
@@ -149,8 +162,22 @@ public sealed class OidcProvider : IAsyncDisposable
         }
         var code = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         _codes[code] = new Grant(redirectUri, q["nonce"].ToString(), q["code_challenge"].ToString(), User, Tamper, DateTime.UtcNow.AddMinutes(2));
-        return Results.Redirect($"{redirectUri}?code={code}&state={state}");
+        var back = $"{redirectUri}?code={code}&state={state}";
+        if (!Interactive)
+        {
+            return Results.Redirect(back);
+        }
+        var user = System.Net.WebUtility.HtmlEncode(User.Name ?? User.Subject);
+        return Results.Content($"""
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>Test IdP</title></head><body>
+            <h1>Test IdP</h1><form method="get" action="{Issuer}/authorize/continue"><input type="hidden" name="to" value="{System.Net.WebUtility.HtmlEncode(back)}">
+            <button type="submit" data-testid="idp-continue">Continue as {user}</button></form></body></html>
+            """, "text/html; charset=utf-8");
     }
+
+    /// <summary>The confirmation of an interactive sign-in: back to the client, from the provider's own page.</summary>
+    private IResult Continue(string to) =>
+        RedirectUris.ContainsKey(to.Split('?')[0]) ? Results.Redirect(to) : Results.BadRequest("unregistered redirect_uri");
 
     private async Task<IResult> TokenAsync(HttpContext context)
     {
