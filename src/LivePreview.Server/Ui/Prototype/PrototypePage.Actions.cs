@@ -5,7 +5,6 @@ using LivePreview.Prototypes;
 using LivePreview.RateLimits;
 using LivePreview.Ui.Shared;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 
 namespace LivePreview.Ui.Prototype;
 
@@ -25,10 +24,9 @@ public sealed partial class PrototypePage
 
     // Start and Send call the manager directly, so they ask the API's per-user limits first (RateLimits/).
     [Inject] private UserRateLimits RateLimits { get; set; } = null!;
-    [Inject] private AuthenticationStateProvider SignedIn { get; set; } = null!;
 
     private async Task EnsureAllowedAsync(UserLimit limit) =>
-        await RateLimits.EnsureAllowedAsync(limit, (await SignedIn.GetAuthenticationStateAsync()).User, "UI", "/" + Navigation.ToBaseRelativePath(Navigation.Uri));
+        await RateLimits.EnsureAllowedAsync(limit, await Authentication.UserAsync(), "UI", "/" + Navigation.ToBaseRelativePath(Navigation.Uri));
 
     /// <summary>An action that changes the workspace's history is under way (the manager refuses a second one with a 409).</summary>
     private bool Busy => _timeline.IsWorking || _restoring is not null || _exporting || _ending;
