@@ -17,6 +17,7 @@ namespace LivePreview.Grants;
 /// </summary>
 internal sealed partial class PreviewAccess(
     PreviewGrants grants,
+    GrantedSockets sockets,
     SandboxManager sandboxes,
     IDbContextFactory<LivePreviewDbContext> db,
     IOptionsMonitor<PreviewOptions> previewOptions,
@@ -61,8 +62,12 @@ internal sealed partial class PreviewAccess(
         }
         foreach (var token in GrantCookies(context.Request))
         {
-            if (await grants.FindLiveAsync(target, token, ct) is not null)
+            if (await grants.FindLiveAsync(target, token, ct) is { } grant)
             {
+                if (context.WebSockets.IsWebSocketRequest)
+                {
+                    sockets.Track(context, grant);
+                }
                 return true;
             }
         }

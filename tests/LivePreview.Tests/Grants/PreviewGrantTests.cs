@@ -116,6 +116,25 @@ public sealed class PreviewGrantTests(GrantFixture fixture) : IClassFixture<Gran
         Assert.Equal(HttpStatusCode.Unauthorized, await UpgradeStatusAsync(fixture.PreviewUrl, cookie));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_open_hmr_socket_ends_when_its_grant_is_revoked_or_expires(bool revoke)
+    {
+        var grant = await Host.CreateGrantAsync(fixture.PreviewId, expiresInSeconds: revoke ? 3600 : 3, client: fixture.Alice);
+        var cookie = await Host.ExchangeGrantAsync(grant.GetProperty("url").GetString()!);
+        using var socket = await OpenHmrSocketAsync(fixture.PreviewUrl, cookie);
+        Assert.Equal(WebSocketState.Open, socket.State);
+        var ended = ReceiveUntilEndAsync(socket);
+
+        if (revoke)
+        {
+            (await fixture.Alice.DeleteAsync($"api/v1/preview/{fixture.PreviewId}/grants/{grant.GetProperty("id").GetString()}")).EnsureSuccessStatusCode();
+        }
+
+        Assert.True(await ended, "the socket should end, not stay open after its grant ended");
+    }
+
     [Fact]
     public async Task The_owners_key_and_an_admins_key_open_the_preview_and_another_users_key_does_not()
     {
@@ -219,6 +238,46 @@ public sealed class PreviewGrantTests(GrantFixture fixture) : IClassFixture<Gran
         var response = await client.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;
+    }
+
+    private async Task<ClientWebSocket> OpenHmrSocketAsync(string previewUrl, string cookie)
+    {
+        var uri = new Uri(previewUrl);
+        var socket = new ClientWebSocket();
+        socket.Options.Proxy = null;
+        socket.Options.AddSubProtocol("vite-hmr");
+        socket.Options.SetRequestHeader("Host", uri.Authority);
+        socket.Options.SetRequestHeader("Origin", uri.GetLeftPart(UriPartial.Authority));
+        socket.Options.SetRequestHeader("Cookie", cookie);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{Host.Port}{uri.AbsolutePath}?token={await HmrTokenAsync(previewUrl)}"), timeout.Token);
+        return socket;
+    }
+
+    /// <summary>True once the server closed or dropped the socket; false if it was still open after a minute (a generous bound, not a measurement).</summary>
+    private static async Task<bool> ReceiveUntilEndAsync(ClientWebSocket socket)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, bound.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Vite (6.0.9+) takes HMR sockets only with the token its client script carries; read as the admin.</summary>
