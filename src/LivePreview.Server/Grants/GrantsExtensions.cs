@@ -9,6 +9,7 @@ public static class GrantsExtensions
     {
         services.AddOptions<GrantOptions>().BindConfiguration(GrantOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GrantOptions>, GrantOptionsValidation>();
+        services.TryAddSingleton<GrantedSockets>();
         services.TryAddSingleton<PreviewGrants>();
         services.TryAddSingleton<PreviewAccess>();
         services.TryAddSingleton<Owned>();

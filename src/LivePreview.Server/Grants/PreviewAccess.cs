@@ -17,6 +17,7 @@ namespace LivePreview.Grants;
 /// </summary>
 internal sealed partial class PreviewAccess(
     PreviewGrants grants,
+    GrantedSockets sockets,
     SandboxManager sandboxes,
     IDbContextFactory<LivePreviewDbContext> db,
     IOptionsMonitor<PreviewOptions> previewOptions,
@@ -49,19 +50,26 @@ internal sealed partial class PreviewAccess(
         return true;
     }
 
+    /// <summary>Set when the request's <c>Authorization</c> authenticated as a LivePreview user: the transformer drops it (a JWT is not caught by the <c>lpk_</c> rule).</summary>
+    public const string StripAuthorizationKey = "livepreview.strip-authorization";
+
     public async Task<bool> AllowsAsync(HttpContext context, PreviewTarget target)
     {
         var ct = context.RequestAborted;
-        foreach (var token in GrantCookies(context.Request))
-        {
-            if (await grants.FindLiveAsync(target, token, ct) is not null)
-            {
-                return true;
-            }
-        }
         if (IsLivePreviewBearer(context.Request) && await OwnerSignedInAsync(context, target))
         {
             return true;
+        }
+        foreach (var token in GrantCookies(context.Request))
+        {
+            if (await grants.FindLiveAsync(target, token, ct) is { } grant)
+            {
+                if (context.WebSockets.IsWebSocketRequest)
+                {
+                    sockets.Track(context, grant);
+                }
+                return true;
+            }
         }
         await using var database = await db.CreateDbContextAsync(ct);
         return await database.Previews.AnyAsync(
@@ -82,6 +90,7 @@ internal sealed partial class PreviewAccess(
         {
             return false;
         }
+        context.Items[StripAuthorizationKey] = true;
         var sandbox = await sandboxes.GetAsync(target.SandboxId, context.RequestAborted);
         return sandbox is not null && result.Principal.Owns(sandbox.Owner);
     }

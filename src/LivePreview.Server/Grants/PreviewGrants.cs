@@ -17,6 +17,7 @@ public sealed record NewPreviewGrant(PreviewGrantRecord Record, string Url);
 public sealed partial class PreviewGrants(
     IDbContextFactory<LivePreviewDbContext> db,
     IEventBus events,
+    GrantedSockets sockets,
     TimeProvider time,
     ILogger<PreviewGrants> logger)
 {
@@ -79,6 +80,7 @@ public sealed partial class PreviewGrants(
             record.RevokedAt = time.GetUtcNow();
             await context.SaveChangesAsync(ct);
             LogRevoked(logger, record.Id, record.SandboxId, record.Port, user);
+            sockets.Close(record.Id);
             await PublishAsync(EventTypes.GrantRevoked, record, user);
         }
         return true;

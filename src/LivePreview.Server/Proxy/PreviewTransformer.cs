@@ -19,6 +19,10 @@ internal sealed class PreviewTransformer(string frameAncestors, bool injectClien
         var request = httpContext.Request;
         proxyRequest.Headers.Host = null;
         LivePreview.Auth.LivePreviewCredentials.StripFrom(proxyRequest);
+        if (httpContext.Items.ContainsKey(LivePreview.Grants.PreviewAccess.StripAuthorizationKey))
+        {
+            proxyRequest.Headers.Authorization = null;
+        }
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
         if (httpContext.Connection.RemoteIpAddress is { } remote)

@@ -42,6 +42,11 @@ public sealed class PreviewTabGrantTests() : HostAndBrowserTest(new Dictionary<s
         Assert.Equal(200, await frame.EvaluateAsync<int>("() => fetch('/src/App.tsx').then(r => r.status)"));
         using var anonymous = Host.CreateLoopbackClient(useCookies: false);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync(firstLink)).StatusCode);
+        // The frame's HMR socket outlived the first grant (the renewal took over): an edit still hot-updates, no reload.
+        var source = await Host.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/src/App.tsx");
+        (await Host.Http.PutAsync($"api/v1/sandboxes/{id}/files/src/App.tsx", new StringContent(source.Replace("Hello from", "Renewed and hot", StringComparison.Ordinal)))).EnsureSuccessStatusCode();
+        await log.WaitAsync(frame.WaitForFunctionAsync("() => document.querySelector('h1')?.textContent.includes('Renewed and hot')", null, new() { Timeout = 30_000 }));
+        Assert.Equal("yes", await frame.EvaluateAsync<string>("() => window.__kept"));
         await page.CloseAsync();
     }
 

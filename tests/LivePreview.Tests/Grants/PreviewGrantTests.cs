@@ -116,6 +116,47 @@ public sealed class PreviewGrantTests(GrantFixture fixture) : IClassFixture<Gran
         Assert.Equal(HttpStatusCode.Unauthorized, await UpgradeStatusAsync(fixture.PreviewUrl, cookie));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_open_hmr_socket_ends_when_its_grant_is_revoked_or_expires(bool revoke)
+    {
+        // A share grant: nothing can take over from it (unlike a renewed grant of the same user, see below).
+        var grant = await Host.CreateGrantAsync(fixture.PreviewId, share: true, expiresInSeconds: revoke ? 3600 : 3, client: fixture.Alice);
+        var cookie = await Host.ExchangeGrantAsync(grant.GetProperty("url").GetString()!);
+        using var socket = await OpenHmrSocketAsync(fixture.PreviewUrl, cookie);
+        Assert.Equal(WebSocketState.Open, socket.State);
+        var ended = ReceiveUntilEndAsync(socket);
+
+        if (revoke)
+        {
+            (await fixture.Alice.DeleteAsync($"api/v1/preview/{fixture.PreviewId}/grants/{grant.GetProperty("id").GetString()}")).EnsureSuccessStatusCode();
+        }
+
+        Assert.True(await ended, "the socket should end, not stay open after its grant ended");
+    }
+
+    [Fact]
+    public async Task An_open_hmr_socket_lives_on_when_its_users_renewed_grant_takes_over_and_keeps_receiving_updates()
+    {
+        // The admin's grants (Alice's are used by the other tests): a short one, then its renewal.
+        var first = await Host.CreateGrantAsync(fixture.PreviewId, expiresInSeconds: 3);
+        using var socket = await OpenHmrSocketAsync(fixture.PreviewUrl, await Host.ExchangeGrantAsync(first.GetProperty("url").GetString()!));
+        await Host.CreateGrantAsync(fixture.PreviewId, expiresInSeconds: 600);
+        var expiresAt = first.GetProperty("expires_at").GetDateTimeOffset();
+        while (DateTimeOffset.UtcNow <= expiresAt.AddSeconds(1))
+        {
+            await Task.Delay(200);
+        }
+
+        // Vite sends updates only for modules in its graph: ask for the module once (as the admin).
+        (await Host.Http.GetAsync(fixture.PreviewUrl + "src/App.tsx")).EnsureSuccessStatusCode();
+        var source = await Host.Http.GetStringAsync($"api/v1/sandboxes/{fixture.SandboxId}/files/src/App.tsx");
+        (await Host.Http.PutAsync($"api/v1/sandboxes/{fixture.SandboxId}/files/src/App.tsx", new StringContent(source + $"\n// touched {Guid.NewGuid():N}\n"))).EnsureSuccessStatusCode();
+
+        Assert.True(await ReceiveUpdateAsync(socket), "the socket should still be open and get Vite's update");
+    }
+
     [Fact]
     public async Task The_owners_key_and_an_admins_key_open_the_preview_and_another_users_key_does_not()
     {
@@ -219,6 +260,73 @@ public sealed class PreviewGrantTests(GrantFixture fixture) : IClassFixture<Gran
         var response = await client.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;
+    }
+
+    private async Task<ClientWebSocket> OpenHmrSocketAsync(string previewUrl, string cookie)
+    {
+        var uri = new Uri(previewUrl);
+        var socket = new ClientWebSocket();
+        socket.Options.Proxy = null;
+        socket.Options.AddSubProtocol("vite-hmr");
+        socket.Options.SetRequestHeader("Host", uri.Authority);
+        socket.Options.SetRequestHeader("Origin", uri.GetLeftPart(UriPartial.Authority));
+        socket.Options.SetRequestHeader("Cookie", cookie);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{Host.Port}{uri.AbsolutePath}?token={await HmrTokenAsync(previewUrl)}"), timeout.Token);
+        return socket;
+    }
+
+    /// <summary>True when an HMR "update" or "full-reload" message arrives; false when the socket ends first (or a minute passes).</summary>
+    private static async Task<bool> ReceiveUpdateAsync(ClientWebSocket socket)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, bound.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return false;
+                }
+                var text = System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count);
+                if (text.Contains("\"update\"", StringComparison.Ordinal) || text.Contains("\"full-reload\"", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True once the server closed or dropped the socket; false if it was still open after a minute (a generous bound, not a measurement).</summary>
+    private static async Task<bool> ReceiveUntilEndAsync(ClientWebSocket socket)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, bound.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Vite (6.0.9+) takes HMR sockets only with the token its client script carries; read as the admin.</summary>
