@@ -38,13 +38,17 @@ public static class Browser
 
     /// <summary>
     /// Opens <paramref name="path"/> of a sandbox's preview in <paramref name="page"/>, the way a person's browser reaches a
-    /// preview: the one place that knows how (today by its URL; with private previews, through a grant URL).
+    /// preview: the one place that knows how. Previews are private: the browser opens a grant URL (the exchange sets the
+    /// preview's grant cookie and redirects to the clean URL), then goes to <paramref name="path"/> on that origin.
     /// </summary>
     public static async Task<IResponse?> OpenPreviewAsync(IPage page, LivePreview.Tests.Support.LivePreviewHost host, string sandboxId, string path = "/")
     {
-        var preview = await host.WaitForPreviewAsync(sandboxId);
-        var url = new Uri(new Uri(preview.GetProperty("preview_url").GetString()!), path);
-        return await page.GotoAsync(url.ToString());
+        var opened = await page.GotoAsync(await host.OpenPreviewUrlAsync(sandboxId));
+        if (path == "/")
+        {
+            return opened;
+        }
+        return await page.GotoAsync(new Uri(new Uri(page.Url), path).ToString());
     }
 
     public static string ArtifactsDirectory(string area)
