@@ -5,17 +5,35 @@
 namespace LivePreview.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class Grants : Migration
+    public partial class Identity : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "Owner",
+                table: "sandboxes",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Owner",
+                table: "prototype_sessions",
+                type: "TEXT",
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "Visibility",
                 table: "previews",
                 type: "TEXT",
                 nullable: false,
                 defaultValue: "Private");
+
+            migrationBuilder.AddColumn<string>(
+                name: "Owner",
+                table: "events",
+                type: "TEXT",
+                nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "preview_grants",
@@ -38,6 +56,21 @@ namespace LivePreview.Persistence.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_sandboxes_Owner",
+                table: "sandboxes",
+                column: "Owner");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_prototype_sessions_Owner",
+                table: "prototype_sessions",
+                column: "Owner");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_events_Owner_Sequence",
+                table: "events",
+                columns: new[] { "Owner", "Sequence" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_preview_grants_SandboxId_Port",
                 table: "preview_grants",
                 columns: new[] { "SandboxId", "Port" });
@@ -55,9 +88,33 @@ namespace LivePreview.Persistence.Migrations
             migrationBuilder.DropTable(
                 name: "preview_grants");
 
+            migrationBuilder.DropIndex(
+                name: "IX_sandboxes_Owner",
+                table: "sandboxes");
+
+            migrationBuilder.DropIndex(
+                name: "IX_prototype_sessions_Owner",
+                table: "prototype_sessions");
+
+            migrationBuilder.DropIndex(
+                name: "IX_events_Owner_Sequence",
+                table: "events");
+
+            migrationBuilder.DropColumn(
+                name: "Owner",
+                table: "sandboxes");
+
+            migrationBuilder.DropColumn(
+                name: "Owner",
+                table: "prototype_sessions");
+
             migrationBuilder.DropColumn(
                 name: "Visibility",
                 table: "previews");
+
+            migrationBuilder.DropColumn(
+                name: "Owner",
+                table: "events");
         }
     }
 }

@@ -10,8 +10,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace LivePreview.Persistence.Migrations
 {
     [DbContext(typeof(LivePreviewDbContext))]
-    [Migration("20261202010054_OwnershipEverywhere")]
-    partial class OwnershipEverywhere
+    [Migration("20261202014440_Identity")]
+    partial class Identity
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -53,6 +53,52 @@ namespace LivePreview.Persistence.Migrations
                     b.HasIndex("User");
 
                     b.ToTable("api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("LivePreview.Grants.PreviewGrantRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PreviewId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Share")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("SandboxId", "Port");
+
+                    b.ToTable("preview_grants", (string)null);
                 });
 
             modelBuilder.Entity("LivePreview.Persistence.EventRecord", b =>
@@ -128,6 +174,12 @@ namespace LivePreview.Persistence.Migrations
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Private");
 
                     b.HasKey("Id");
 
