@@ -41,9 +41,9 @@ public static class GrantsApi
     }
 
     private static async Task<IResult> CreateAsync(
-        string id, CreateGrantRequest? request, ClaimsPrincipal user, Owned owned, PreviewGrants grants, IOptions<GrantOptions> options, CancellationToken ct)
+        string id, CreateGrantRequest? request, ClaimsPrincipal user, SandboxManager sandboxes, PreviewGrants grants, IOptions<GrantOptions> options, CancellationToken ct)
     {
-        if (await owned.PreviewAsync(id, user, ct) is not { } preview)
+        if (await sandboxes.FindVisiblePreviewAsync(id, user, ct) is not { } preview)
         {
             return NotFound(id);
         }
@@ -59,9 +59,9 @@ public static class GrantsApi
         return TypedResults.Created($"/api/v1/preview/{id}/grants/{r.Id}", new CreatedGrantResponse(r.Id, created.Url, r.ExpiresAt, r.Share, r.Port));
     }
 
-    private static async Task<IResult> ListAsync(string id, ClaimsPrincipal user, Owned owned, PreviewGrants grants, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewGrants grants, TimeProvider time, CancellationToken ct)
     {
-        if (await owned.PreviewAsync(id, user, ct) is not { } preview)
+        if (await sandboxes.FindVisiblePreviewAsync(id, user, ct) is not { } preview)
         {
             return NotFound(id);
         }
@@ -71,9 +71,9 @@ public static class GrantsApi
             g.CreatedAt, g.ExpiresAt, g.RevokedAt, g.RevokedAt is null && g.ExpiresAt > now)));
     }
 
-    private static async Task<IResult> RevokeAsync(string id, string grantId, ClaimsPrincipal user, Owned owned, PreviewGrants grants, CancellationToken ct)
+    private static async Task<IResult> RevokeAsync(string id, string grantId, ClaimsPrincipal user, SandboxManager sandboxes, PreviewGrants grants, CancellationToken ct)
     {
-        if (await owned.PreviewAsync(id, user, ct) is not { } preview)
+        if (await sandboxes.FindVisiblePreviewAsync(id, user, ct) is not { } preview)
         {
             return NotFound(id);
         }
@@ -83,10 +83,10 @@ public static class GrantsApi
     }
 
     private static async Task<IResult> SetVisibilityAsync(
-        string id, SetVisibilityRequest? request, ClaimsPrincipal user, Owned owned,
+        string id, SetVisibilityRequest? request, ClaimsPrincipal user, SandboxManager sandboxes,
         IDbContextFactory<LivePreviewDbContext> db, IEventBus events, CancellationToken ct)
     {
-        if (await owned.PreviewAsync(id, user, ct) is not { } preview)
+        if (await sandboxes.FindVisiblePreviewAsync(id, user, ct) is not { } preview)
         {
             return NotFound(id);
         }
@@ -110,16 +110,3 @@ public static class GrantsApi
         Problems.NotFound("Preview not found", $"No preview has the id '{id}'. Find a sandbox's preview with GET /api/v1/preview/sandbox/{{sandbox_id}}.");
 }
 
-/// <summary>A preview the caller owns (or any, for an admin); null for unknown and for someone else's alike.</summary>
-public sealed class Owned(PreviewManager previews, SandboxManager sandboxes)
-{
-    public async Task<PreviewSnapshot?> PreviewAsync(string id, ClaimsPrincipal user, CancellationToken ct)
-    {
-        if (previews.Get(id) is not { } preview)
-        {
-            return null;
-        }
-        var sandbox = await sandboxes.GetAsync(preview.SandboxId, ct);
-        return sandbox is not null && user.Owns(sandbox.Owner) ? preview : null;
-    }
-}

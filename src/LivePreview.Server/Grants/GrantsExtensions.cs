@@ -12,7 +12,6 @@ public static class GrantsExtensions
         services.TryAddSingleton<GrantedSockets>();
         services.TryAddSingleton<PreviewGrants>();
         services.TryAddSingleton<PreviewAccess>();
-        services.TryAddSingleton<Owned>();
         return services;
     }
 

@@ -40,15 +40,12 @@ public static class PreviewApi
     }
 
     private static async Task<IResult> GetAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        await FindVisibleAsync(id, user, sandboxes, previews, ct) is { } preview ? Results.Ok(ToResponse(preview, previews.LogLines(id))) : NotFound(id);
+        await sandboxes.FindVisiblePreviewAsync(id, user, ct) is { } preview ? Results.Ok(ToResponse(preview, previews.LogLines(id))) : NotFound(id);
 
     private static async Task<IResult> StopAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        await FindVisibleAsync(id, user, sandboxes, previews, ct) is not null && await previews.StopAsync(id, ct) is { } preview
+        await sandboxes.FindVisiblePreviewAsync(id, user, ct) is not null && await previews.StopAsync(id, ct) is { } preview
             ? Results.Ok(ToResponse(preview, null)) : NotFound(id);
 
-    /// <summary>A preview belongs to its sandbox's owner: someone else's is null, like an unknown id.</summary>
-    internal static async Task<PreviewSnapshot?> FindVisibleAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        previews.Get(id) is { } preview && await sandboxes.FindVisibleAsync(preview.SandboxId, user, ct) is not null ? preview : null;
 
     private static async Task<IResult> GetBySandboxAsync(string sandboxId, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
     {

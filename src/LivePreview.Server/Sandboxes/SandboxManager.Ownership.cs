@@ -21,6 +21,10 @@ public sealed partial class SandboxManager
         return sandbox is not null && user.Owns(sandbox.Owner) ? sandbox : null;
     }
 
+    /// <summary>A preview belongs to its sandbox's owner: the preview when <paramref name="user"/> may see its sandbox; null when it is unknown or someone else's.</summary>
+    public async Task<Previews.PreviewSnapshot?> FindVisiblePreviewAsync(string previewId, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        previews.Get(previewId) is { } preview && await FindVisibleAsync(preview.SandboxId, user, cancellationToken) is not null ? preview : null;
+
     /// <summary>Like <see cref="FindVisibleAsync"/>, throwing the unknown-id 404 (<see cref="SandboxNotFoundException"/>) instead of null.</summary>
     public async Task<SandboxSnapshot> RequireVisibleAsync(string id, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         await FindVisibleAsync(id, user, cancellationToken) ?? throw new SandboxNotFoundException(id);

@@ -78,5 +78,7 @@ public sealed class SandboxCapTests : IAsyncLifetime
         ["LivePreview:Sandboxes:MaxSandboxes"] = Max.ToString(),
         ["LivePreview:Sandboxes:AutoStartPreview"] = "false",
         ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
+        // 66 creates by one user in a second: this test is about the cap, not the per-user rate limit.
+        ["LivePreview:RateLimits:SandboxCreates:Enabled"] = "false",
     };
 }
