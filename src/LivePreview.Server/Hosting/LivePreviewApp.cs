@@ -117,6 +117,7 @@ public static class LivePreviewApp
         // Sandboxes are reached only through SandboxHttpClient (pinned endpoint, no redirects, bounded reads).
         services.TryAddSingleton(_ => new ReadinessProbe(SandboxHttpLimits.Default));
         services.TryAddSingleton<PreviewAddress>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainmentProbe, PreviewOriginProbe>());
         services.TryAddSingleton<PreviewManager>();
         services.TryAddSingleton<SandboxManager>();
         services.TryAddSingleton<WorkspaceFiles>();

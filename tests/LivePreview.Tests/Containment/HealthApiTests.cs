@@ -42,6 +42,24 @@ public sealed class HealthApiTests
     }
 
     [Fact]
+    public async Task Health_says_whether_preview_pages_are_kept_off_the_dashboards_origin()
+    {
+        await using (var hostMode = await LivePreviewHost.StartAsync())
+        {
+            var origin = (await hostMode.Http.GetFromJsonAsync<JsonElement>("api/v1/health")).GetProperty("limits").GetProperty("preview-origin");
+            Assert.True(origin.GetProperty("enforced").GetBoolean(), origin.ToString());
+            Assert.Contains("one origin per preview", origin.GetProperty("how").GetString());
+        }
+        await using var pathMode = await LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Previews:Mode"] = "Path" });
+
+        var limit = (await pathMode.Http.GetFromJsonAsync<JsonElement>("api/v1/health")).GetProperty("limits").GetProperty("preview-origin");
+
+        Assert.False(limit.GetProperty("enforced").GetBoolean());
+        Assert.True(limit.GetProperty("switched_off").GetBoolean());
+        Assert.Contains("share the dashboard's origin", limit.GetProperty("how").GetString());
+    }
+
+    [Fact]
     public async Task A_limit_the_host_cannot_enforce_makes_the_service_degraded_and_one_switched_off_is_said_so()
     {
         await using var host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
