@@ -26,7 +26,7 @@ internal sealed class TinyTemplates : IDisposable
         SandboxOptions = new LocalSandboxOptions
         {
             Root = Path.Combine(Root, "sandboxes"),
-            SubnetPrefix = Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235",
+            SubnetPrefix = "10.238",
             FirewallTable = LivePreview.Tests.Sandboxes.Local.LocalSandboxHarness.NewFirewallTable(),
             KillTimeout = TimeSpan.FromSeconds(5),
         };

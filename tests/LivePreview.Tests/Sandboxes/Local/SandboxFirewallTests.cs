@@ -20,7 +20,7 @@ namespace LivePreview.Tests.Sandboxes.Local;
 public sealed class SandboxFirewallTests : IAsyncLifetime
 {
     private const string MissingNft = "/nonexistent/livepreview-test/nft";
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235", ownFirewallTable: true);
+    private readonly LocalSandboxHarness _harness = new("10.237", ownFirewallTable: true);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -3,7 +3,7 @@ namespace LivePreview.Tests.Sandboxes.Local;
 /// <summary>Copying a workspace out (snapshot builds) never follows what the sandbox planted and never carries set-id bits to the host.</summary>
 public sealed class WorkspaceCopyTests : IAsyncLifetime
 {
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235", ownFirewallTable: true);
+    private readonly LocalSandboxHarness _harness = new("10.236", ownFirewallTable: true);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
