@@ -91,8 +91,7 @@ internal sealed partial class PreviewAccess(
             return false;
         }
         context.Items[StripAuthorizationKey] = true;
-        var sandbox = await sandboxes.GetAsync(target.SandboxId, context.RequestAborted);
-        return sandbox is not null && result.Principal.Owns(sandbox.Owner);
+        return await sandboxes.FindVisibleAsync(target.SandboxId, result.Principal, context.RequestAborted) is not null;
     }
 
     /// <summary>A bearer that is ours (a key, or a token for the OIDC handler); an app's own Authorization is not looked at.</summary>
