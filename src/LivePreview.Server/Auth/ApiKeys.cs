@@ -21,7 +21,8 @@ public sealed partial class ApiKeys(IDbContextFactory<LivePreviewDbContext> db, 
     /// <summary>Every generated key starts with this, so the proxy can recognise one and strip it.</summary>
     public const string KeyPrefix = "lpk_";
 
-    public static string NewSecret() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+    /// <summary>256 random bits, base64url, after <paramref name="prefix"/> (API keys <c>lpk_</c>, preview grants <c>lpg_</c>).</summary>
+    public static string NewSecret(string prefix = KeyPrefix) => prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
 
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 

@@ -32,7 +32,7 @@ public sealed partial class PreviewGrants(
 
     public async Task<NewPreviewGrant> CreateAsync(PreviewSnapshot preview, string user, bool share, TimeSpan lifetime, CancellationToken ct)
     {
-        var token = TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var token = ApiKeys.NewSecret(TokenPrefix);
         var now = time.GetUtcNow();
         var record = new PreviewGrantRecord
         {
