@@ -15,7 +15,7 @@ namespace LivePreview.Tests.Containment;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class HostileProcessTests : IAsyncLifetime
 {
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.233");
+    private readonly LocalSandboxHarness _harness = new("10.241");
 
     private int HostUid => _harness.Options.HostUid;
 

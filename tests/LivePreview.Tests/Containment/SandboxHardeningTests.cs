@@ -7,7 +7,7 @@ namespace LivePreview.Tests.Containment;
 /// <summary>What the identity and system-call boundary refuses to run without: a safe host user, bubblewrap ≥ 0.8, setpriv, libseccomp.</summary>
 public sealed class SandboxHardeningTests : IAsyncLifetime
 {
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.233");
+    private readonly LocalSandboxHarness _harness = new("10.242");
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -17,7 +17,7 @@ public sealed class SandboxLimitsTests : IAsyncLifetime
     private const int PidsLimit = 48;
     private const double CpuLimit = 0.2;
 
-    private readonly LocalSandboxHarness _harness = new("10.234", o =>
+    private readonly LocalSandboxHarness _harness = new("10.243", o =>
     {
         o.DiskLimitMb = DiskLimitMb;
         o.MemoryLimitMb = MemoryLimitMb;

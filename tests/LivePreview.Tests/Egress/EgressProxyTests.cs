@@ -37,7 +37,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
         setTimeout(() => { console.log('TIMEOUT'); process.exit(0); }, 20000);
         """;
 
-    private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235", ownFirewallTable: true);
+    private readonly LocalSandboxHarness _harness = new("10.240", ownFirewallTable: true);
     private readonly RecordingEventBus _events = new();
     private EgressProxy _egress = null!;
     private Uri _registry = null!;

@@ -15,7 +15,7 @@ public sealed partial class SnapshotBuildKillTests : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("livepreview-kill-test-").FullName;
     private readonly string _table = LivePreview.Tests.Sandboxes.Local.LocalSandboxHarness.NewFirewallTable();
-    private readonly string _subnetPrefix = Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.235";
+    private readonly string _subnetPrefix = "10.239";
     private string? _sandboxId;
 
     public Task InitializeAsync() => Task.CompletedTask;
