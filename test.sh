@@ -46,6 +46,8 @@ summarize() {
 # address), and Chromium aborts in-flight page loads when host addresses change.
 status=0
 summaries=()
+failures=artifacts/failed-tests.txt
+: > "$failures"
 for project in tests/LivePreview.Tests tests/LivePreview.EndToEnd; do
   project_log=$(mktemp)
   dotnet test "$project" -c Release --no-build --blame-hang-timeout 10m \
@@ -53,9 +55,15 @@ for project in tests/LivePreview.Tests tests/LivePreview.EndToEnd; do
   code=${PIPESTATUS[0]}
   (( code != 0 )) && status=$code
   summaries+=("$(summarize "$project_log" "$code")")
+  # The names of failed tests, repeated just above the summary line so a long log's tail says which.
+  grep -E '^ +Failed [A-Za-z_][A-Za-z0-9_.]+' "$project_log" | sed 's/^ *//' >> "$failures" || true
   rm -f "$project_log"
 done
 
+if [[ -s "$failures" ]]; then
+  echo "Failed tests:"
+  sed 's/^/  /' "$failures"
+fi
 printf '%s\n' "${summaries[@]}" \
   | awk '{ p += $1; f += $2; s += $3 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' \
   | tee artifacts/test-summary.txt
