@@ -49,7 +49,7 @@ public sealed class DashboardTests : IAsyncLifetime
 
         await page.GetByTestId("framework-react-vite").ClickAsync();
         await page.GetByTestId("create-sandbox").ClickAsync();
-        await page.WaitForURLAsync("**/sandboxes/*");
+        await page.WaitForURLAsync("**/sandboxes/*", new() { Timeout = 180_000 });
         var id = page.Url.Split('/')[^1];
         await page.EvaluateAsync("() => { window.__dashboardMarker = 'kept'; }");
 

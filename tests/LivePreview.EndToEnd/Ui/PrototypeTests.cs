@@ -148,7 +148,8 @@ public sealed class PrototypeTests : IAsyncLifetime
         }
 
         await page.GetByTestId("prototype-start").ClickAsync();
-        await page.WaitForURLAsync("**/prototype/ps*");
+        // Starting creates a sandbox first: on a loaded machine that takes longer than the default 30 s.
+        await page.WaitForURLAsync("**/prototype/ps*", new() { Timeout = 180_000 });
         var session = page.GetByTestId("prototype-session");
         await log.WaitAsync(Expect(session).ToBeVisibleAsync(Slow));
         return (page.Url.Split('/')[^1], (await session.GetAttributeAsync("data-sandbox-id"))!);

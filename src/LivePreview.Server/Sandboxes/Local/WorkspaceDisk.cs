@@ -57,13 +57,28 @@ internal sealed class WorkspaceDisk(LocalSandboxOptions options)
         return true;
     }
 
-    /// <summary>Unmounts the image (autoclear then frees its loop device) and detaches any loop device still backed by it.</summary>
-    public static void Unmount(SandboxLayout layout)
+    /// <summary>
+    /// Unmounts the image (autoclear then frees its loop device) and detaches any loop device still backed by it,
+    /// then waits (at most <paramref name="timeout"/>, default 5 s) until none is: the kernel finishes a detach
+    /// only once the device's last opener (our own ioctl, or udev probing it) has closed it, so the device can
+    /// name the image for a moment after the unmount returned (seen in CI).
+    /// </summary>
+    public static void Unmount(SandboxLayout layout, TimeSpan? timeout = null)
     {
         OverlayMount.Unmount(layout.Disk);
-        foreach (var device in LoopDevicesBackedBy(layout.DiskImage))
+        var deadline = Environment.TickCount64 + (long)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
+        while (true)
         {
-            Detach(device);
+            var devices = LoopDevicesBackedBy(layout.DiskImage);
+            if (devices.Count == 0 || Environment.TickCount64 >= deadline)
+            {
+                return;
+            }
+            foreach (var device in devices)
+            {
+                Detach(device);
+            }
+            Thread.Sleep(20);
         }
     }
 
