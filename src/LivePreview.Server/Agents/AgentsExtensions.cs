@@ -27,6 +27,7 @@ public static class AgentsExtensions
         services.AddSingleton<IAgentAdapter>(sp => ActivatorUtilities.CreateInstance<ChatAgentAdapter>(sp, sp.GetRequiredService<OpenAIModelSource>()));
         services.AddSingleton<IAgentAdapter, ReplayAgentAdapter>();
         services.TryAddSingleton<AgentRegistry>();
+        services.TryAddSingleton<AgentEventPublisher>();
         return services;
     }
 }

@@ -85,6 +85,13 @@ public static class EventTypes
     public const string AgentToolCalled = "AGENT_TOOL_CALLED";
     public const string AgentToolCompleted = "AGENT_TOOL_COMPLETED";
     public const string AgentFeedback = "AGENT_FEEDBACK";
+
+    // Agent sessions (AgentSessions/): entity type "session", on the sandbox.
+    public const string SessionStarted = "SESSION_STARTED";
+    public const string Interrupted = "INTERRUPTED";
+    public const string Resumed = "RESUMED";
+    public const string SessionCompleted = "SESSION_COMPLETED";
+    public const string SessionFailed = "SESSION_FAILED";
     public const string CheckpointCreated = "CHECKPOINT_CREATED";
     public const string CheckpointRestored = "CHECKPOINT_RESTORED";
     public const string ExportCompleted = "EXPORT_COMPLETED";
@@ -119,6 +126,7 @@ public static class EntityTypes
     public const string Snapshot = "snapshot";
     public const string File = "file";
     public const string Prototype = "prototype";
+    public const string AgentSession = "session";
     public const string Host = "host";
     public const string User = "user";
     public const string Key = "key";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LivePreview.Agents;
+using LivePreview.AgentSessions;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
 using LivePreview.RateLimits;
@@ -41,6 +42,9 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         PrototypeNotFoundException e => (404, "Prototype session not found", e.Message),
         PromptInProgressException e => (409, "A prompt is running", e.Message),
         InvalidPromptException e => (400, "Invalid request", e.Message),
+        AgentSessionNotFoundException e => (404, "Agent session not found", e.Message),
+        AgentSessionConflictException e => (409, "Agent session not in the right state", e.Message),
+        InvalidAgentSessionRequestException e => (400, "Invalid agent session request", e.Message),
         AgentNotConfiguredException e => (409, "No agent configured", e.Message),
         ExportException e => (e.Status, "Export failed", e.Message),
         GitException e => (409, "Git failed in the sandbox", e.Message),

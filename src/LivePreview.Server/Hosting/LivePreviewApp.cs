@@ -1,4 +1,5 @@
 using LivePreview.Agents;
+using LivePreview.AgentSessions;
 using LivePreview.Auth;
 using LivePreview.DevServers;
 using LivePreview.Egress;
@@ -42,6 +43,7 @@ public static class LivePreviewApp
         builder.Services.AddAgents();
         builder.Services.AddHostGit();
         builder.Services.AddPrototypes();
+        builder.Services.AddAgentSessions();
         builder.Services.AddWarmPool();
         builder.Services.AddPrometheusMetrics();
         builder.Services.AddLivePreviewApi();
@@ -70,6 +72,7 @@ public static class LivePreviewApp
         app.MapPreviewApi();
         app.MapGrantsApi();
         app.MapPrototypeApi();
+        app.MapAgentSessionApi();
         app.MapEventsApi();
         app.MapWarmPoolApi();
         app.MapPrometheusMetrics();

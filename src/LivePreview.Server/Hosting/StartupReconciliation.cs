@@ -1,3 +1,4 @@
+using LivePreview.AgentSessions;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Sandboxes;
@@ -5,7 +6,7 @@ using LivePreview.Sandboxes;
 namespace LivePreview.Hosting;
 
 /// <summary>
-/// Migrates the database before the server listens; once it listens (so preview URLs know the real
+/// Migrates the database and marks agent sessions left running by a previous process interrupted before the server listens; once it listens (so preview URLs know the real
 /// port), loads previews and reconciles sandboxes with what really runs. At shutdown, stops every
 /// dev server and background job before the container disposes the rest.
 /// </summary>
@@ -14,6 +15,7 @@ internal sealed partial class StartupReconciliation(
     IHostApplicationLifetime lifetime,
     PreviewManager previews,
     SandboxManager sandboxes,
+    AgentSessionManager agentSessions,
     BackgroundWork background,
     StartupBarrier barrier,
     ILogger<StartupReconciliation> logger) : IHostedService
@@ -21,6 +23,8 @@ internal sealed partial class StartupReconciliation(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await services.MigrateDatabaseAsync(cancellationToken);
+        // Before the server listens, so no session started by this process can be taken for a stale one.
+        await agentSessions.ReconcileAsync(cancellationToken);
         lifetime.ApplicationStarted.Register(() => background.Run("start-up reconciliation", async ct =>
         {
             try

@@ -1,3 +1,4 @@
+using LivePreview.AgentSessions;
 using LivePreview.Auth;
 using LivePreview.Grants;
 using LivePreview.Prototypes;
@@ -18,6 +19,8 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<PoolEntryRecord> PoolEntries => Set<PoolEntryRecord>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<PreviewGrantRecord> PreviewGrants => Set<PreviewGrantRecord>();
+    public DbSet<AgentSessionRecord> AgentSessions => Set<AgentSessionRecord>();
+    public DbSet<AgentSessionTurnRecord> AgentSessionTurns => Set<AgentSessionTurnRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -61,6 +64,8 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         modelBuilder.ApplyConfiguration(new PoolEntryConfiguration());
         modelBuilder.ApplyConfiguration(new ApiKeyConfiguration());
         modelBuilder.ApplyConfiguration(new PreviewGrantConfiguration());
+        modelBuilder.ApplyConfiguration(new AgentSessionConfiguration());
+        modelBuilder.ApplyConfiguration(new AgentSessionTurnConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

@@ -1,4 +1,3 @@
-using System.Text;
 using LivePreview.Agents;
 using LivePreview.Events;
 using LivePreview.Frameworks;
@@ -13,6 +12,7 @@ namespace LivePreview.Prototypes;
 /// </summary>
 internal sealed class PrototypeTurnRunner(
     IEventBus events,
+    AgentEventPublisher publisher,
     AgentWorkspaceFactory workspaces,
     PrototypeCheckpoints checkpoints,
     PreviewBuildCheck buildCheck,
@@ -25,23 +25,22 @@ internal sealed class PrototypeTurnRunner(
         await using var watcher = new PreviewSettleWatcher(events, session.SandboxId);
         var workspace = workspaces.For(session.SandboxId);
         IReadOnlyList<string> feedback = [];
-        var summary = new StringBuilder();
-        var edited = new HashSet<string>(StringComparer.Ordinal);
+        var transcript = new AgentTranscript();
         FrameworkCatalog.TryGet(session.Framework, out var framework);
         var attempt = 0;
         for (; ; attempt++)
         {
             watcher.Reset();
             var turn = new AgentTurn(session.Id, session.SandboxId, session.Framework, prompt, session.Model, history, feedback, workspace);
-            var failure = await StreamTurnAsync(session, turnId, agent, turn, summary, edited, ct);
+            var failure = await publisher.StreamAsync(Scope(session, turnId), agent.RunTurnAsync(turn, ct), transcript, ct);
             if (failure is not null)
             {
-                return new TurnOutcome(summary.ToString(), failure, attempt, await checkpoints.CommitTurnAsync(session, turnId, prompt, ct));
+                return new TurnOutcome(transcript.Text.ToString(), failure, attempt, await checkpoints.CommitTurnAsync(session, turnId, prompt, ct));
             }
             feedback = await watcher.SettleAsync(options.Value.SettleTimeout, options.Value.SettleGrace, ct);
-            if (feedback.Count == 0 && edited.Count > 0)
+            if (feedback.Count == 0 && transcript.Edited.Count > 0)
             {
-                feedback = await buildCheck.CheckAsync(session.SandboxId, framework, edited, ct);
+                feedback = await buildCheck.CheckAsync(session.SandboxId, framework, transcript.Edited, ct);
             }
             if (feedback.Count == 0 || attempt >= options.Value.MaxFixAttempts)
             {
@@ -51,57 +50,14 @@ internal sealed class PrototypeTurnRunner(
         }
         var checkpoint = await checkpoints.CommitTurnAsync(session, turnId, prompt, ct);
         var remaining = feedback.Count == 0 ? null : $"The preview still reports errors after {attempt} fix attempts: {feedback[0]}";
-        return new TurnOutcome(summary.ToString(), remaining, attempt, checkpoint);
-    }
-
-    /// <summary>Publishes the agent's events as they come; text deltas are coalesced per burst. Returns a failure message, or null.</summary>
-    private async Task<string?> StreamTurnAsync(PrototypeSessionRecord session, string turnId, IAgentAdapter agent, AgentTurn turn,
-        StringBuilder summary, HashSet<string> edited, CancellationToken ct)
-    {
-        var text = new StringBuilder();
-        string? failure = null;
-        await foreach (var e in agent.RunTurnAsync(turn, ct))
-        {
-            if (e is AgentTextDelta delta)
-            {
-                text.Append(delta.Text);
-                summary.Append(delta.Text);
-                if (text.Length < 400)
-                {
-                    continue;
-                }
-            }
-            await FlushTextAsync(session, turnId, text);
-            failure = e is AgentFailed failed ? failed.Message : failure;
-            if (e is AgentToolCompleted { Succeeded: true, Path: { } path } && e is not AgentToolCompleted { Tool: "read_file" or "list_files" })
-            {
-                edited.Add(path);
-            }
-            await PublishAgentEventAsync(session, turnId, e);
-        }
-        await FlushTextAsync(session, turnId, text);
-        return failure;
-    }
-
-    private Task PublishAgentEventAsync(PrototypeSessionRecord session, string turnId, AgentEvent e) => e switch
-    {
-        AgentToolCalled c => Publish(session, turnId, EventTypes.AgentToolCalled, new { tool = c.Tool, arguments = c.ArgumentsJson, path = c.Path }),
-        AgentToolCompleted c => Publish(session, turnId, EventTypes.AgentToolCompleted, new { tool = c.Tool, succeeded = c.Succeeded, summary = c.Summary, path = c.Path }),
-        AgentFailed f => Publish(session, turnId, EventTypes.AgentText, new { error = f.Message }),
-        _ => Task.CompletedTask,
-    };
-
-    private async Task FlushTextAsync(PrototypeSessionRecord session, string turnId, StringBuilder text)
-    {
-        if (text.Length > 0)
-        {
-            await Publish(session, turnId, EventTypes.AgentText, new { text = text.ToString() });
-            text.Clear();
-        }
+        return new TurnOutcome(transcript.Text.ToString(), remaining, attempt, checkpoint);
     }
 
     private Task Publish(PrototypeSessionRecord session, string turnId, string type, object payload) =>
-        events.PublishAsync(new EventDraft(type, "prototype", session.Id, session.SandboxId, new { turn_id = turnId, details = payload }));
+        publisher.PublishAsync(Scope(session, turnId), type, payload);
+
+    private static AgentEventScope Scope(PrototypeSessionRecord session, string turnId) =>
+        new(EntityTypes.Prototype, session.Id, session.SandboxId, turnId);
 }
 
 internal sealed record TurnOutcome(string Summary, string? Error, int FixAttempts, CheckpointRecord? Checkpoint);
