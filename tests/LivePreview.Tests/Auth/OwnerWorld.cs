@@ -47,8 +47,14 @@ public sealed class OwnerWorld : IAsyncLifetime
         var checkpoints = (await alice.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{sessionId}/checkpoints")).EnumerateArray().ToList();
         Assert.NotEmpty(checkpoints);
 
+        // An agent session on the same sandbox (replay agent), so its routes have something of alice's to show.
+        using var agentSession = await alice.PostAsJsonAsync($"api/v1/sandbox/{sandboxId}/session", new { agent = "replay", instruction = "add a navbar with dark mode toggle" });
+        Assert.Equal(HttpStatusCode.Created, agentSession.StatusCode);
+        var agentSessionId = (await agentSession.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await WaitForAgentSessionAsync(alice, sandboxId);
+
         Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[0].GetProperty("id").GetString()!, spareKeyId);
-        Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId,
+        Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId, agentSessionId,
             .. checkpoints.Select(c => c.GetProperty("id").GetString()!), .. checkpoints.Select(c => c.GetProperty("sha").GetString()!)];
     }
 
@@ -61,6 +67,21 @@ public sealed class OwnerWorld : IAsyncLifetime
         using var response = await Host.Http.PostAsJsonAsync("api/v1/keys", new { user, name = "every-route" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static async Task WaitForAgentSessionAsync(HttpClient alice, string sandboxId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        while (DateTime.UtcNow < deadline)
+        {
+            var session = await alice.GetFromJsonAsync<JsonElement>($"api/v1/sandbox/{sandboxId}/session");
+            if (session.GetProperty("status").GetString() is not ("running" or "waiting_for_answer"))
+            {
+                return;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"The agent session on sandbox {sandboxId} did not end in time.");
     }
 
     private static async Task WaitForTurnAsync(HttpClient alice, string sessionId)

@@ -55,6 +55,7 @@ internal static partial class RouteWalk
         (_, _) when name.Contains("grant", StringComparison.OrdinalIgnoreCase) =>
             values.GrantId ?? throw new InvalidOperationException($"{route}: no grant to fill {{{name}}} with (POST /api/v1/preview/{{id}}/grants is not in the document)."),
         ("id", "sandboxes") => values.SandboxId,
+        ("id", "sandbox") => values.SandboxId,
         ("id", "preview") => values.PreviewId,
         ("id", "session") => values.SessionId,
         ("id", "keys") => values.KeyId,
@@ -86,6 +87,8 @@ internal static partial class RouteWalk
         ("POST", "/api/v1/preview" or "/api/v1/preview/") => new Dictionary<string, object> { ["sandbox_id"] = values.SandboxId },
         ("POST", "/api/v1/keys" or "/api/v1/keys/") => new { user = "mallory", name = "walk" },
         ("POST", var t) when t.EndsWith("/prompt", StringComparison.Ordinal) => new { prompt = "add a navbar with dark mode toggle" },
+        ("POST", var t) when t.StartsWith("/api/v1/sandbox/", StringComparison.Ordinal) && t.EndsWith("/session", StringComparison.Ordinal) =>
+            new { agent = "replay", instruction = "add a navbar with dark mode toggle" },
         ("POST", var t) when t.EndsWith("/export", StringComparison.Ordinal) => new { },
         ("POST", var t) when t.EndsWith("/grants", StringComparison.Ordinal) => new Dictionary<string, object> { ["expires_in_seconds"] = 600, ["share"] = false },
         ("PATCH", var t) when t.StartsWith("/api/v1/preview/", StringComparison.Ordinal) => new { visibility = "private" },

@@ -11,6 +11,7 @@ public sealed class RouteWalkTests
     [InlineData("/api/v1/preview/{id}", "api/v1/preview/pvpvpvpvpvpv")]
     [InlineData("/api/v1/prototype/session/{id}/checkpoints/{checkpointId}/restore", "api/v1/prototype/session/psps/checkpoints/cpcp/restore")]
     [InlineData("/api/v1/keys/{id}", "api/v1/keys/key_k")]
+    [InlineData("/api/v1/sandbox/{id}/session", "api/v1/sandbox/sbsbsbsbsbsb/session")]
     public void A_route_is_filled_with_the_resource_its_parameter_names(string template, string expected) =>
         Assert.Equal(expected, RouteWalk.Fill(new Route(HttpMethod.Get, template), Values));
 
