@@ -35,6 +35,8 @@ public sealed partial class AgentSessionManager
             AgentSessionLog.TurnCrashed(logger, ex, session.Id, turn.Id);
             failure = $"The turn failed: {ex.Message}";
         }
+        // An adapter that reports the cancellation as a failure rather than throwing was still interrupted.
+        cancelled |= failure is not null && linked.IsCancellationRequested;
         try
         {
             // Shutdown cancels every turn: it is an interruption the next start can resume, not a failure.

@@ -2,12 +2,12 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using LivePreview.AgentSessions;
 using LivePreview.Events;
 using LivePreview.Tests.Agents;
 using LivePreview.Tests.Auth;
 using LivePreview.Tests.Hosting;
 using LivePreview.Tests.Support;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 
 namespace LivePreview.Tests.AgentSessions;
@@ -189,6 +189,19 @@ public sealed class AgentSessionTests : IAsyncLifetime
         }
         await _timeline.WaitForAsync("request 1", TimeSpan.FromSeconds(60));
 
+        // The questions flow's switch: waiting for an answer and back, while the turn keeps running.
+        var manager = _host.Service<AgentSessionManager>();
+        var sessionId = (await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"))).GetProperty("id").GetString()!;
+        await manager.MarkWaitingAsync(sessionId, true, CancellationToken.None);
+        var waiting = await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"));
+        Assert.Equal("waiting_for_answer", waiting.GetProperty("status").GetString());
+        Assert.True(waiting.GetProperty("can_interrupt").GetBoolean());
+        var resumeWaiting = await ApiValidationTests.ProblemAsync(await _host.Http.PostAsJsonAsync(Route(sandboxId, "resume"), new { instruction = "x" }), 409);
+        Assert.Contains("waiting_for_answer", resumeWaiting.GetProperty("detail").GetString());
+        await manager.MarkWaitingAsync(sessionId, false, CancellationToken.None);
+        Assert.Equal("running", (await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"))).GetProperty("status").GetString());
+        await manager.MarkWaitingAsync(sessionId, true, CancellationToken.None);
+
         var dataDirectory = _host.DataDirectory;
         await _host.App.StopAsync();
         await _host.App.DisposeAsync();
@@ -205,6 +218,7 @@ public sealed class AgentSessionTests : IAsyncLifetime
         Assert.Contains("restarted", view.GetProperty("error").GetString());
         Assert.Equal("interrupted", view.GetProperty("turns")[0].GetProperty("status").GetString());
         Assert.True(view.GetProperty("can_resume").GetBoolean());
+        await Assert.ThrowsAsync<AgentSessionConflictException>(() => _host.Service<AgentSessionManager>().MarkWaitingAsync(sessionId, false, CancellationToken.None));
 
         await _host.WaitForPreviewAsync(sandboxId);
         await using var events = new EventRecorder(_host, sandboxId);
