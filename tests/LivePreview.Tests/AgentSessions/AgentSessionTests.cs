@@ -57,9 +57,16 @@ public sealed class AgentSessionTests : IAsyncLifetime
         await ApiValidationTests.ProblemAsync(await _host.Http.PostAsJsonAsync(Route(sandboxId, "session"), new { agent = "anthropic" }), 400);
         await ApiValidationTests.ProblemAsync(await _host.Http.GetAsync(Route(sandboxId, "session")), 404);
 
-        using var started = await _host.Http.PostAsJsonAsync(Route(sandboxId, "session"), new { agent = "anthropic", instruction = "write a file" });
-        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        // Four starts at once: one session wins, the others are told which one runs.
+        var starts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            _host.Http.PostAsJsonAsync(Route(sandboxId, "session"), new { agent = "anthropic", instruction = "write a file" })));
+        var started = Assert.Single(starts, r => r.StatusCode == HttpStatusCode.Created);
         var session = await started.Content.ReadFromJsonAsync<JsonElement>();
+        foreach (var lost in starts.Where(r => r != started))
+        {
+            var problem = await ApiValidationTests.ProblemAsync(lost, 409);
+            Assert.Contains($"'{session.GetProperty("id").GetString()}' (running)", problem.GetProperty("detail").GetString());
+        }
         var sessionId = session.GetProperty("id").GetString()!;
         Assert.StartsWith("as_", sessionId);
         Assert.Equal(sandboxId, session.GetProperty("sandbox_id").GetString());
