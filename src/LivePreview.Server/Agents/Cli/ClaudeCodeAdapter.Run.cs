@@ -143,6 +143,11 @@ public sealed partial class ClaudeCodeAdapter
             {
                 return;
             }
+            // The CLI's own stand-in for a failed model call ("API Error: …"); the result line reports it.
+            if (Str(body, "model") == "<synthetic>")
+            {
+                return;
+            }
             foreach (var block in content.EnumerateArray())
             {
                 switch (Str(block, "type"))
