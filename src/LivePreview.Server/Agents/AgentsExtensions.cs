@@ -8,7 +8,7 @@ namespace LivePreview.Agents;
 public static class AgentsExtensions
 {
     /// <summary>
-    /// The agents ("anthropic", "openai", "claude-code", "replay"), their registry and the agent's view of workspace files.
+    /// The agents ("anthropic", "openai", "claude-code", "opencode", "replay"), their registry and the agent's view of workspace files.
     /// Claude Code needs an <see cref="IAgentProcessHost"/> (sandbox processes) and, for its questions, an
     /// <see cref="IAgentQuestions"/>; without a host it reports itself unavailable and says why.
     /// </summary>
@@ -40,6 +40,10 @@ public static class AgentsExtensions
             sp.GetService<IAgentProcessHost>(), sp.GetService<IAgentQuestions>(), sp.GetRequiredService<AgentToolsLayer>(),
             sp.GetRequiredService<IOptionsMonitor<AgentOptions>>(), sp.GetRequiredService<IOptionsMonitor<CliAgentOptions>>(),
             sp.GetRequiredService<ILogger<ClaudeCodeAdapter>>()));
+        services.AddSingleton<IAgentAdapter>(sp => new OpenCodeAdapter(
+            sp.GetService<IAgentProcessHost>(), sp.GetRequiredService<AgentToolsLayer>(),
+            sp.GetRequiredService<IOptionsMonitor<AgentOptions>>(), sp.GetRequiredService<IOptionsMonitor<CliAgentOptions>>(),
+            sp.GetRequiredService<ILogger<OpenCodeAdapter>>()));
         services.AddSingleton<IAgentAdapter, ReplayAgentAdapter>();
         services.TryAddSingleton<AgentRegistry>();
         return services;

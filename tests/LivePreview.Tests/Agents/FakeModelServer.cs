@@ -32,6 +32,9 @@ internal sealed class FakeModelServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
+    /// <summary>The requests <see cref="Always"/> answered.</summary>
+    public ConcurrentQueue<RecordedRequest> StandingRequests { get; } = new();
+
     /// <summary>Completes once <paramref name="count"/> requests have arrived (a held response is then under way).</summary>
     public Task WaitForRequestsAsync(int count, CancellationToken cancellationToken = default)
     {
@@ -58,6 +61,14 @@ internal sealed class FakeModelServer : IAsyncDisposable
     }
 
     private Func<HttpContext, Task>? _otherwise;
+    private readonly ConcurrentQueue<(Func<RecordedRequest, bool> Matches, Func<HttpContext, Task> Respond)> _standing = new();
+
+    /// <summary>Answers every request that <paramref name="matches"/> (OpenCode's title requests), outside the script and not counted as a step of it.</summary>
+    public FakeModelServer Always(Func<RecordedRequest, bool> matches, Func<HttpContext, Task> respond)
+    {
+        _standing.Enqueue((matches, respond));
+        return this;
+    }
 
     /// <summary>The answer to every request past the scripted ones (Claude Code retries a refused request several times).</summary>
     public FakeModelServer Otherwise(Func<HttpContext, Task> respond)
@@ -76,10 +87,17 @@ internal sealed class FakeModelServer : IAsyncDisposable
     {
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync();
-        var number = _requests.Count + 1;
-        _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path,
+        var recorded = new RecordedRequest(context.Request.Method, context.Request.Path,
             context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
-            body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone()));
+            body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone());
+        if (_standing.FirstOrDefault(s => s.Matches(recorded)) is { Respond: { } standing })
+        {
+            StandingRequests.Enqueue(recorded);
+            await standing(context);
+            return;
+        }
+        var number = _requests.Count + 1;
+        _requests.Enqueue(recorded);
         _timeline.Add($"request {number}");
         lock (_waiters)
         {

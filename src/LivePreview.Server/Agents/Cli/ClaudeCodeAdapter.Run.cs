@@ -352,18 +352,7 @@ public sealed partial class ClaudeCodeAdapter
             }
         }
 
-        private string? WorkspacePath(string? path)
-        {
-            if (string.IsNullOrWhiteSpace(path) || path.Contains('\0'))
-            {
-                return null;
-            }
-            // String arithmetic only: the path is the agent's text, and nothing of the host is looked up.
-            var root = Path.TrimEndingDirectorySeparator(context.WorkingDirectory);
-            var full = Path.GetFullPath(path, root);
-            var relative = Path.GetRelativePath(root, full);
-            return relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? null : relative.Replace('\\', '/');
-        }
+        private string? WorkspacePath(string? path) => CliJson.WorkspacePath(context.WorkingDirectory, path);
 
         private static JsonObject UserMessage(string prompt) => new()
         {
@@ -406,11 +395,7 @@ public sealed partial class ClaudeCodeAdapter
             };
         }
 
-        private static string OneLine(string text)
-        {
-            var line = text.Split('\n', 2)[0].Trim();
-            return line.Length > 200 ? line[..200] + "…" : line;
-        }
+        private static string OneLine(string text) => CliJson.OneLine(text);
     }
 
     /// <summary>The choices of a permission prompt.</summary>
@@ -418,6 +403,5 @@ public sealed partial class ClaudeCodeAdapter
 
     public const string DenyChoice = "Deny";
 
-    private static string? Str(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? Str(JsonElement element, string name) => CliJson.Str(element, name);
 }

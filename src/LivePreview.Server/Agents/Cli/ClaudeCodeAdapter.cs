@@ -149,17 +149,5 @@ public sealed partial class ClaudeCodeAdapter(
         ["CLAUDE_CODE_ENTRYPOINT"] = "sdk-livepreview",
     };
 
-    /// <summary>Strings longer than <see cref="AgentOptions.MaxEventArgumentChars"/> are cut, so events stay small.</summary>
-    private string Shorten(JsonElement input)
-    {
-        var max = agentOptions.CurrentValue.MaxEventArgumentChars;
-        JsonNode? Cut(JsonNode? node) => node switch
-        {
-            JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key, Cut(p.Value)))),
-            JsonArray a => new JsonArray([.. a.Select(Cut)]),
-            JsonValue v when v.TryGetValue<string>(out var s) && s.Length > max => JsonValue.Create(s[..max] + "…"),
-            _ => node?.DeepClone(),
-        };
-        return Cut(JsonNode.Parse(input.GetRawText()))?.ToJsonString() ?? "{}";
-    }
+    private string Shorten(JsonElement input) => CliJson.Shorten(input, agentOptions.CurrentValue.MaxEventArgumentChars);
 }

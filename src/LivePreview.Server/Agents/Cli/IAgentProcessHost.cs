@@ -27,6 +27,10 @@ public sealed record AgentProcessStart(IReadOnlyList<string> Command, IReadOnlyD
 /// <param name="HomeDirectory">HOME for the agent: its settings and session transcripts live there, so resume finds them.</param>
 /// <param name="ToolsDirectory">The tools layer as the process sees it (e.g. <c>/opt/livepreview/agents</c>), holding <see cref="AgentToolsLayer.ClaudeCodeBinary"/> and <see cref="AgentToolsLayer.OpenCodeBinary"/>.</param>
 /// <param name="McpUrl">LivePreview's MCP endpoint for this sandbox (<c>LIVEPREVIEW_MCP_URL</c>), null when there is none.</param>
+/// <param name="ServerAddress">
+/// The address an agent's own HTTP server (OpenCode's) listens on inside the sandbox and the service connects to:
+/// the sandbox's address on its network namespace, 127.0.0.1 for host processes.
+/// </param>
 public sealed record AgentSandboxContext(
     string WorkingDirectory,
     string HomeDirectory,
@@ -34,7 +38,8 @@ public sealed record AgentSandboxContext(
     string AnthropicBaseUrl,
     string OpenAIBaseUrl,
     string ModelToken,
-    string? McpUrl);
+    string? McpUrl,
+    string ServerAddress = "127.0.0.1");
 
 /// <summary>One running agent process.</summary>
 public interface IAgentProcess : IAsyncDisposable
