@@ -42,3 +42,31 @@ fi
 if [[ $(id -u) -eq 0 && $(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0) -lt 1024 ]]; then
   sysctl -q -w fs.inotify.max_user_instances=1024 || echo "Could not raise fs.inotify.max_user_instances; many sandboxes at once may fail to watch files." >&2
 fi
+
+# The CLI agents (Claude Code, OpenCode): the pinned tools/agents lock installed once into a tools layer named by the
+# lock's hash (the service's AgentToolsLayer computes the same name), later bound read-only into sandboxes. The pins are
+# the packages' native linux-x64 builds: no install scripts, nothing downloaded from anywhere but the npm registry.
+if [[ "${LIVEPREVIEW_SETUP_AGENTS:-1}" == "1" ]]; then
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  tools_root="${LIVEPREVIEW_AGENT_TOOLS_ROOT:-/opt/livepreview/tools/agents}"
+  hash="$(sha256sum "$repo/tools/agents/package-lock.json" | cut -c1-16)"
+  layer="$tools_root/$hash"
+  if [[ ! -f "$layer/.complete" ]]; then
+    if ! mkdir -p "$tools_root" 2>/dev/null || [[ ! -w "$tools_root" ]]; then
+      echo "Cannot write $tools_root for the agent tools layer; run as root or set LIVEPREVIEW_AGENT_TOOLS_ROOT." >&2
+      exit 1
+    fi
+    echo "Installing the agent tools layer (Claude Code, OpenCode) into $layer ..."
+    staging="$tools_root/.$hash.$$"
+    rm -rf "$staging"
+    mkdir -p "$staging"
+    cp "$repo/tools/agents/package.json" "$repo/tools/agents/package-lock.json" "$staging/"
+    (cd "$staging" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+    "$staging/node_modules/@anthropic-ai/claude-code-linux-x64/claude" --version >/dev/null
+    "$staging/node_modules/opencode-linux-x64/bin/opencode" --version >/dev/null
+    echo "$hash" > "$staging/.complete"
+    rm -rf "$layer"
+    mv "$staging" "$layer"
+    chmod -R a+rX "$layer"
+  fi
+fi

@@ -1,11 +1,17 @@
+using LivePreview.Agents.Cli;
 using LivePreview.Workspaces;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace LivePreview.Agents;
 
 public static class AgentsExtensions
 {
-    /// <summary>The agents ("anthropic", "openai", "replay"), their registry and the agent's view of workspace files.</summary>
+    /// <summary>
+    /// The agents ("anthropic", "openai", "claude-code", "opencode", "replay"), their registry and the agent's view of workspace files.
+    /// Claude Code needs an <see cref="IAgentProcessHost"/> (sandbox processes) and, for its questions, an
+    /// <see cref="IAgentQuestions"/>; without a host it reports itself unavailable and says why.
+    /// </summary>
     public static IServiceCollection AddAgents(this IServiceCollection services)
     {
         if (services.Any(d => d.ServiceType == typeof(AgentRegistry)))
@@ -17,7 +23,12 @@ public static class AgentsExtensions
             .ValidateOnStart();
         // The SDK's own convention, applied here rather than inside the SDK so that what is configured is what is shown.
         services.PostConfigure<AgentOptions>(o => o.Anthropic.ApiKey ??= Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY"));
+        services.AddOptions<CliAgentOptions>().BindConfiguration(CliAgentOptions.Section)
+            .Validate(o => o.IsValid(), $"LivePreview:Agents:Cli: InstallTimeout and InterruptGrace must be positive, NpmCommand set, ClaudeCodePermissionMode one of {string.Join(", ", CliAgentOptions.PermissionModes)}.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AgentToolsLayer>();
+        services.AddHostedService<AgentToolsInstaller>();
         services.TryAddSingleton<WorkspaceFiles>();
         services.TryAddSingleton<AgentWorkspaceFactory>();
         services.TryAddSingleton<AnthropicModelSource>();
@@ -25,6 +36,14 @@ public static class AgentsExtensions
         services.TryAddSingleton<ReplayTranscripts>();
         services.AddSingleton<IAgentAdapter>(sp => ActivatorUtilities.CreateInstance<ChatAgentAdapter>(sp, sp.GetRequiredService<AnthropicModelSource>()));
         services.AddSingleton<IAgentAdapter>(sp => ActivatorUtilities.CreateInstance<ChatAgentAdapter>(sp, sp.GetRequiredService<OpenAIModelSource>()));
+        services.AddSingleton<IAgentAdapter>(sp => new ClaudeCodeAdapter(
+            sp.GetService<IAgentProcessHost>(), sp.GetService<IAgentQuestions>(), sp.GetRequiredService<AgentToolsLayer>(),
+            sp.GetRequiredService<IOptionsMonitor<AgentOptions>>(), sp.GetRequiredService<IOptionsMonitor<CliAgentOptions>>(),
+            sp.GetRequiredService<ILogger<ClaudeCodeAdapter>>()));
+        services.AddSingleton<IAgentAdapter>(sp => new OpenCodeAdapter(
+            sp.GetService<IAgentProcessHost>(), sp.GetRequiredService<AgentToolsLayer>(),
+            sp.GetRequiredService<IOptionsMonitor<AgentOptions>>(), sp.GetRequiredService<IOptionsMonitor<CliAgentOptions>>(),
+            sp.GetRequiredService<ILogger<OpenCodeAdapter>>()));
         services.AddSingleton<IAgentAdapter, ReplayAgentAdapter>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<AgentEventPublisher>();

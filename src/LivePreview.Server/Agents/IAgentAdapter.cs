@@ -32,6 +32,11 @@ public sealed record AgentAvailability(bool Available, string? Problem)
 /// <param name="Prompt">The user's prompt for this turn.</param>
 /// <param name="History">Earlier turns of the session, oldest first.</param>
 /// <param name="Feedback">Build and runtime errors from the preview to fix (empty on a normal turn).</param>
+/// <param name="ResumeToken">
+/// What the adapter said in its last <see cref="AgentSessionState"/> of this session, or null for a first turn:
+/// a CLI agent keeps its own conversation (Claude Code's session id), so a new turn continues it instead of
+/// replaying <paramref name="History"/>. Chat adapters ignore it.
+/// </param>
 public sealed record AgentTurn(
     string SessionId,
     string SandboxId,
@@ -40,7 +45,8 @@ public sealed record AgentTurn(
     string? Model,
     IReadOnlyList<AgentMessage> History,
     IReadOnlyList<string> Feedback,
-    IAgentWorkspace Workspace);
+    IAgentWorkspace Workspace,
+    string? ResumeToken = null);
 
 public sealed record AgentMessage(string Role, string Text);
 
@@ -80,5 +86,11 @@ public sealed record AgentToolCalled(string Tool, string ArgumentsJson, string? 
 public sealed record AgentToolCompleted(string Tool, bool Succeeded, string Summary, string? Path) : AgentEvent;
 
 public sealed record AgentFailed(string Message) : AgentEvent;
+
+/// <summary>
+/// The agent's own conversation handle, sent as soon as the agent has one (before any tool call, so an
+/// interrupted turn has it too): keep it with the session and pass it as <see cref="AgentTurn.ResumeToken"/> next turn.
+/// </summary>
+public sealed record AgentSessionState(string ResumeToken) : AgentEvent;
 
 public sealed record AgentTurnCompleted(string? Summary, long? InputTokens, long? OutputTokens) : AgentEvent;

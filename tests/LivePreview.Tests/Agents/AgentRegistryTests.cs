@@ -80,7 +80,7 @@ public sealed class AgentRegistryTests
     }
 
     [Fact]
-    public void AddAgents_registers_the_three_agents_bound_to_configuration()
+    public void AddAgents_registers_the_five_agents_bound_to_configuration()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -99,8 +99,11 @@ public sealed class AgentRegistryTests
 
         var registry = provider.GetRequiredService<AgentRegistry>();
 
-        Assert.Equal(["anthropic", "openai", "replay"], registry.All.Select(a => a.Name));
+        Assert.Equal(["anthropic", "openai", "claude-code", "opencode", "replay"], registry.All.Select(a => a.Name));
         Assert.True(registry.Availability("openai").Available);
+        // Without sandbox agent processes (wired at merge) Claude Code says so rather than failing at its first turn.
+        Assert.Contains("IAgentProcessHost", registry.Availability("claude-code").Problem);
+        Assert.Contains("IAgentProcessHost", registry.Availability("opencode").Problem);
         Assert.Equal(7, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<AgentOptions>>().Value.MaxToolRounds);
         Assert.NotNull(provider.GetRequiredService<AgentWorkspaceFactory>().For("sb1"));
     }

@@ -54,6 +54,16 @@ internal static class AnthropicWire
         await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
     };
 
+    /// <summary>Starts a text answer and holds the stream open until the client goes away (an interrupt mid-turn).</summary>
+    public static Func<HttpContext, Task> Holds(string text) => async context =>
+    {
+        Start(context);
+        await MessageStartAsync(context);
+        await WriteAsync(context, "content_block_start", Json(new { type = "content_block_start", index = 0, content_block = new { type = "text", text = "" } }));
+        await WriteAsync(context, "content_block_delta", Json(new { type = "content_block_delta", index = 0, delta = new { type = "text_delta", text } }));
+        await Task.Delay(Timeout.Infinite, context.RequestAborted);
+    };
+
     public static Func<HttpContext, Task> Error(int status, string type, string message) => async context =>
     {
         context.Response.StatusCode = status;

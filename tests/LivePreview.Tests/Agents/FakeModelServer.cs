@@ -19,6 +19,7 @@ internal sealed class FakeModelServer : IAsyncDisposable
     private readonly ConcurrentQueue<Func<HttpContext, Task>> _responses = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly Timeline _timeline;
+    private readonly List<(int Count, TaskCompletionSource Reached)> _waiters = [];
 
     private FakeModelServer(WebApplication app, Timeline timeline)
     {
@@ -31,6 +32,24 @@ internal sealed class FakeModelServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
+    /// <summary>The requests <see cref="Always"/> answered.</summary>
+    public ConcurrentQueue<RecordedRequest> StandingRequests { get; } = new();
+
+    /// <summary>Completes once <paramref name="count"/> requests have arrived (a held response is then under way).</summary>
+    public Task WaitForRequestsAsync(int count, CancellationToken cancellationToken = default)
+    {
+        lock (_waiters)
+        {
+            if (_requests.Count >= count)
+            {
+                return Task.CompletedTask;
+            }
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, reached));
+            return reached.Task.WaitAsync(cancellationToken);
+        }
+    }
+
     public static async Task<FakeModelServer> StartAsync(Timeline timeline)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -39,6 +58,23 @@ internal sealed class FakeModelServer : IAsyncDisposable
         var server = new FakeModelServer(builder.Build(), timeline);
         await server._app.StartAsync();
         return server;
+    }
+
+    private Func<HttpContext, Task>? _otherwise;
+    private readonly ConcurrentQueue<(Func<RecordedRequest, bool> Matches, Func<HttpContext, Task> Respond)> _standing = new();
+
+    /// <summary>Answers every request that <paramref name="matches"/> (OpenCode's title requests), outside the script and not counted as a step of it.</summary>
+    public FakeModelServer Always(Func<RecordedRequest, bool> matches, Func<HttpContext, Task> respond)
+    {
+        _standing.Enqueue((matches, respond));
+        return this;
+    }
+
+    /// <summary>The answer to every request past the scripted ones (Claude Code retries a refused request several times).</summary>
+    public FakeModelServer Otherwise(Func<HttpContext, Task> respond)
+    {
+        _otherwise = respond;
+        return this;
     }
 
     public FakeModelServer Then(Func<HttpContext, Task> respond)
@@ -51,12 +87,27 @@ internal sealed class FakeModelServer : IAsyncDisposable
     {
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync();
-        var number = _requests.Count + 1;
-        _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path,
+        var recorded = new RecordedRequest(context.Request.Method, context.Request.Path,
             context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
-            body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone()));
+            body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone());
+        if (_standing.FirstOrDefault(s => s.Matches(recorded)) is { Respond: { } standing })
+        {
+            StandingRequests.Enqueue(recorded);
+            await standing(context);
+            return;
+        }
+        var number = _requests.Count + 1;
+        _requests.Enqueue(recorded);
         _timeline.Add($"request {number}");
-        if (!_responses.TryDequeue(out var respond))
+        lock (_waiters)
+        {
+            foreach (var waiter in _waiters.Where(w => _requests.Count >= w.Count).ToList())
+            {
+                _waiters.Remove(waiter);
+                waiter.Reached.TrySetResult();
+            }
+        }
+        if (!_responses.TryDequeue(out var respond) && (respond = _otherwise) is null)
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
             await context.Response.WriteAsync("The test scripted no response for this request.");

@@ -1,0 +1,40 @@
+namespace LivePreview.Agents.Cli;
+
+/// <summary>The CLI agents, Claude Code and OpenCode (section <c>LivePreview:Agents:Cli</c>).</summary>
+public sealed class CliAgentOptions
+{
+    public const string Section = "LivePreview:Agents:Cli";
+
+    /// <summary>
+    /// Folder holding one tools layer per pinned lock file (<c>&lt;root&gt;/&lt;hash&gt;/node_modules</c>);
+    /// null means <c>&lt;DataDirectory&gt;/tools/agents</c>. <c>scripts/setup.sh</c> installs into
+    /// <c>$LIVEPREVIEW_AGENT_TOOLS_ROOT</c> (default <c>/opt/livepreview/tools/agents</c>).
+    /// </summary>
+    public string? ToolsRoot { get; set; }
+
+    /// <summary>Install the tools layer in the background at start when it is missing (about 600 MB from the npm registry).</summary>
+    public bool InstallOnStart { get; set; }
+
+    public string NpmCommand { get; set; } = "npm";
+
+    /// <summary>Longest the tools layer's <c>npm ci</c> may take.</summary>
+    public TimeSpan InstallTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Claude Code's <c>--permission-mode</c>. "acceptEdits" lets it edit the workspace freely (the sandbox is
+    /// the boundary) and routes every other permission prompt to the QUESTION flow; "default" asks for edits too.
+    /// </summary>
+    public string ClaudeCodePermissionMode { get; set; } = "acceptEdits";
+
+    /// <summary>The model Claude Code gets when the session names none; null takes LivePreview:Agents:Anthropic:Model.</summary>
+    public string? ClaudeCodeModel { get; set; }
+
+    /// <summary>After an interrupt, how long the CLI may take to stop its turn before it is killed.</summary>
+    public TimeSpan InterruptGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    internal static readonly string[] PermissionModes = ["default", "acceptEdits", "plan", "bypassPermissions"];
+
+    internal bool IsValid() =>
+        InstallTimeout > TimeSpan.Zero && InterruptGrace > TimeSpan.Zero && !string.IsNullOrWhiteSpace(NpmCommand)
+        && PermissionModes.Contains(ClaudeCodePermissionMode, StringComparer.Ordinal);
+}

@@ -1,0 +1,137 @@
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+
+namespace LivePreview.Agents.Cli;
+
+/// <summary>
+/// OpenCode (npm <c>opencode-ai</c>; its native linux-x64 build) as an agent, through its HTTP server: one
+/// <c>opencode serve --port 0</c> per turn in the workspace, the address read from its first output line; the
+/// turn is <c>POST /session/{id}/prompt_async</c>, its progress the <c>/event</c> server-sent events until
+/// <c>session.idle</c>, an interrupt <c>POST /session/{id}/abort</c>. OpenCode keeps sessions under HOME, so the
+/// next turn prompts the same session id (the resume token). Its config comes in <c>OPENCODE_CONFIG_CONTENT</c>:
+/// the built-in Anthropic provider at the model gateway with the sandbox's token, never a provider key.
+/// </summary>
+public sealed partial class OpenCodeAdapter(
+    IAgentProcessHost? processHost,
+    AgentToolsLayer tools,
+    IOptionsMonitor<AgentOptions> agentOptions,
+    IOptionsMonitor<CliAgentOptions> cliOptions,
+    ILogger<OpenCodeAdapter> logger) : IAgentAdapter
+{
+    public const string AgentName = "opencode";
+
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
+
+    public string Name => AgentName;
+
+    public AgentAvailability CheckAvailability(string? model)
+    {
+        if (processHost is null)
+        {
+            return AgentAvailability.Missing(
+                "OpenCode runs inside a sandbox, and this service has no agent process host (IAgentProcessHost) registered to start it there.");
+        }
+        if (tools.Problem is { } missing)
+        {
+            return AgentAvailability.Missing(missing);
+        }
+        return agentOptions.CurrentValue.Anthropic.ResolveApiKey() is null
+            ? AgentAvailability.Missing(
+                "OpenCode reaches the model through LivePreview's model gateway, which needs the real key: set LivePreview__Agents__Anthropic__ApiKey (or ANTHROPIC_API_KEY).")
+            : AgentAvailability.Ready;
+    }
+
+    public IAsyncEnumerable<AgentEvent> RunTurnAsync(AgentTurn turn, CancellationToken cancellationToken) =>
+        AgentEventStream.ReportFailures(RunCoreAsync(turn, cancellationToken), turn, AgentName, logger, cancellationToken);
+
+    private async IAsyncEnumerable<AgentEvent> RunCoreAsync(AgentTurn turn, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (processHost is null)
+        {
+            throw new AgentNotConfiguredException(CheckAvailability(turn.Model).Problem!);
+        }
+        if (turn.ResumeToken is not null && !SessionIdPattern().IsMatch(turn.ResumeToken))
+        {
+            throw new AgentNotConfiguredException("The session's OpenCode resume token is not a session id; start a new session.");
+        }
+        var context = await processHost.GetContextAsync(turn.SandboxId, cancellationToken);
+        var model = !string.IsNullOrWhiteSpace(turn.Model) ? turn.Model.Trim() : cliOptions.CurrentValue.ClaudeCodeModel ?? agentOptions.CurrentValue.Anthropic.Model;
+        var start = new AgentProcessStart(
+            [Path.Combine(context.ToolsDirectory, AgentToolsLayer.OpenCodeBinary), "serve", "--hostname", context.ServerAddress, "--port", "0"],
+            Environment(context, model), context.WorkingDirectory);
+        CliAgentLog.TurnStarted(logger, AgentName, turn.SandboxId, model, turn.ResumeToken);
+        var process = await processHost.StartAsync(turn.SandboxId, start, cancellationToken);
+        await using (process)
+        {
+            var run = new Run(this, turn, process, model, context.WorkingDirectory);
+            await foreach (var e in run.RunAsync(cancellationToken))
+            {
+                yield return e;
+            }
+        }
+    }
+
+    /// <summary>The whole environment: HOME (sessions live there), the config, and no update checks.</summary>
+    internal static IReadOnlyDictionary<string, string> Environment(AgentSandboxContext context, string model) => new Dictionary<string, string>
+    {
+        ["HOME"] = context.HomeDirectory,
+        ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
+        ["LANG"] = "C.UTF-8",
+        ["TERM"] = "dumb",
+        ["OPENCODE_CONFIG_CONTENT"] = Config(context, model),
+        ["OPENCODE_DISABLE_AUTOUPDATE"] = "1",
+        ["OPENCODE_DISABLE_MODELS_FETCH"] = "1",
+    };
+
+    private static string Config(AgentSandboxContext context, string model)
+    {
+        var config = new JsonObject
+        {
+            ["model"] = $"anthropic/{model}",
+            // Titles are made by the same model through the same gateway, not a second one it may not serve.
+            ["small_model"] = $"anthropic/{model}",
+            ["autoupdate"] = false,
+            ["share"] = "disabled",
+            // The sandbox is the boundary: inside it the agent may edit and run what it likes.
+            ["permission"] = new JsonObject { ["edit"] = "allow", ["bash"] = "allow", ["webfetch"] = "deny" },
+            ["provider"] = new JsonObject
+            {
+                ["anthropic"] = new JsonObject
+                {
+                    ["options"] = new JsonObject { ["baseURL"] = context.AnthropicBaseUrl.TrimEnd('/') + "/v1", ["apiKey"] = context.ModelToken },
+                    ["models"] = new JsonObject { [model] = new JsonObject { ["name"] = model } },
+                },
+            },
+        };
+        if (context.McpUrl is not null)
+        {
+            config["mcp"] = new JsonObject
+            {
+                [ClaudeCodeAdapter.McpServerName] = new JsonObject
+                {
+                    ["type"] = "remote",
+                    ["url"] = context.McpUrl,
+                    ["headers"] = new JsonObject { ["Authorization"] = $"Bearer {context.ModelToken}" },
+                },
+            };
+        }
+        return config.ToJsonString();
+    }
+
+    [GeneratedRegex("^ses_[A-Za-z0-9]{1,64}$")]
+    private static partial Regex SessionIdPattern();
+
+    [GeneratedRegex(@"listening on (http://[^\s]+)")]
+    private static partial Regex ListeningPattern();
+
+    private string Shorten(JsonElement input) => CliJson.Shorten(input, agentOptions.CurrentValue.MaxEventArgumentChars);
+
+    private ILogger Logger => logger;
+
+    private CliAgentOptions Cli => cliOptions.CurrentValue;
+}
