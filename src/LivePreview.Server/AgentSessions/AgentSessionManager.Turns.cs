@@ -23,8 +23,9 @@ public sealed partial class AgentSessionManager
         var cancelled = false;
         try
         {
-            var agentTurn = new AgentTurn(session.Id, session.SandboxId, framework, turn.Instruction, session.Model, history, [], workspaces.For(session.SandboxId));
-            failure = await publisher.StreamAsync(Scope(session, turn), agent.RunTurnAsync(agentTurn, linked.Token), transcript, linked.Token);
+            var agentTurn = new AgentTurn(session.Id, session.SandboxId, framework, turn.Instruction, session.Model, history, [], workspaces.For(session.SandboxId),
+                session.ResumeToken);
+            failure = await publisher.StreamAsync(Scope(session, turn), KeepingResumeToken(session, agent.RunTurnAsync(agentTurn, linked.Token), linked.Token), transcript, linked.Token);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -51,6 +52,24 @@ public sealed partial class AgentSessionManager
             _running.TryRemove(new KeyValuePair<string, RunningTurn>(session.Id, running));
             running.Ended.TrySetResult();
             running.Cancellation.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Stores the conversation id a CLI adapter reports (<see cref="AgentSessionState"/>) the moment it comes, so
+    /// the next turn — a resume, also after an interrupt or a restart — continues the same conversation.
+    /// </summary>
+    private async IAsyncEnumerable<AgentEvent> KeepingResumeToken(AgentSessionRecord session, IAsyncEnumerable<AgentEvent> agentEvents,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var e in agentEvents.WithCancellation(ct))
+        {
+            if (e is AgentSessionState state && state.ResumeToken != session.ResumeToken)
+            {
+                session.ResumeToken = state.ResumeToken;
+                await SetResumeTokenAsync(session.Id, state.ResumeToken, CancellationToken.None);
+            }
+            yield return e;
         }
     }
 
