@@ -13,6 +13,7 @@ using LivePreview.RateLimits;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
+using LivePreview.Terminals;
 using LivePreview.Ui;
 using LivePreview.WarmPool;
 using LivePreview.Workspaces;
@@ -43,6 +44,7 @@ public static class LivePreviewApp
         builder.Services.AddHostGit();
         builder.Services.AddPrototypes();
         builder.Services.AddWarmPool();
+        builder.Services.AddTerminals();
         builder.Services.AddPrometheusMetrics();
         builder.Services.AddLivePreviewApi();
         builder.Services.AddUi();
@@ -72,6 +74,7 @@ public static class LivePreviewApp
         app.MapPrototypeApi();
         app.MapEventsApi();
         app.MapWarmPoolApi();
+        app.MapTerminalApi();
         app.MapPrometheusMetrics();
         app.MapUi();
         return app;
