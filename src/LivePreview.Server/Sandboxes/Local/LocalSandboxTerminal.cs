@@ -18,6 +18,9 @@ internal sealed class LocalSandboxTerminal : ISandboxTerminal
         _stream = new FileStream(terminal.Master, FileAccess.ReadWrite, bufferSize: 0, isAsync: false);
     }
 
+    /// <summary>The launcher, whose output holds bwrap's own errors (a shell that could not start).</summary>
+    internal ISandboxProcess Process => _process;
+
     public Stream Stream => _stream;
 
     public Task<int> Exited => _process.Exited;
