@@ -146,7 +146,8 @@ public sealed class TerminalSocketTests(TerminalWorld world) : IClassFixture<Ter
         await using var terminal = await TerminalClient.ConnectAsync(world.Host, sandboxId, "terminal=doomed");
         await terminal.TypeAsync($"sleep {seconds} & echo sta\"\"rted\r");
         await terminal.WaitForAsync("started");
-        Assert.NotEmpty(SleepingProcesses(seconds));
+        // The echo may come before the background job has exec'd sleep: wait for it to be there, in the background.
+        await WaitForSleepAsync(seconds, state: 'S', foreground: false);
 
         using var deleted = await world.Host.Http.DeleteAsync($"api/v1/sandboxes/{sandboxId}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
