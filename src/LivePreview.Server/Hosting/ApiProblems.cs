@@ -51,6 +51,7 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         Git.GitRemoteRefusedException e => (400, "Git remote not allowed", e.Message),
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
+        Terminals.TerminalLimitException e => (409, "Too many terminals", e.Message),
         SandboxQuotaException e => (429, "Sandbox quota reached", e.Message),
         RateLimitedException e => (429, e.Refusal.Title, e.Message),
         InsufficientStorageException e => (507, "Not enough disk space for a sandbox", e.Message),

@@ -14,6 +14,7 @@ using LivePreview.RateLimits;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
+using LivePreview.Terminals;
 using LivePreview.Ui;
 using LivePreview.WarmPool;
 using LivePreview.Workspaces;
@@ -45,6 +46,7 @@ public static class LivePreviewApp
         builder.Services.AddPrototypes();
         builder.Services.AddAgentSessions();
         builder.Services.AddWarmPool();
+        builder.Services.AddTerminals();
         builder.Services.AddPrometheusMetrics();
         builder.Services.AddLivePreviewApi();
         builder.Services.AddUi();
@@ -75,6 +77,7 @@ public static class LivePreviewApp
         app.MapAgentSessionApi();
         app.MapEventsApi();
         app.MapWarmPoolApi();
+        app.MapTerminalApi();
         app.MapPrometheusMetrics();
         app.MapUi();
         return app;

@@ -26,6 +26,13 @@ public interface ISandboxProvider
     /// <summary>Starts a long-running process inside the sandbox. The process dies with the sandbox and with the service.</summary>
     Task<ISandboxProcess> StartProcessAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts a login shell on a new pseudo-terminal inside the sandbox (cwd the workspace). Like a process it dies with
+    /// the sandbox and with the service. Providers without terminals keep this default.
+    /// </summary>
+    Task<ISandboxTerminal> StartTerminalAsync(string sandboxId, SandboxTerminalSpec spec, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The {Name} sandbox provider has no terminals.");
+
     /// <summary>Runs a command to completion inside the sandbox and returns its exit code and output.</summary>
     Task<SandboxCommandResult> RunCommandAsync(string sandboxId, SandboxProcessSpec spec, TimeSpan timeout, CancellationToken cancellationToken);
 

@@ -38,7 +38,9 @@ internal sealed partial class LocalSandboxProvider
         }
     }
 
-    private async Task<LocalSandboxProcess> StartAsync(string sandboxId, SandboxProcessSpec spec, int outputLines, BoundedChannelFullMode whenFull, CancellationToken cancellationToken)
+    /// <param name="wrap">Rewrites the command on the launcher thread with descriptors it hands down (a terminal's slave); null: the command as given.</param>
+    private async Task<LocalSandboxProcess> StartAsync(string sandboxId, SandboxProcessSpec spec, int outputLines, BoundedChannelFullMode whenFull, CancellationToken cancellationToken,
+        Func<InheritedFiles, SandboxProcessSpec, SandboxProcessSpec>? wrap = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Command.Count == 0)
@@ -54,7 +56,7 @@ internal sealed partial class LocalSandboxProvider
             throw new InvalidOperationException($"Sandbox '{sandboxId}' is not attached (workspace or network missing); attach it first.");
         }
         var groups = CgroupLimits.Existing(sandboxId);
-        var launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, blockOnStdin: groups.Count > 0));
+        var launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, blockOnStdin: groups.Count > 0, wrap));
         var init = await PidNamespaceInit.FindAsync(launcher, _options.KillTimeout);
         Release(launcher, init, groups);
         var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout);
@@ -101,8 +103,10 @@ internal sealed partial class LocalSandboxProvider
     /// process throughout, so the launcher thread stays its parent (PDEATHSIG) and bwrap's first child
     /// is the sandbox's init. Built on the launcher thread, which holds the descriptors it hands down.
     /// </summary>
-    private Func<InheritedFiles, ProcessStartInfo> LaunchInfo(SandboxLayout layout, SandboxProcessSpec spec, bool blockOnStdin) => files =>
+    private Func<InheritedFiles, ProcessStartInfo> LaunchInfo(SandboxLayout layout, SandboxProcessSpec given, bool blockOnStdin,
+        Func<InheritedFiles, SandboxProcessSpec, SandboxProcessSpec>? wrap) => files =>
     {
+        var spec = wrap is null ? given : wrap(files, given);
         var start = new ProcessStartInfo(_options.IpPath)
         {
             RedirectStandardInput = true,

@@ -113,6 +113,21 @@ internal sealed class InheritedFiles : IDisposable
     }
 
     /// <summary>
+    /// A copy of <paramref name="handle"/> (a terminal's slave) without close-on-exec, closed again right after the fork
+    /// like the in-memory files. The copy is made inside the start gate, so only this start's child inherits it.
+    /// </summary>
+    public int Inherit(SafeHandle handle)
+    {
+        var fd = Dup(handle);
+        if (fd < 0)
+        {
+            throw LibC.Error("Duplicating", "a descriptor to hand down", LibC.LastError);
+        }
+        _descriptors.Add(fd);
+        return fd;
+    }
+
+    /// <summary>
     /// Marks every other open descriptor above stderr close-on-exec: .NET's own are already, but the
     /// service may have inherited some from whatever started it (a test runner's pipe, a supervisor's
     /// socket), and those must not reach a sandbox.
@@ -152,6 +167,9 @@ internal sealed class InheritedFiles : IDisposable
 
     [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static extern int Fcntl(int fd, int command, int argument);
+
+    [DllImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static extern int Dup(SafeHandle fd);
 
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     private static extern int Close(int fd);
