@@ -1,3 +1,4 @@
+using LivePreview.Questions;
 using LivePreview.Auth;
 using LivePreview.Grants;
 using LivePreview.Prototypes;
@@ -18,6 +19,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<PoolEntryRecord> PoolEntries => Set<PoolEntryRecord>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<PreviewGrantRecord> PreviewGrants => Set<PreviewGrantRecord>();
+    public DbSet<QuestionRecord> Questions => Set<QuestionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -61,6 +63,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         modelBuilder.ApplyConfiguration(new PoolEntryConfiguration());
         modelBuilder.ApplyConfiguration(new ApiKeyConfiguration());
         modelBuilder.ApplyConfiguration(new PreviewGrantConfiguration());
+        modelBuilder.ApplyConfiguration(new QuestionConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");
