@@ -42,10 +42,11 @@ internal sealed class SandboxMcpTools(string sandboxId, QuestionService question
 
     public async Task<string> AskUserAsync(
         [Description("The question, in plain words.")] string question,
-        [Description("Optional answers to choose from; the user may still answer in their own words.")] string[]? choices,
-        IProgress<ProgressNotificationValue> progress,
-        CancellationToken cancellationToken)
+        [Description("Optional answers to choose from; the user may still answer in their own words.")] string[]? choices = null,
+        IProgress<ProgressNotificationValue>? progress = null,
+        CancellationToken cancellationToken = default)
     {
+        progress ??= new Progress<ProgressNotificationValue>();
         var asking = questions.AskAsync(sandboxId, null, question, choices, cancellationToken);
         var beats = 0;
         while (!asking.IsCompleted)

@@ -48,7 +48,7 @@ public sealed class AskUserTests : IAsyncLifetime
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("No question became pending.");
+        throw new TimeoutException("No question became pending: " + await (client ?? _host.Http).GetStringAsync($"api/v1/sandbox/{id}/questions"));
     }
 
     [Fact]
