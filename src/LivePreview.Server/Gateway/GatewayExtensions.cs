@@ -20,6 +20,7 @@ public static class GatewayExtensions
             .ValidateOnStart();
         services.TryAddSingleton<GatewayTokens>();
         services.TryAddSingleton<GatewaySocket>();
+        services.TryAddSingleton<ServiceSandboxes>();
         services.TryAddSingleton<QuestionService>();
         services.TryAddSingleton<ModelGateway>();
         services.TryAddSingleton<GatewayListeners>();

@@ -12,13 +12,17 @@ namespace LivePreview.Gateway;
 /// connection from a sandbox to the host; each sandbox sees only its own listener. Opened on the first process
 /// the sandbox starts (every launch asks for the environment), closed when the sandbox is stopped or deleted.
 /// </summary>
-internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socket, IOptions<GatewayOptions> options, ILogger<GatewayListeners> logger)
+internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socket, ServiceSandboxes known, IOptions<GatewayOptions> options, ILogger<GatewayListeners> logger)
     : ISandboxEnvironment, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, SandboxRelay> _relays = new(StringComparer.Ordinal);
 
-    public ValueTask<IReadOnlyDictionary<string, string>> PrepareAsync(string sandboxId, ISandboxNetworkAccess? network, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyDictionary<string, string>> PrepareAsync(string sandboxId, ISandboxNetworkAccess? network, CancellationToken cancellationToken)
     {
+        if (!await known.ExistsAsync(sandboxId, cancellationToken))
+        {
+            return new Dictionary<string, string>();
+        }
         var port = options.Value.SandboxPort;
         if (network is not null && !_relays.ContainsKey(sandboxId))
         {
@@ -35,7 +39,7 @@ internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socke
         }
         var token = tokens.For(sandboxId);
         var gateway = $"http://127.0.0.1:{port}";
-        IReadOnlyDictionary<string, string> variables = new Dictionary<string, string>(StringComparer.Ordinal)
+        return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["LIVEPREVIEW_SANDBOX_TOKEN"] = token,
             ["LIVEPREVIEW_MCP_URL"] = $"{gateway}/mcp",
@@ -48,7 +52,6 @@ internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socke
             ["NO_PROXY"] = "127.0.0.1,localhost",
             ["no_proxy"] = "127.0.0.1,localhost",
         };
-        return ValueTask.FromResult(variables);
     }
 
     public async ValueTask ReleaseAsync(string sandboxId)

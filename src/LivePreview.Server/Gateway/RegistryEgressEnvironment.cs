@@ -10,7 +10,7 @@ namespace LivePreview.Gateway;
 /// <see cref="GatewayOptions.RegistryEgress"/>: the egress proxy allows the registry's host only, and every
 /// process gets <c>HTTPS_PROXY</c> / <c>npm_config_proxy</c> pointing at it. Without a grant a sandbox has no egress.
 /// </summary>
-internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOptions<GatewayOptions> options, IOptions<SnapshotOptions> snapshots,
+internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOptions<GatewayOptions> options, IOptions<SnapshotOptions> snapshots, ServiceSandboxes known,
     ILogger<RegistryEgressEnvironment> logger) : ISandboxEnvironment
 {
     private readonly NpmRegistry _registry = new(snapshots.Value);
@@ -20,7 +20,7 @@ internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOpti
 
     public async ValueTask<IReadOnlyDictionary<string, string>> PrepareAsync(string sandboxId, ISandboxNetworkAccess? network, CancellationToken cancellationToken)
     {
-        if (!options.Value.RegistryEgress || network is null)
+        if (!options.Value.RegistryEgress || network is null || !await known.ExistsAsync(sandboxId, cancellationToken))
         {
             return new Dictionary<string, string>();
         }
