@@ -103,6 +103,12 @@ public static class EventTypes
     public const string FirewallRestored = "FIREWALL_RESTORED";
     public const string EgressRefused = "EGRESS_REFUSED";
 
+    // Gateway (Gateway/, Questions/).
+    public const string Question = "QUESTION";
+    public const string Answered = "ANSWERED";
+    public const string QuestionExpired = "QUESTION_EXPIRED";
+    public const string ModelUsage = "MODEL_USAGE";
+
     // Audit (Auth/Audit.cs): no sandbox id; payloads name keys by id, never the key or its hash.
     public const string KeyCreated = "KEY_CREATED";
     public const string KeyRevoked = "KEY_REVOKED";
@@ -131,4 +137,5 @@ public static class EntityTypes
     public const string User = "user";
     public const string Key = "key";
     public const string Grant = "grant";
+    public const string Question = "question";
 }

@@ -1,4 +1,5 @@
 using LivePreview.AgentSessions;
+using LivePreview.Questions;
 using LivePreview.Auth;
 using LivePreview.Grants;
 using LivePreview.Prototypes;
@@ -21,6 +22,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<PreviewGrantRecord> PreviewGrants => Set<PreviewGrantRecord>();
     public DbSet<AgentSessionRecord> AgentSessions => Set<AgentSessionRecord>();
     public DbSet<AgentSessionTurnRecord> AgentSessionTurns => Set<AgentSessionTurnRecord>();
+    public DbSet<QuestionRecord> Questions => Set<QuestionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -66,6 +68,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         modelBuilder.ApplyConfiguration(new PreviewGrantConfiguration());
         modelBuilder.ApplyConfiguration(new AgentSessionConfiguration());
         modelBuilder.ApplyConfiguration(new AgentSessionTurnConfiguration());
+        modelBuilder.ApplyConfiguration(new QuestionConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

@@ -55,6 +55,7 @@ internal sealed partial class LocalSandboxProvider
         {
             throw new InvalidOperationException($"Sandbox '{sandboxId}' is not attached (workspace or network missing); attach it first.");
         }
+        spec = await WithEnvironmentAsync(sandboxId, spec, cancellationToken);
         var groups = CgroupLimits.Existing(sandboxId);
         var launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, blockOnStdin: groups.Count > 0, wrap));
         var init = await PidNamespaceInit.FindAsync(launcher, _options.KillTimeout);
@@ -66,6 +67,39 @@ internal sealed partial class LocalSandboxProvider
             t => LocalSandboxLog.ProcessExited(_logger, sandboxId, process.ProcessId, t.IsCompletedSuccessfully ? t.Result : -1),
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return process;
+    }
+
+    /// <summary>
+    /// The spec with the service's sandbox variables (<see cref="ISandboxEnvironment"/>) under the caller's own:
+    /// every launch comes through here, so every sandbox process has them.
+    /// </summary>
+    private async Task<SandboxProcessSpec> WithEnvironmentAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken)
+    {
+        if (_environments.Length == 0)
+        {
+            return spec;
+        }
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var environment in _environments)
+        {
+            foreach (var (name, value) in await environment.PrepareAsync(sandboxId, this, cancellationToken))
+            {
+                merged[name] = value;
+            }
+        }
+        foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
+        {
+            merged[name] = value;
+        }
+        return spec with { Environment = merged };
+    }
+
+    private async Task ReleaseEnvironmentsAsync(string sandboxId)
+    {
+        foreach (var environment in _environments)
+        {
+            await environment.ReleaseAsync(sandboxId);
+        }
     }
 
     /// <summary>

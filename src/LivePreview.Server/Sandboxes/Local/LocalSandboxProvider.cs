@@ -24,10 +24,12 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     private readonly SemaphoreSlim _allocation = new(1, 1);
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ISandboxEnvironment[] _environments;
 
     public LocalSandboxProvider(IOptions<LocalSandboxOptions> options, IOptions<LivePreviewOptions> common, TimeProvider time, ILogger<LocalSandboxProvider> logger,
-        SandboxFirewall? firewall = null)
+        SandboxFirewall? firewall = null, IEnumerable<ISandboxEnvironment>? environments = null)
     {
+        _environments = environments?.ToArray() ?? [];
         _options = options.Value;
         _root = _options.ResolveRoot(common.Value);
         _firewall = firewall ?? new SandboxFirewall(_options, logger);
@@ -114,6 +116,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         Record(sandboxId);
         using var held = await LockAsync(sandboxId, cancellationToken);
         var count = await _processes.KillAllAsync(sandboxId);
+        await ReleaseEnvironmentsAsync(sandboxId);
         LocalSandboxLog.Stopped(_logger, sandboxId, count);
     }
 
@@ -125,6 +128,8 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         }
         var layout = Layout(sandboxId);
         using var held = await LockAsync(sandboxId, cancellationToken);
+        // Before the namespace goes: a listener left in it would keep the namespace alive.
+        await ReleaseEnvironmentsAsync(sandboxId);
         await TearDownAsync(layout, cancellationToken);
         LocalSandboxLog.Deleted(_logger, sandboxId);
     }
