@@ -10,6 +10,8 @@ public static class AgentSessionsExtensions
             .Validate(o => o.MaxInstructionLength > 0 && o.HistoryTurns >= 0, "LivePreview:AgentSessions: MaxInstructionLength must be positive and HistoryTurns 0 or more.")
             .ValidateOnStart();
         services.TryAddSingleton<AgentSessionManager>();
+        services.TryAddSingleton<Agents.Cli.IAgentQuestions, AgentSessionQuestions>();
+        services.AddSingleton<Questions.IQuestionObserver, AgentSessionWaits>();
         services.AddHostedService<SandboxDeletionWatch>();
         return services;
     }

@@ -1,8 +1,8 @@
 using LivePreview.AgentSessions;
-using LivePreview.Questions;
 using LivePreview.Auth;
 using LivePreview.Grants;
 using LivePreview.Prototypes;
+using LivePreview.Questions;
 using LivePreview.WarmPool;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;

@@ -43,7 +43,8 @@ public sealed partial class QuestionService(
     IEventBus events,
     IOptions<QuestionOptions> options,
     TimeProvider time,
-    ILogger<QuestionService> logger)
+    ILogger<QuestionService> logger,
+    IEnumerable<IQuestionObserver> observers)
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource<QuestionAnswer>> _waiting = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -74,6 +75,7 @@ public sealed partial class QuestionService(
         }
         var waiter = _waiting.GetOrAdd(record.Id, _ => new TaskCompletionSource<QuestionAnswer>(TaskCreationOptions.RunContinuationsAsynchronously));
         var left = record.ExpiresAt - time.GetUtcNow();
+        await NotifyAsync(sandboxId, sessionId, waiting: true, ct);
         try
         {
             var answer = await waiter.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, ct);
@@ -83,6 +85,26 @@ public sealed partial class QuestionService(
         catch (TimeoutException)
         {
             return await ExpireAsync(record.Id) ?? await ResultOfAsync(record.Id);
+        }
+        finally
+        {
+            await NotifyAsync(sandboxId, sessionId, waiting: false, CancellationToken.None);
+        }
+    }
+
+    /// <summary>An observer that fails (its session was interrupted meanwhile, say) never stops the question itself.</summary>
+    private async Task NotifyAsync(string sandboxId, string? sessionId, bool waiting, CancellationToken ct)
+    {
+        foreach (var observer in observers)
+        {
+            try
+            {
+                await observer.WaitingChangedAsync(sandboxId, sessionId, waiting, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogObserverFailed(logger, ex, sandboxId);
+            }
         }
     }
 
@@ -236,4 +258,7 @@ public sealed partial class QuestionService(
 
     [LoggerMessage(EventId = 2032, Level = LogLevel.Information, Message = "Question {QuestionId} of sandbox {SandboxId} expired unanswered")]
     private static partial void LogExpired(ILogger logger, string questionId, string sandboxId);
+
+    [LoggerMessage(EventId = 2033, Level = LogLevel.Warning, Message = "A question observer failed for sandbox {SandboxId}; the question goes on")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception, string sandboxId);
 }
