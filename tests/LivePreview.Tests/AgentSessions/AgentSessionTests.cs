@@ -196,17 +196,22 @@ public sealed class AgentSessionTests : IAsyncLifetime
         }
         await _timeline.WaitForAsync("request 1", TimeSpan.FromSeconds(60));
 
-        // The questions flow's switch: waiting for an answer and back, while the turn keeps running.
+        // The questions flow: while a question of the sandbox waits (asked as MCP ask_user does, naming no
+        // session), the session is waiting_for_answer; the answer through the API puts it back to running.
         var manager = _host.Service<AgentSessionManager>();
         var sessionId = (await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"))).GetProperty("id").GetString()!;
-        await manager.MarkWaitingAsync(sessionId, true, CancellationToken.None);
-        var waiting = await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"));
+        var asking = _host.Service<LivePreview.Questions.QuestionService>().AskAsync(sandboxId, null, "Which colour?", ["red", "blue"], CancellationToken.None);
+        var waiting = await PollSessionAsync(sandboxId, "waiting_for_answer");
         Assert.Equal("waiting_for_answer", waiting.GetProperty("status").GetString());
         Assert.True(waiting.GetProperty("can_interrupt").GetBoolean());
         var resumeWaiting = await ApiValidationTests.ProblemAsync(await _host.Http.PostAsJsonAsync(Route(sandboxId, "resume"), new { instruction = "x" }), 409);
         Assert.Contains("waiting_for_answer", resumeWaiting.GetProperty("detail").GetString());
-        await manager.MarkWaitingAsync(sessionId, false, CancellationToken.None);
-        Assert.Equal("running", (await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"))).GetProperty("status").GetString());
+        using (var answered = await _host.Http.PostAsJsonAsync(Route(sandboxId, "answer"), new { answer = "blue" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+        Assert.Equal("blue", (await asking.WaitAsync(TimeSpan.FromSeconds(30))).Answer);
+        await PollSessionAsync(sandboxId, "running");
         await manager.MarkWaitingAsync(sessionId, true, CancellationToken.None);
 
         var dataDirectory = _host.DataDirectory;
@@ -240,6 +245,22 @@ public sealed class AgentSessionTests : IAsyncLifetime
         var final = await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"));
         Assert.Equal(["interrupted", "completed"], final.GetProperty("turns").EnumerateArray().Select(t => t.GetProperty("status").GetString()));
         await _host.Http.DeleteAsync($"api/v1/sandboxes/{sandboxId}");
+    }
+
+    /// <summary>The session's view once it has <paramref name="status"/> (the question observer switches it as the question is stored and answered).</summary>
+    private async Task<JsonElement> PollSessionAsync(string sandboxId, string status)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var view = await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"));
+            if (view.GetProperty("status").GetString() == status || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(status, view.GetProperty("status").GetString());
+                return view;
+            }
+            await Task.Delay(50);
+        }
     }
 
     private Task<LivePreviewHost> StartHostAsync(string? dataDirectory) => LivePreviewHost.StartAsync(new Dictionary<string, string?>
