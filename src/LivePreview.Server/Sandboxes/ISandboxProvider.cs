@@ -58,7 +58,8 @@ public sealed record SandboxSpec(string SandboxId, string SnapshotDirectory);
 public sealed record SandboxProcessSpec(
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string>? Environment = null,
-    string? WorkingDirectory = null);
+    string? WorkingDirectory = null,
+    bool OpenInput = false);
 
 public sealed record SandboxCommandResult(int ExitCode, string Output, bool TimedOut);
 
@@ -78,6 +79,12 @@ public interface ISandboxProcess : IAsyncDisposable
 
     /// <summary>Kills the whole process tree and waits for it to be gone.</summary>
     Task KillAsync();
+
+    /// <summary>
+    /// The command's stdin when it was started with <see cref="SandboxProcessSpec.OpenInput"/>; null
+    /// otherwise (the command then reads EOF at once). Disposing it is EOF for the command.
+    /// </summary>
+    Stream? Input => null;
 }
 
 /// <summary>Files of one sandbox. Paths are workspace-relative, forward-slash, already validated.</summary>

@@ -54,10 +54,20 @@ internal sealed partial class LocalSandboxProvider
             throw new InvalidOperationException($"Sandbox '{sandboxId}' is not attached (workspace or network missing); attach it first.");
         }
         var groups = CgroupLimits.Existing(sandboxId);
-        var launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, blockOnStdin: groups.Count > 0));
+        var go = new GoSignal(groups.Count > 0);
+        Process launcher;
+        try
+        {
+            launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, go));
+        }
+        catch
+        {
+            go.Dispose();
+            throw;
+        }
         var init = await PidNamespaceInit.FindAsync(launcher, _options.KillTimeout);
-        Release(launcher, init, groups);
-        var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout);
+        Release(launcher, init, groups, go, spec.OpenInput);
+        var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout, spec.OpenInput);
         _processes.Add(sandboxId, process);
         LocalSandboxLog.ProcessStarted(_logger, sandboxId, process.ProcessId, string.Join(' ', spec.Command));
         _ = process.Exited.ContinueWith(
@@ -68,11 +78,12 @@ internal sealed partial class LocalSandboxProvider
 
     /// <summary>
     /// Moves the launcher and the namespace's init into the sandbox's cgroups, then lets bwrap go on.
-    /// bwrap blocks on one byte from stdin (<c>--block-fd 0</c>) before it forks the command, so every
-    /// process of the sandbox is born inside the cgroups; moving them after the start would race with
-    /// the first forks. Without cgroups stdin is just closed: sandbox processes get no input.
+    /// bwrap blocks on one byte from its go pipe (<c>--block-fd</c>, see <see cref="GoSignal"/>) before
+    /// it forks the command, so every process of the sandbox is born inside the cgroups; moving them
+    /// after the start would race with the first forks. stdin is closed unless the caller asked for it
+    /// (<see cref="SandboxProcessSpec.OpenInput"/>): then it belongs to the command, untouched.
     /// </summary>
-    private static void Release(Process launcher, PidNamespaceInit? init, IReadOnlyList<string> groups)
+    private static void Release(Process launcher, PidNamespaceInit? init, IReadOnlyList<string> groups, GoSignal go, bool openInput)
     {
         try
         {
@@ -80,9 +91,13 @@ internal sealed partial class LocalSandboxProvider
             {
                 CgroupLimits.Join(groups, launcher.Id);
                 CgroupLimits.Join(groups, init.ProcessId);
-                launcher.StandardInput.Write('x');
+                go.Send();
             }
-            launcher.StandardInput.Close();
+            go.Dispose();
+            if (!openInput)
+            {
+                launcher.StandardInput.Close();
+            }
         }
         catch (IOException) when (launcher.HasExited)
         {
@@ -90,6 +105,7 @@ internal sealed partial class LocalSandboxProvider
         }
         catch
         {
+            go.Dispose();
             launcher.Kill();
             throw;
         }
@@ -101,7 +117,7 @@ internal sealed partial class LocalSandboxProvider
     /// process throughout, so the launcher thread stays its parent (PDEATHSIG) and bwrap's first child
     /// is the sandbox's init. Built on the launcher thread, which holds the descriptors it hands down.
     /// </summary>
-    private Func<InheritedFiles, ProcessStartInfo> LaunchInfo(SandboxLayout layout, SandboxProcessSpec spec, bool blockOnStdin) => files =>
+    private Func<InheritedFiles, ProcessStartInfo> LaunchInfo(SandboxLayout layout, SandboxProcessSpec spec, GoSignal go) => files =>
     {
         var start = new ProcessStartInfo(_options.IpPath)
         {
@@ -112,7 +128,7 @@ internal sealed partial class LocalSandboxProvider
         };
         // The service's environment (API keys, tokens) must never reach a sandbox; bwrap --clearenv guards the same inside.
         start.Environment.Clear();
-        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, blockOnStdin);
+        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, go.Open(files));
         var optionsFd = files.Add("lp-bwrap-args", BubblewrapArguments.Encode(sandbox));
         foreach (var argument in (string[])["netns", "exec", layout.NetworkNamespace, .. BubblewrapArguments.Launcher(_options, optionsFd, spec)])
         {
