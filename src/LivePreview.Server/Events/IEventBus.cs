@@ -95,6 +95,8 @@ public static class EventTypes
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
     public const string FirewallRestored = "FIREWALL_RESTORED";
     public const string EgressRefused = "EGRESS_REFUSED";
+    public const string CommandStarted = "COMMAND_STARTED";
+    public const string CommandExited = "COMMAND_EXITED";
 
     // Audit (Auth/Audit.cs): no sandbox id; payloads name keys by id, never the key or its hash.
     public const string KeyCreated = "KEY_CREATED";

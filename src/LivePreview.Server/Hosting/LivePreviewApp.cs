@@ -1,3 +1,4 @@
+using LivePreview.Commands;
 using LivePreview.Agents;
 using LivePreview.Auth;
 using LivePreview.DevServers;
@@ -40,6 +41,7 @@ public static class LivePreviewApp
         builder.Services.AddPreviews();
         builder.Services.AddPreviewGrants();
         builder.Services.AddAgents();
+        builder.Services.AddCommands();
         builder.Services.AddHostGit();
         builder.Services.AddPrototypes();
         builder.Services.AddWarmPool();
@@ -66,6 +68,7 @@ public static class LivePreviewApp
         app.MapHealthApi();
         app.MapAuth();
         app.MapSandboxApi();
+        app.MapCommandApi();
         app.MapFilesApi();
         app.MapPreviewApi();
         app.MapGrantsApi();

@@ -21,6 +21,11 @@ internal sealed partial class StartupReconciliation(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await services.MigrateDatabaseAsync(cancellationToken);
+        // Before anything can start a command: the ones recorded as running died with the previous service.
+        if (services.GetService<Commands.CommandService>() is { } commands)
+        {
+            await commands.MarkLostAsync(cancellationToken);
+        }
         lifetime.ApplicationStarted.Register(() => background.Run("start-up reconciliation", async ct =>
         {
             try

@@ -18,6 +18,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<PoolEntryRecord> PoolEntries => Set<PoolEntryRecord>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<PreviewGrantRecord> PreviewGrants => Set<PreviewGrantRecord>();
+    public DbSet<Commands.CommandRecord> Commands => Set<Commands.CommandRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -61,6 +62,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         modelBuilder.ApplyConfiguration(new PoolEntryConfiguration());
         modelBuilder.ApplyConfiguration(new ApiKeyConfiguration());
         modelBuilder.ApplyConfiguration(new PreviewGrantConfiguration());
+        modelBuilder.ApplyConfiguration(new Commands.CommandConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

@@ -1,0 +1,10 @@
+namespace LivePreview.Sandboxes;
+
+/// <summary>
+/// Told before a sandbox's processes are stopped (stop or delete), so that what runs there on a user's
+/// behalf (commands) can end itself with the right status instead of dying as an unexplained failure.
+/// </summary>
+public interface ISandboxStopHook
+{
+    Task SandboxStoppingAsync(string sandboxId, CancellationToken cancellationToken);
+}
