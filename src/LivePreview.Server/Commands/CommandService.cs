@@ -184,9 +184,13 @@ public sealed partial class CommandService(
         }
     }
 
+    /// <summary>
+    /// The service stops: its commands die with it (their process trees are its children) and are
+    /// recorded as lost — here if the database is still there, else by <see cref="MarkLostAsync"/> at the next start.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_running.Values.Select(r => EndAsync(r, CommandStatus.Killed)));
+        await Task.WhenAll(_running.Values.Select(r => EndAsync(r, CommandStatus.Lost)));
     }
 
     /// <summary>Whole milliseconds from start to end (or to now while it runs).</summary>
