@@ -39,23 +39,39 @@ public sealed partial class CommandService
         }
         var status = run.Requested ?? CommandStatus.Exited;
         run.Output.Finish();
+        // The stored row and COMMAND_EXITED first, the in-memory record last: whoever sees the command ended
+        // (GET answers from memory while it runs) finds its event already published.
+        var ended = Copy(run.Record);
+        ended.Status = status;
+        ended.ExitCode = exitCode;
+        ended.EndedAt = time.GetUtcNow();
+        ended.OutputBytes = run.Output.TotalBytes;
+        ended.OutputTruncated = run.Output.Truncated;
         try
         {
-            await FinishRecordAsync(run, status, exitCode);
             await process.DisposeAsync();
+            await FinishRecordAsync(ended);
+            CommandsLog.Ended(logger, ended.Id, ended.SandboxId, status, exitCode);
+            await events.PublishAsync(new EventDraft(EventTypes.CommandExited, "command", ended.Id, ended.SandboxId,
+                new { command_id = ended.Id, exit_code = exitCode, status, duration_ms = DurationMs(ended) }), CancellationToken.None);
         }
         catch (Exception e)
         {
-            CommandsLog.FinishFailed(logger, e, run.Record.Id, run.Record.SandboxId);
+            CommandsLog.FinishFailed(logger, e, ended.Id, ended.SandboxId);
         }
         finally
         {
+            lock (run)
+            {
+                run.Record.Status = ended.Status;
+                run.Record.ExitCode = ended.ExitCode;
+                run.Record.EndedAt = ended.EndedAt;
+                run.Record.OutputBytes = ended.OutputBytes;
+                run.Record.OutputTruncated = ended.OutputTruncated;
+            }
             _running.TryRemove(run.Record.Id, out _);
             run.Done.TrySetResult();
         }
-        CommandsLog.Ended(logger, run.Record.Id, run.Record.SandboxId, status, exitCode);
-        await events.PublishAsync(new EventDraft(EventTypes.CommandExited, "command", run.Record.Id, run.Record.SandboxId,
-            new { command_id = run.Record.Id, exit_code = exitCode, status, duration_ms = DurationMs(run.Record) }), CancellationToken.None);
     }
 
     /// <summary>Ends a running command as <paramref name="status"/> (the first reason wins) and waits until its record says so.</summary>
@@ -79,14 +95,8 @@ public sealed partial class CommandService
         }
     }
 
-    private async Task FinishRecordAsync(CommandRun run, CommandStatus status, int? exitCode)
+    private async Task FinishRecordAsync(CommandRecord record)
     {
-        var record = run.Record;
-        record.Status = status;
-        record.ExitCode = exitCode;
-        record.EndedAt = time.GetUtcNow();
-        record.OutputBytes = run.Output.TotalBytes;
-        record.OutputTruncated = run.Output.Truncated;
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         await db.Commands.Where(c => c.Id == record.Id).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.Status, record.Status)
@@ -119,7 +129,11 @@ public sealed partial class CommandService
         {
             return stored;
         }
-        var copy = Copy(run.Record);
+        CommandRecord copy;
+        lock (run)
+        {
+            copy = Copy(run.Record);
+        }
         copy.OutputBytes = run.Output.TotalBytes;
         copy.OutputTruncated = run.Output.Truncated;
         return copy;

@@ -65,13 +65,15 @@ public sealed partial class CommandService(
                 await db.SaveChangesAsync(cancellationToken);
             }
             run.Process = await provider.StartProcessAsync(sandboxId,
-                new SandboxProcessSpec(request.Command, request.Env, relative, OpenInput: true), cancellationToken);
+                new SandboxProcessSpec(request.Command, request.Env, relative, OpenInput: true, LosslessOutput: true), cancellationToken);
         }
         catch
         {
             _running.TryRemove(record.Id, out _);
             run.Output.Dispose();
-            await FinishRecordAsync(run, CommandStatus.Lost, null);
+            record.Status = CommandStatus.Lost;
+            record.EndedAt = time.GetUtcNow();
+            await FinishRecordAsync(record);
             throw;
         }
         CommandsLog.Started(logger, record.Id, sandboxId, string.Join(' ', request.Command));
@@ -157,11 +159,25 @@ public sealed partial class CommandService(
         return await GetAsync(sandboxId, commandId, cancellationToken);
     }
 
-    /// <summary>The sandbox stops or goes away: its commands are killed first, so they end as killed rather than as failed.</summary>
-    public async Task SandboxStoppingAsync(string sandboxId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The sandbox stops or goes away: its commands are killed first, so they end as killed rather than as
+    /// failed. A deleted sandbox takes its command records and output files with it.
+    /// </summary>
+    public async Task SandboxStoppingAsync(string sandboxId, bool deleting, CancellationToken cancellationToken)
     {
         var runs = _running.Values.Where(r => r.Record.SandboxId == sandboxId).ToList();
         await Task.WhenAll(runs.Select(r => EndAsync(r, CommandStatus.Killed)));
+        if (!deleting)
+        {
+            return;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = await db.Commands.Where(c => c.SandboxId == sandboxId).Select(c => c.Id).ToListAsync(cancellationToken);
+        foreach (var id in ids)
+        {
+            File.Delete(OutputPath(id));
+        }
+        await db.Commands.Where(c => c.SandboxId == sandboxId).ExecuteDeleteAsync(cancellationToken);
     }
 
     /// <summary>At start-up: commands recorded as running died with the previous service (their process tree was its child).</summary>

@@ -6,5 +6,6 @@ namespace LivePreview.Sandboxes;
 /// </summary>
 public interface ISandboxStopHook
 {
-    Task SandboxStoppingAsync(string sandboxId, CancellationToken cancellationToken);
+    /// <param name="deleting">The sandbox is being deleted: what the hook keeps about it can go too.</param>
+    Task SandboxStoppingAsync(string sandboxId, bool deleting, CancellationToken cancellationToken);
 }

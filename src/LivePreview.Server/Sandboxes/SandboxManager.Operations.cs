@@ -16,7 +16,7 @@ public sealed partial class SandboxManager
             return sandbox;
         }
         await previews.StopSandboxAsync(id, cancellationToken);
-        await NotifyStoppingAsync(id, cancellationToken);
+        await NotifyStoppingAsync(id, deleting: false, cancellationToken);
         await provider.StopAsync(id, cancellationToken);
         var record = await UpdateAsync(id, r => r.Status = SandboxStatus.Stopped);
         await PublishAsync(EventTypes.SandboxStopped, record!);
@@ -38,11 +38,11 @@ public sealed partial class SandboxManager
         return await GetAsync(id, cancellationToken);
     }
 
-    private async Task NotifyStoppingAsync(string id, CancellationToken cancellationToken)
+    private async Task NotifyStoppingAsync(string id, bool deleting, CancellationToken cancellationToken)
     {
         foreach (var hook in stopHooks)
         {
-            await hook.SandboxStoppingAsync(id, cancellationToken);
+            await hook.SandboxStoppingAsync(id, deleting, cancellationToken);
         }
     }
 
@@ -55,7 +55,7 @@ public sealed partial class SandboxManager
             return false;
         }
         await previews.ForgetSandboxAsync(id, cancellationToken);
-        await NotifyStoppingAsync(id, cancellationToken);
+        await NotifyStoppingAsync(id, deleting: true, cancellationToken);
         await provider.DeleteAsync(id, cancellationToken);
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {

@@ -71,6 +71,25 @@ public sealed class CommandsRestartTests : IAsyncLifetime
         Assert.Contains("must be running", refused.GetProperty("detail").GetString());
     }
 
+    [Fact]
+    public async Task Deleting_the_sandbox_kills_its_commands_and_removes_their_records_and_output_files()
+    {
+        using var owner = AuthClients.WithKey(_host, await CommandWorld.KeyAsync(_host, "delete-owner"));
+        var sandboxId = await CommandWorld.CreateRunningSandboxAsync(owner);
+        var id = await StartAsync(owner, sandboxId, ["sh", "-c", "echo doomed; sleep 600"]);
+        var file = _host.Service<LivePreview.Commands.CommandService>().OutputPath(id);
+        Assert.True(File.Exists(file));
+
+        using (var deleted = await owner.DeleteAsync($"api/v1/sandboxes/{sandboxId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        Assert.False(File.Exists(file));
+        await using var db = await _host.Service<Microsoft.EntityFrameworkCore.IDbContextFactory<LivePreview.Persistence.LivePreviewDbContext>>().CreateDbContextAsync();
+        Assert.False(db.Commands.Any(c => c.SandboxId == sandboxId));
+    }
+
     private static async Task<string> StartAsync(HttpClient client, string sandboxId, string[] command)
     {
         using var response = await client.PostAsJsonAsync($"api/v1/sandboxes/{sandboxId}/commands", new { command });

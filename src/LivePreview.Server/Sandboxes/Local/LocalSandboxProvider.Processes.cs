@@ -9,8 +9,9 @@ internal sealed partial class LocalSandboxProvider
     private readonly SandboxHardening _hardening;
 
     public async Task<ISandboxProcess> StartProcessAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken) =>
-        // A dev server nobody is reading must never block on a full pipe: old lines are dropped instead.
-        await StartAsync(sandboxId, spec, _options.OutputBufferLines, BoundedChannelFullMode.DropOldest, cancellationToken);
+        // A dev server nobody is reading must never block on a full pipe: old lines are dropped instead. A caller
+        // that always reads (commands keep every byte they count) asks for LosslessOutput: the process then waits for it.
+        await StartAsync(sandboxId, spec, _options.OutputBufferLines, spec?.LosslessOutput == true ? BoundedChannelFullMode.Wait : BoundedChannelFullMode.DropOldest, cancellationToken);
 
     public async Task<SandboxCommandResult> RunCommandAsync(string sandboxId, SandboxProcessSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
     {
