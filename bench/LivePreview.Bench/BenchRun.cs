@@ -82,6 +82,15 @@ internal static class BenchRun
                 Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
             }
 
+            if (options.Runs("command"))
+            {
+                await EnsureSnapshotAsync(host, FrameworkCatalog.ReactVite, cancellationToken);
+                var sandbox = await BenchSandbox.CreateAsync(host, janitor, FrameworkCatalog.ReactVite, cancellationToken);
+                await new CommandBench(host, report).RunAsync(sandbox.Id, warmUp: 3, options.Commands, cancellationToken);
+                await janitor.DeleteApiSandboxAsync(sandbox.Id, cancellationToken);
+                Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
+            }
+
             if (options.Runs("workspace"))
             {
                 await new WorkspaceBench(host, janitor, report).RunAsync(FrameworkCatalog.All, options.WorkspaceSamples, cancellationToken);

@@ -30,6 +30,9 @@ public sealed class AgentOptions
     /// <summary>Longest string argument (a file's content) kept in <see cref="AgentToolCalled.ArgumentsJson"/>; events stay small.</summary>
     public int MaxEventArgumentChars { get; set; } = 2000;
 
+    /// <summary>How much of a <c>run_command</c> output (its end) goes back to the model.</summary>
+    public int CommandOutputTailChars { get; set; } = 4000;
+
     /// <summary>Folder of recorded transcripts, one subfolder per framework; null means <c>replays/</c> beside the templates folder.</summary>
     public string? ReplayDirectory { get; set; }
 

@@ -19,6 +19,7 @@ internal sealed partial class AgentTools
     public const string WriteFile = "write_file";
     public const string ReplaceText = "replace_text";
     public const string DeleteFile = "delete_file";
+    public const string RunCommand = "run_command";
 
     private readonly IAgentWorkspace _workspace;
     private readonly int _maxListedFiles;
@@ -40,6 +41,10 @@ internal sealed partial class AgentTools
             Create(ReplaceTextAsync, ReplaceText,
                 "Changes part of a file: replaces old_text with new_text. old_text must be copied exactly from the file (same spaces, indentation and line breaks) and must occur exactly once; include a few neighbouring lines to make it unique. Best for small changes to existing files."),
             Create(DeleteFileAsync, DeleteFile, "Deletes one file."),
+            .. workspace.CanRunCommands
+                ? [Create(RunCommandAsync, RunCommand,
+                    "Runs a program in the project's sandbox and waits for it to end, such as [\"npm\", \"test\"] or [\"npx\", \"tsc\", \"--noEmit\"]. The command is a list of arguments, not a shell line: for pipes or &&, send [\"sh\", \"-c\", \"...\"]. Returns the exit code and the end of its output.")]
+                : Array.Empty<AIFunction>(),
         ];
     }
 
@@ -92,6 +97,22 @@ internal sealed partial class AgentTools
     {
         await _workspace.DeleteFileAsync(path, cancellationToken);
         return new ToolResult($"Deleted {path}.", $"Deleted {path}");
+    }
+
+    private async Task<ToolResult> RunCommandAsync(
+        [Description("The program and its arguments, such as [\"npm\", \"test\"].")] string[] command,
+        [Description("Working directory: /app (the project root, the default) or a folder under it.")] string? cwd = null,
+        [Description("Seconds before the command is killed; leave empty for the default.")] int? timeout_seconds = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (command is not { Length: > 0 })
+        {
+            throw Missing("command", "the program and its arguments as a list, such as [\"npm\", \"test\"]");
+        }
+        var result = await _workspace.RunCommandAsync(command, cwd, timeout_seconds, cancellationToken);
+        var exit = result.ExitCode is { } code ? code.ToString(CultureInfo.InvariantCulture) : "none";
+        var text = $"status: {result.Status}\nexit code: {exit}\nduration: {result.DurationMs} ms\noutput:\n{result.OutputTail}";
+        return new ToolResult(text, $"Ran {string.Join(' ', command)}: {result.Status}, exit code {exit}");
     }
 
     private static AIFunction Create(Delegate method, string name, string description) =>

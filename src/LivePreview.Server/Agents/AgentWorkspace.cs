@@ -1,3 +1,4 @@
+using LivePreview.Commands;
 using System.Text;
 using LivePreview.Sandboxes;
 using LivePreview.Workspaces;
@@ -6,12 +7,13 @@ using Microsoft.Extensions.Options;
 namespace LivePreview.Agents;
 
 /// <summary>Hands out the agent's view of one sandbox's files.</summary>
-public sealed class AgentWorkspaceFactory(WorkspaceFiles files, IOptions<AgentOptions> options)
+/// <remarks>Without a <see cref="CommandService"/> (unit tests of the file tools) the agent gets no <c>run_command</c>.</remarks>
+public sealed class AgentWorkspaceFactory(WorkspaceFiles files, IOptions<AgentOptions> options, CommandService? commands = null)
 {
     public IAgentWorkspace For(string sandboxId)
     {
         ArgumentException.ThrowIfNullOrEmpty(sandboxId);
-        return new AgentWorkspace(files, sandboxId, options.Value);
+        return new AgentWorkspace(files, sandboxId, options.Value, commands);
     }
 }
 
@@ -21,8 +23,33 @@ public sealed class AgentWorkspaceFactory(WorkspaceFiles files, IOptions<AgentOp
 /// workspace, a missing file, text that does not match — becomes an <see cref="AgentToolException"/>
 /// whose message goes back to the model; the disk is not touched.
 /// </summary>
-internal sealed class AgentWorkspace(WorkspaceFiles files, string sandboxId, AgentOptions options) : IAgentWorkspace
+internal sealed class AgentWorkspace(WorkspaceFiles files, string sandboxId, AgentOptions options, CommandService? commands = null) : IAgentWorkspace
 {
+    public bool CanRunCommands => commands is not null;
+
+    /// <summary>The sandbox is the agent's own (its session's); what the model got wrong goes back to it as a message.</summary>
+    public async Task<AgentCommandResult> RunCommandAsync(IReadOnlyList<string> command, string? cwd, int? timeoutSeconds, CancellationToken cancellationToken)
+    {
+        if (commands is null)
+        {
+            throw new AgentToolException("Running commands is not available in this workspace.");
+        }
+        try
+        {
+            var (record, tail) = await commands.RunToEndAsync(sandboxId, new CommandRequest(command, cwd, null, timeoutSeconds), options.CommandOutputTailChars, cancellationToken);
+            return new AgentCommandResult(record.Id, CommandService.Status(record.Status), record.ExitCode, commands.DurationMs(record), tail);
+        }
+        catch (Exception e) when (e is InvalidCommandException or CommandLimitException)
+        {
+            throw new AgentToolException(e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The sandbox is not attached (stopped under the turn).
+            throw new AgentToolException($"The command could not start: {e.Message}");
+        }
+    }
+
     public const string Source = "agent";
 
     /// <summary>Dependencies, VCS data and build output: noise to a model, and too large to list.</summary>

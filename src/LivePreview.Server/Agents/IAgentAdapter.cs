@@ -64,7 +64,18 @@ public interface IAgentWorkspace
     Task ReplaceTextAsync(string path, string oldText, string newText, CancellationToken cancellationToken);
 
     Task DeleteFileAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>Whether <see cref="RunCommandAsync"/> works here; the <c>run_command</c> tool is offered only then.</summary>
+    bool CanRunCommands => false;
+
+    /// <summary>Runs an argument list in the sandbox to its end (through the commands service: recorded, bounded, COMMAND_* events).</summary>
+    /// <exception cref="AgentToolException">The command cannot be run as asked; the message is meant for the model.</exception>
+    Task<AgentCommandResult> RunCommandAsync(IReadOnlyList<string> command, string? cwd, int? timeoutSeconds, CancellationToken cancellationToken) =>
+        throw new AgentToolException("Running commands is not available in this workspace.");
 }
+
+/// <param name="OutputTail">The end of the command's merged stdout and stderr, bounded by <see cref="AgentOptions.CommandOutputTailChars"/>.</param>
+public sealed record AgentCommandResult(string CommandId, string Status, int? ExitCode, long DurationMs, string OutputTail);
 
 /// <summary>A tool call the model got wrong; the message goes back to the model so it can correct itself.</summary>
 public sealed class AgentToolException(string message) : Exception(message);

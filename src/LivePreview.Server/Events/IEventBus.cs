@@ -102,6 +102,8 @@ public static class EventTypes
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
     public const string FirewallRestored = "FIREWALL_RESTORED";
     public const string EgressRefused = "EGRESS_REFUSED";
+    public const string CommandStarted = "COMMAND_STARTED";
+    public const string CommandExited = "COMMAND_EXITED";
 
     // Gateway (Gateway/, Questions/).
     public const string Question = "QUESTION";

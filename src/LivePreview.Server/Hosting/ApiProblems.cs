@@ -36,6 +36,10 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
     public static (int Status, string Title, string Detail) Map(Exception exception) => exception switch
     {
         InvalidWorkspacePathException e => (400, "Invalid file path", e.Message),
+        Commands.InvalidCommandException e => (400, "Invalid command", e.Message),
+        Commands.CommandNotFoundException e => (404, "Command not found", e.Message),
+        Commands.CommandEndedException e => (409, "Command has ended", e.Message),
+        Commands.CommandLimitException e => (429, "Too many commands", e.Message),
         SandboxNotFoundException e => (404, "Sandbox not found", e.Message + " List sandboxes with GET /api/v1/sandboxes."),
         SandboxStateException e => (409, "Sandbox not in the right state", e.Message),
         PreviewNotSupportedException e => (409, "Preview not supported here", e.Message),

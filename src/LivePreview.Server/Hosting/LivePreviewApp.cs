@@ -1,3 +1,4 @@
+using LivePreview.Commands;
 using LivePreview.Agents;
 using LivePreview.AgentSessions;
 using LivePreview.Auth;
@@ -45,6 +46,7 @@ public static class LivePreviewApp
         builder.Services.AddPreviews();
         builder.Services.AddPreviewGrants();
         builder.Services.AddAgents();
+        builder.Services.AddCommands();
         builder.Services.AddHostGit();
         builder.Services.AddPrototypes();
         builder.Services.AddAgentSessions();
@@ -73,6 +75,7 @@ public static class LivePreviewApp
         app.MapHealthApi();
         app.MapAuth();
         app.MapSandboxApi();
+        app.MapCommandApi();
         app.MapFilesApi();
         app.MapPreviewApi();
         app.MapGrantsApi();

@@ -25,6 +25,11 @@ internal sealed partial class StartupReconciliation(
         await services.MigrateDatabaseAsync(cancellationToken);
         // Before the server listens, so no session started by this process can be taken for a stale one.
         await agentSessions.ReconcileAsync(cancellationToken);
+        // Before anything can start a command: the ones recorded as running died with the previous service.
+        if (services.GetService<Commands.CommandService>() is { } commands)
+        {
+            await commands.MarkLostAsync(cancellationToken);
+        }
         lifetime.ApplicationStarted.Register(() => background.Run("start-up reconciliation", async ct =>
         {
             try

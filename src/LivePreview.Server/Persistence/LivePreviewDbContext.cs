@@ -23,6 +23,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<AgentSessionRecord> AgentSessions => Set<AgentSessionRecord>();
     public DbSet<AgentSessionTurnRecord> AgentSessionTurns => Set<AgentSessionTurnRecord>();
     public DbSet<QuestionRecord> Questions => Set<QuestionRecord>();
+    public DbSet<Commands.CommandRecord> Commands => Set<Commands.CommandRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -69,6 +70,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         modelBuilder.ApplyConfiguration(new AgentSessionConfiguration());
         modelBuilder.ApplyConfiguration(new AgentSessionTurnConfiguration());
         modelBuilder.ApplyConfiguration(new QuestionConfiguration());
+        modelBuilder.ApplyConfiguration(new Commands.CommandConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

@@ -62,10 +62,14 @@ public sealed record SandboxSpec(string SandboxId, string SnapshotDirectory);
 /// <param name="Command">Program and arguments, never a shell string.</param>
 /// <param name="Environment">Extra environment variables.</param>
 /// <param name="WorkingDirectory">Workspace-relative working directory; null is the workspace root.</param>
+/// <param name="OpenInput">Give the command a stdin the caller writes (<see cref="ISandboxProcess.Input"/>); otherwise it reads EOF.</param>
+/// <param name="LosslessOutput">Keep every output line, making the process wait for a slow reader; otherwise the oldest unread lines are dropped.</param>
 public sealed record SandboxProcessSpec(
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string>? Environment = null,
-    string? WorkingDirectory = null);
+    string? WorkingDirectory = null,
+    bool OpenInput = false,
+    bool LosslessOutput = false);
 
 public sealed record SandboxCommandResult(int ExitCode, string Output, bool TimedOut);
 
@@ -85,6 +89,12 @@ public interface ISandboxProcess : IAsyncDisposable
 
     /// <summary>Kills the whole process tree and waits for it to be gone.</summary>
     Task KillAsync();
+
+    /// <summary>
+    /// The command's stdin when it was started with <see cref="SandboxProcessSpec.OpenInput"/>; null
+    /// otherwise (the command then reads EOF at once). Disposing it is EOF for the command.
+    /// </summary>
+    Stream? Input => null;
 }
 
 /// <summary>Files of one sandbox. Paths are workspace-relative, forward-slash, already validated.</summary>

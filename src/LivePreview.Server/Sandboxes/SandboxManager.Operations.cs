@@ -16,6 +16,7 @@ public sealed partial class SandboxManager
             return sandbox;
         }
         await previews.StopSandboxAsync(id, cancellationToken);
+        await NotifyStoppingAsync(id, deleting: false, cancellationToken);
         await provider.StopAsync(id, cancellationToken);
         var record = await UpdateAsync(id, r => r.Status = SandboxStatus.Stopped);
         await PublishAsync(EventTypes.SandboxStopped, record!);
@@ -37,6 +38,14 @@ public sealed partial class SandboxManager
         return await GetAsync(id, cancellationToken);
     }
 
+    private async Task NotifyStoppingAsync(string id, bool deleting, CancellationToken cancellationToken)
+    {
+        foreach (var hook in stopHooks)
+        {
+            await hook.SandboxStoppingAsync(id, deleting, cancellationToken);
+        }
+    }
+
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         using var held = await LockAsync(id, cancellationToken);
@@ -46,6 +55,7 @@ public sealed partial class SandboxManager
             return false;
         }
         await previews.ForgetSandboxAsync(id, cancellationToken);
+        await NotifyStoppingAsync(id, deleting: true, cancellationToken);
         await provider.DeleteAsync(id, cancellationToken);
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {

@@ -24,6 +24,7 @@ public sealed partial class SandboxManager(
     IOptions<SandboxOptions> options,
     IOptions<QuotaOptions> quotas,
     IEnumerable<ISandboxAdmission> admissions,
+    IEnumerable<ISandboxStopHook> stopHooks,
     TimeProvider time,
     ILogger<SandboxManager> logger)
 {

@@ -53,8 +53,13 @@ public sealed class OwnerWorld : IAsyncLifetime
         var agentSessionId = (await agentSession.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         await WaitForAgentSessionAsync(alice, sandboxId);
 
-        Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[0].GetProperty("id").GetString()!, spareKeyId);
-        Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId, agentSessionId,
+        // A command of alice's, ended, so that the owner's walk reaches every commands route with a real id.
+        using var command = await alice.PostAsJsonAsync($"api/v1/sandboxes/{sandboxId}/commands", new { command = new[] { "true" } });
+        Assert.Equal(HttpStatusCode.Accepted, command.StatusCode);
+        var commandId = (await command.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[0].GetProperty("id").GetString()!, spareKeyId, CommandId: commandId);
+        Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId, agentSessionId, commandId,
             .. checkpoints.Select(c => c.GetProperty("id").GetString()!), .. checkpoints.Select(c => c.GetProperty("sha").GetString()!)];
     }
 
@@ -104,11 +109,11 @@ public sealed class OwnerWorld : IAsyncLifetime
 }
 
 /// <summary>What fills a route's parameters: one user's real resources, or ids of the same shapes that do not exist.</summary>
-public sealed record RouteValues(string SandboxId, string PreviewId, string SessionId, string CheckpointId, string KeyId, string? GrantId = null)
+public sealed record RouteValues(string SandboxId, string PreviewId, string SessionId, string CheckpointId, string KeyId, string? GrantId = null, string? CommandId = null)
 {
     public static RouteValues Unknown() => new(
         "z" + Random(11), "pv" + Random(10), "ps" + Random(10), "cp" + Random(10), "key_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
-        "gr" + Random(10));
+        "gr" + Random(10), "cmd_z" + Random(11));
 
     /// <summary>Lower-case letters and digits, like the service's ids.</summary>
     private static string Random(int length) =>

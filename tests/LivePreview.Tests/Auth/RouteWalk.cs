@@ -59,6 +59,7 @@ internal static partial class RouteWalk
         ("id", "preview") => values.PreviewId,
         ("id", "session") => values.SessionId,
         ("id", "keys") => values.KeyId,
+        ("cid", "commands") => values.CommandId ?? throw new InvalidOperationException($"{route}: no command to fill {{cid}} with."),
         _ => throw new InvalidOperationException(
             $"{route}: the walk cannot fill {{{name}}} after '{before}'. Teach RouteWalk.ValueFor which resource it names, so the route is proven, not skipped."),
     };
@@ -89,6 +90,8 @@ internal static partial class RouteWalk
         ("POST", var t) when t.EndsWith("/prompt", StringComparison.Ordinal) => new { prompt = "add a navbar with dark mode toggle" },
         ("POST", var t) when t.StartsWith("/api/v1/sandbox/", StringComparison.Ordinal) && t.EndsWith("/session", StringComparison.Ordinal) =>
             new { agent = "replay", instruction = "add a navbar with dark mode toggle" },
+        ("POST", var t) when t.EndsWith("/commands", StringComparison.Ordinal) || t.EndsWith("/commands/", StringComparison.Ordinal) => new { command = new[] { "true" } },
+        ("POST", var t) when t.EndsWith("/input", StringComparison.Ordinal) => "walk input\n",
         ("POST", var t) when t.EndsWith("/export", StringComparison.Ordinal) => new { },
         ("POST", var t) when t.EndsWith("/grants", StringComparison.Ordinal) => new Dictionary<string, object> { ["expires_in_seconds"] = 600, ["share"] = false },
         ("PATCH", var t) when t.StartsWith("/api/v1/preview/", StringComparison.Ordinal) => new { visibility = "private" },
@@ -109,7 +112,7 @@ internal static partial class RouteWalk
         foreach (var (name, value) in new[]
         {
             ("sandbox", values.SandboxId), ("preview", values.PreviewId), ("session", values.SessionId),
-            ("checkpoint", values.CheckpointId), ("key", values.KeyId), ("grant", values.GrantId),
+            ("checkpoint", values.CheckpointId), ("key", values.KeyId), ("grant", values.GrantId), ("command", values.CommandId),
         })
         {
             if (value is not null)

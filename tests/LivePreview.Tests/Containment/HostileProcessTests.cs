@@ -216,7 +216,7 @@ public sealed class HostileProcessTests : IAsyncLifetime
 
         var result = await _harness.RunAsync(id, "sh", "-c",
             "echo '--mountinfo'; cat /proc/self/mountinfo; echo '--cmdlines'; for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done; " +
-            "echo '--environ'; tr '\\0' '\\n' < /proc/1/environ; echo '--pids'; ls -d /proc/[0-9]*; echo '--fds'; ls /proc/self/fd; echo '--end'");
+            "echo '--environ'; tr '\\0' '\\n' < /proc/1/environ; echo '--pids'; ls -d /proc/[0-9]*; echo '--fds'; ls /proc/self/fd; echo '--stdin'; readlink /proc/self/fd/0; cat; echo '--end'");
 
         var sections = Sections(result.Output);
         // Not even the overlay's options: its layers were given to the kernel as /proc/self/fd/N.
@@ -227,8 +227,10 @@ public sealed class HostileProcessTests : IAsyncLifetime
         Assert.DoesNotContain(sections["environ"], l => l.Length > 0);
         // Its own pid namespace: bubblewrap's init, the shell, and what the shell ran.
         Assert.All(sections["pids"], p => Assert.True(int.Parse(p["/proc/".Length..]) < 100, p));
-        // No descriptor of the service: stdin (closed: the listing's own directory takes 0), stdout, stderr.
-        Assert.Equal(["0", "1", "2"], sections["fds"].Where(l => l.Length > 0).Order());
+        // No descriptor of the service: stdin, stdout, stderr and the listing's own directory (3); not the go pipe
+        // bwrap waited on, nor a memfd. stdin is a pipe already at EOF (the service closed its end): cat reads nothing.
+        Assert.Equal(["0", "1", "2", "3"], sections["fds"].Where(l => l.Length > 0).Order());
+        Assert.Equal("pipe:", Assert.Single(sections["stdin"], l => l.Length > 0)[..5]);
     }
 
     private Task<SandboxCommandResult> PerlSyscallsAsync(string id, IEnumerable<(string Name, long Number, long[] Arguments)> calls)

@@ -51,7 +51,7 @@ internal static class BubblewrapArguments
     }
 
     /// <summary>The sandbox's options (everything but the command), its workspace bound from <paramref name="workspace"/> (see <see cref="WorkspaceBind"/>): <paramref name="files"/> receives the /etc files and the seccomp filter (null: none) as inherited descriptors.</summary>
-    public static List<string> Build(LocalSandboxOptions options, string workspace, InheritedFiles files, byte[]? seccomp, SandboxProcessSpec spec, bool blockOnStdin)
+    public static List<string> Build(LocalSandboxOptions options, string workspace, InheritedFiles files, byte[]? seccomp, SandboxProcessSpec spec, int? blockFd)
     {
         var arguments = new List<string>
         {
@@ -79,10 +79,11 @@ internal static class BubblewrapArguments
         // The root bubblewrap built (its /etc folder included) becomes read-only: /app and /tmp are the only places to write.
         arguments.AddRange(["--remount-ro", "/"]);
         AddEnvironment(arguments, spec.Environment);
-        if (blockOnStdin)
+        if (blockFd is { } fd)
         {
-            // Hold the command until the launcher has put the sandbox into its cgroups (see LocalSandboxProvider.Processes).
-            arguments.AddRange(["--block-fd", "0"]);
+            // Hold the command until the launcher has put the sandbox into its cgroups (see LocalSandboxProvider.Processes);
+            // a descriptor of its own, not stdin, so the command's stdin reaches it untouched. bwrap closes it after the byte.
+            arguments.AddRange(["--block-fd", Number(fd)]);
         }
         if (seccomp is not null)
         {

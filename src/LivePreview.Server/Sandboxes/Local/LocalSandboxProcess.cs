@@ -15,9 +15,10 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
     private readonly Channel<string> _output;
     private readonly TimeSpan _killTimeout;
 
-    public LocalSandboxProcess(Process launcher, PidNamespaceInit? init, int outputLines, BoundedChannelFullMode whenFull, TimeSpan killTimeout)
+    public LocalSandboxProcess(Process launcher, PidNamespaceInit? init, int outputLines, BoundedChannelFullMode whenFull, TimeSpan killTimeout, bool openInput = false)
     {
         _launcher = launcher;
+        Input = openInput ? launcher.StandardInput.BaseStream : null;
         _init = init;
         _killTimeout = killTimeout;
         _output = Channel.CreateBounded<string>(new BoundedChannelOptions(outputLines) { FullMode = whenFull });
@@ -28,6 +29,9 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
     public int ProcessId => _launcher.Id;
 
     public Task<int> Exited { get; }
+
+    /// <summary>The launcher's stdin, which ip, setpriv and bwrap hand on to the command as its own.</summary>
+    public Stream? Input { get; }
 
     public IAsyncEnumerable<string> ReadOutputAsync(CancellationToken cancellationToken) => _output.Reader.ReadAllAsync(cancellationToken);
 
@@ -49,7 +53,20 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
         }
         finally
         {
+            CloseInput();
             _launcher.Dispose();
+        }
+    }
+
+    private void CloseInput()
+    {
+        try
+        {
+            Input?.Dispose();
+        }
+        catch (IOException)
+        {
+            // The command is gone; whatever was still buffered for it has nowhere to go.
         }
     }
 

@@ -9,8 +9,9 @@ internal sealed partial class LocalSandboxProvider
     private readonly SandboxHardening _hardening;
 
     public async Task<ISandboxProcess> StartProcessAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken) =>
-        // A dev server nobody is reading must never block on a full pipe: old lines are dropped instead.
-        await StartAsync(sandboxId, spec, _options.OutputBufferLines, BoundedChannelFullMode.DropOldest, cancellationToken);
+        // A dev server nobody is reading must never block on a full pipe: old lines are dropped instead. A caller
+        // that always reads (commands keep every byte they count) asks for LosslessOutput: the process then waits for it.
+        await StartAsync(sandboxId, spec, _options.OutputBufferLines, spec?.LosslessOutput == true ? BoundedChannelFullMode.Wait : BoundedChannelFullMode.DropOldest, cancellationToken);
 
     public async Task<SandboxCommandResult> RunCommandAsync(string sandboxId, SandboxProcessSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -57,10 +58,20 @@ internal sealed partial class LocalSandboxProvider
         }
         spec = await WithEnvironmentAsync(sandboxId, spec, cancellationToken);
         var groups = CgroupLimits.Existing(sandboxId);
-        var launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, blockOnStdin: groups.Count > 0, wrap));
+        var go = new GoSignal(groups.Count > 0);
+        Process launcher;
+        try
+        {
+            launcher = await _launcher.StartAsync(LaunchInfo(layout, spec, go, wrap));
+        }
+        catch
+        {
+            go.Dispose();
+            throw;
+        }
         var init = await PidNamespaceInit.FindAsync(launcher, _options.KillTimeout);
-        Release(launcher, init, groups);
-        var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout);
+        Release(launcher, init, groups, go, spec.OpenInput);
+        var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout, spec.OpenInput);
         _processes.Add(sandboxId, process);
         LocalSandboxLog.ProcessStarted(_logger, sandboxId, process.ProcessId, string.Join(' ', spec.Command));
         _ = process.Exited.ContinueWith(
@@ -104,11 +115,12 @@ internal sealed partial class LocalSandboxProvider
 
     /// <summary>
     /// Moves the launcher and the namespace's init into the sandbox's cgroups, then lets bwrap go on.
-    /// bwrap blocks on one byte from stdin (<c>--block-fd 0</c>) before it forks the command, so every
-    /// process of the sandbox is born inside the cgroups; moving them after the start would race with
-    /// the first forks. Without cgroups stdin is just closed: sandbox processes get no input.
+    /// bwrap blocks on one byte from its go pipe (<c>--block-fd</c>, see <see cref="GoSignal"/>) before
+    /// it forks the command, so every process of the sandbox is born inside the cgroups; moving them
+    /// after the start would race with the first forks. stdin is closed unless the caller asked for it
+    /// (<see cref="SandboxProcessSpec.OpenInput"/>): then it belongs to the command, untouched.
     /// </summary>
-    private static void Release(Process launcher, PidNamespaceInit? init, IReadOnlyList<string> groups)
+    private static void Release(Process launcher, PidNamespaceInit? init, IReadOnlyList<string> groups, GoSignal go, bool openInput)
     {
         try
         {
@@ -116,9 +128,13 @@ internal sealed partial class LocalSandboxProvider
             {
                 CgroupLimits.Join(groups, launcher.Id);
                 CgroupLimits.Join(groups, init.ProcessId);
-                launcher.StandardInput.Write('x');
+                go.Send();
             }
-            launcher.StandardInput.Close();
+            go.Dispose();
+            if (!openInput)
+            {
+                launcher.StandardInput.Close();
+            }
         }
         catch (IOException) when (launcher.HasExited)
         {
@@ -126,6 +142,7 @@ internal sealed partial class LocalSandboxProvider
         }
         catch
         {
+            go.Dispose();
             launcher.Kill();
             throw;
         }
@@ -137,7 +154,7 @@ internal sealed partial class LocalSandboxProvider
     /// process throughout, so the launcher thread stays its parent (PDEATHSIG) and bwrap's first child
     /// is the sandbox's init. Built on the launcher thread, which holds the descriptors it hands down.
     /// </summary>
-    private Func<InheritedFiles, ProcessStartInfo> LaunchInfo(SandboxLayout layout, SandboxProcessSpec given, bool blockOnStdin,
+    private Func<InheritedFiles, ProcessStartInfo> LaunchInfo(SandboxLayout layout, SandboxProcessSpec given, GoSignal go,
         Func<InheritedFiles, SandboxProcessSpec, SandboxProcessSpec>? wrap) => files =>
     {
         var spec = wrap is null ? given : wrap(files, given);
@@ -150,7 +167,7 @@ internal sealed partial class LocalSandboxProvider
         };
         // The service's environment (API keys, tokens) must never reach a sandbox; bwrap --clearenv guards the same inside.
         start.Environment.Clear();
-        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, blockOnStdin);
+        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, go.Open(files));
         var optionsFd = files.Add("lp-bwrap-args", BubblewrapArguments.Encode(sandbox));
         foreach (var argument in (string[])["netns", "exec", layout.NetworkNamespace, .. BubblewrapArguments.Launcher(_options, optionsFd, spec)])
         {

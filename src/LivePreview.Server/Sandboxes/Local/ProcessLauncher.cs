@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace LivePreview.Sandboxes.Local;
 
@@ -128,6 +129,28 @@ internal sealed class InheritedFiles : IDisposable
     }
 
     /// <summary>
+    /// A pipe whose read end the child inherits (the returned number) and whose write end stays with
+    /// the caller, close-on-exec so that no child (this one or another sandbox's) ever holds it.
+    /// </summary>
+    public int AddPipe(out SafeFileHandle writeEnd)
+    {
+        var ends = new int[2];
+        if (Pipe2(ends, LibC.O_CLOEXEC) != 0)
+        {
+            throw LibC.Error("Creating", "a pipe", LibC.LastError);
+        }
+        writeEnd = new SafeFileHandle(ends[1], ownsHandle: true);
+        _descriptors.Add(ends[0]);
+        if (Fcntl(ends[0], 2 /* F_SETFD */, 0) != 0)
+        {
+            var error = LibC.LastError;
+            writeEnd.Dispose();
+            throw LibC.Error("Making inheritable", "a pipe", error);
+        }
+        return ends[0];
+    }
+
+    /// <summary>
     /// Marks every other open descriptor above stderr close-on-exec: .NET's own are already, but the
     /// service may have inherited some from whatever started it (a test runner's pipe, a supervisor's
     /// socket), and those must not reach a sandbox.
@@ -158,6 +181,9 @@ internal sealed class InheritedFiles : IDisposable
 
     [DllImport("libc", EntryPoint = "memfd_create", SetLastError = true)]
     public static extern int MemfdCreate(string name, uint flags);
+
+    [DllImport("libc", EntryPoint = "pipe2", SetLastError = true)]
+    private static extern int Pipe2(int[] descriptors, int flags);
 
     [DllImport("libc", EntryPoint = "write", SetLastError = true)]
     private static extern nint Write(int fd, byte[] buffer, nuint count);
