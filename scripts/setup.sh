@@ -42,3 +42,10 @@ fi
 if [[ $(id -u) -eq 0 && $(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0) -lt 1024 ]]; then
   sysctl -q -w fs.inotify.max_user_instances=1024 || echo "Could not raise fs.inotify.max_user_instances; many sandboxes at once may fail to watch files." >&2
 fi
+
+# The dashboard's terminal is xterm.js from npm (src/LivePreview.Server/ClientLibs, pinned by its lock file). The server's
+# build runs the same npm ci when wwwroot/lib/xterm is missing; doing it here makes the first build need no network.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ ! -f "$root/src/LivePreview.Server/ClientLibs/node_modules/.package-lock.json" ]]; then
+  (cd "$root/src/LivePreview.Server/ClientLibs" && npm ci --no-audit --no-fund --loglevel=error)
+fi
