@@ -46,8 +46,8 @@ fi
 # The CLI agents (Claude Code, OpenCode): the pinned tools/agents lock installed once into a tools layer named by the
 # lock's hash (the service's AgentToolsLayer computes the same name), later bound read-only into sandboxes. The pins are
 # the packages' native linux-x64 builds: no install scripts, nothing downloaded from anywhere but the npm registry.
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ "${LIVEPREVIEW_SETUP_AGENTS:-1}" == "1" ]]; then
-  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   tools_root="${LIVEPREVIEW_AGENT_TOOLS_ROOT:-/opt/livepreview/tools/agents}"
   hash="$(sha256sum "$repo/tools/agents/package-lock.json" | cut -c1-16)"
   layer="$tools_root/$hash"
@@ -69,4 +69,10 @@ if [[ "${LIVEPREVIEW_SETUP_AGENTS:-1}" == "1" ]]; then
     mv "$staging" "$layer"
     chmod -R a+rX "$layer"
   fi
+fi
+
+# The dashboard's terminal is xterm.js from npm (src/LivePreview.Server/ClientLibs, pinned by its lock file). The server's
+# build runs the same npm ci when wwwroot/lib/xterm is missing; doing it here makes the first build need no network.
+if [[ ! -f "$repo/src/LivePreview.Server/ClientLibs/node_modules/.package-lock.json" ]]; then
+  (cd "$repo/src/LivePreview.Server/ClientLibs" && npm ci --no-audit --no-fund --loglevel=error)
 fi
