@@ -5,7 +5,7 @@
 namespace LivePreview.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class AgentSessions : Migration
+    public partial class InteractiveSessions : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -52,6 +52,49 @@ namespace LivePreview.Persistence.Migrations
                     table.PrimaryKey("PK_agent_sessions", x => x.Id);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "commands",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    Command = table.Column<string>(type: "TEXT", nullable: false),
+                    Cwd = table.Column<string>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", nullable: false),
+                    ExitCode = table.Column<int>(type: "INTEGER", nullable: true),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    EndedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    OutputBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    OutputTruncated = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_commands", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "questions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    SandboxId = table.Column<string>(type: "TEXT", nullable: false),
+                    Owner = table.Column<string>(type: "TEXT", nullable: true),
+                    SessionId = table.Column<string>(type: "TEXT", nullable: true),
+                    Question = table.Column<string>(type: "TEXT", nullable: false),
+                    Choices = table.Column<string>(type: "TEXT", nullable: true),
+                    Status = table.Column<string>(type: "TEXT", nullable: false),
+                    Answer = table.Column<string>(type: "TEXT", nullable: true),
+                    AnsweredBy = table.Column<string>(type: "TEXT", nullable: true),
+                    AskedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AnsweredAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Delivered = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_questions", x => x.Id);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_agent_session_turns_SessionId_StartedAt",
                 table: "agent_session_turns",
@@ -73,6 +116,21 @@ namespace LivePreview.Persistence.Migrations
                 column: "SandboxId",
                 unique: true,
                 filter: "\"Status\" IN ('running', 'waiting_for_answer')");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_commands_SandboxId_StartedAt",
+                table: "commands",
+                columns: new[] { "SandboxId", "StartedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_commands_Status",
+                table: "commands",
+                column: "Status");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_questions_SandboxId_Status_AskedAt",
+                table: "questions",
+                columns: new[] { "SandboxId", "Status", "AskedAt" });
         }
 
         /// <inheritdoc />
@@ -83,6 +141,12 @@ namespace LivePreview.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "agent_sessions");
+
+            migrationBuilder.DropTable(
+                name: "commands");
+
+            migrationBuilder.DropTable(
+                name: "questions");
         }
     }
 }
