@@ -37,22 +37,8 @@ public sealed partial class ClaudeCodeAdapter(
 
     private CliAgentOptions Cli => cliOptions.CurrentValue;
 
-    public AgentAvailability CheckAvailability(string? model)
-    {
-        if (processHost is null)
-        {
-            return AgentAvailability.Missing(
-                "Claude Code runs inside a sandbox, and this service has no agent process host (IAgentProcessHost) registered to start it there.");
-        }
-        if (tools.Problem is { } missing)
-        {
-            return AgentAvailability.Missing(missing);
-        }
-        return agentOptions.CurrentValue.Anthropic.ResolveApiKey() is null
-            ? AgentAvailability.Missing(
-                "Claude Code reaches the model through LivePreview's model gateway, which needs the real key: set LivePreview__Agents__Anthropic__ApiKey (or ANTHROPIC_API_KEY).")
-            : AgentAvailability.Ready;
-    }
+    public AgentAvailability CheckAvailability(string? model) =>
+        CliAgentAvailability.Check("Claude Code", processHost is not null, tools, agentOptions.CurrentValue);
 
     public IAsyncEnumerable<AgentEvent> RunTurnAsync(AgentTurn turn, CancellationToken cancellationToken) =>
         AgentEventStream.ReportFailures(RunCoreAsync(turn, cancellationToken), turn, AgentName, logger, cancellationToken);
