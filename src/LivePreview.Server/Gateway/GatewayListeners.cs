@@ -56,6 +56,7 @@ internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socke
 
     public async ValueTask ReleaseAsync(string sandboxId)
     {
+        known.Forget(sandboxId);
         if (_relays.TryRemove(sandboxId, out var relay))
         {
             await relay.DisposeAsync();

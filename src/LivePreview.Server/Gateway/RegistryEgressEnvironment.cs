@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using LivePreview.Egress;
 using LivePreview.Sandboxes;
 using LivePreview.Snapshots;
@@ -9,18 +10,29 @@ namespace LivePreview.Gateway;
 /// Egress to the package registry for installs in any sandbox (not only snapshot builds), behind
 /// <see cref="GatewayOptions.RegistryEgress"/>: the egress proxy allows the registry's host only, and every
 /// process gets <c>HTTPS_PROXY</c> / <c>npm_config_proxy</c> pointing at it. Without a grant a sandbox has no egress.
+/// The grant is made at the sandbox's first launch and kept until it is released (stop, delete): later launches
+/// (commands, terminals) reuse its variables instead of granting again.
 /// </summary>
 internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOptions<GatewayOptions> options, IOptions<SnapshotOptions> snapshots, ServiceSandboxes known,
     ILogger<RegistryEgressEnvironment> logger) : ISandboxEnvironment
 {
     private readonly NpmRegistry _registry = new(snapshots.Value);
+    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> _granted = new(StringComparer.Ordinal);
 
     // Resolved late: the egress proxy needs the sandbox provider, which needs the environments.
     private IEgressPolicy Egress => services.GetRequiredService<IEgressPolicy>();
 
     public async ValueTask<IReadOnlyDictionary<string, string>> PrepareAsync(string sandboxId, ISandboxNetworkAccess? network, CancellationToken cancellationToken)
     {
-        if (!options.Value.RegistryEgress || network is null || !await known.ExistsAsync(sandboxId, cancellationToken))
+        if (!options.Value.RegistryEgress || network is null)
+        {
+            return new Dictionary<string, string>();
+        }
+        if (_granted.TryGetValue(sandboxId, out var granted))
+        {
+            return granted;
+        }
+        if (!await known.ExistsAsync(sandboxId, cancellationToken))
         {
             return new Dictionary<string, string>();
         }
@@ -29,7 +41,7 @@ internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOpti
             var registry = await _registry.GetAsync(cancellationToken);
             var grant = await Egress.GrantAsync(sandboxId, [new EgressTarget(registry.Host, registry.Port)], cancellationToken);
             var proxy = grant.ProxyUri.ToString().TrimEnd('/');
-            return new Dictionary<string, string>(StringComparer.Ordinal)
+            return _granted[sandboxId] = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["npm_config_registry"] = registry.ToString(),
                 ["npm_config_proxy"] = proxy,
@@ -50,6 +62,7 @@ internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOpti
 
     public async ValueTask ReleaseAsync(string sandboxId)
     {
+        _granted.TryRemove(sandboxId, out _);
         if (options.Value.RegistryEgress)
         {
             await Egress.RevokeAsync(sandboxId);
