@@ -6,7 +6,8 @@ namespace LivePreview.Workspaces;
 
 /// <summary>
 /// The one way files of a sandbox are read and written (API, agents, code panel, restores): path
-/// validation, size limits and a FILE_CHANGED / FILE_DELETED event for every change.
+/// validation, size limits and a FILE_CHANGED / FILE_DELETED event for every change, carrying the
+/// change's unified diff (<see cref="FileDiff"/>).
 /// </summary>
 public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, IOptions<WorkspaceFilesOptions> options)
 {
@@ -29,20 +30,65 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
         await CopyLimitedAsync(content, buffer, MaxFileBytes, cancellationToken);
         buffer.Position = 0;
         var files = provider.Files(sandboxId);
+        var before = await ReadForDiffAsync(files, path, cancellationToken);
         await files.WriteAsync(path, buffer, cancellationToken);
-        await events.PublishAsync(new EventDraft(EventTypes.FileChanged, "file", path, sandboxId, new { path, size = buffer.Length, source }), CancellationToken.None);
+        await PublishChangeAsync(sandboxId, path, before, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), source);
         return await files.StatAsync(path, cancellationToken) ?? throw new IOException($"'{path}' vanished right after it was written.");
     }
 
     public async Task<bool> DeleteAsync(string sandboxId, string rawPath, string source, CancellationToken cancellationToken)
     {
         var path = WorkspacePath.NormalizeFile(rawPath);
-        if (!await provider.Files(sandboxId).DeleteAsync(path, cancellationToken))
+        var files = provider.Files(sandboxId);
+        var before = await ReadForDiffAsync(files, path, cancellationToken);
+        if (!await files.DeleteAsync(path, cancellationToken))
         {
             return false;
         }
-        await events.PublishAsync(new EventDraft(EventTypes.FileDeleted, "file", path, sandboxId, new { path, source }), CancellationToken.None);
+        await PublishChangeAsync(sandboxId, path, before, null, source);
         return true;
+    }
+
+    /// <summary>
+    /// Announces a change made by something other than this class (a CLI agent editing the workspace
+    /// itself): FILE_CHANGED, or FILE_DELETED when <paramref name="after"/> is null, with the diff
+    /// between the two contents. <paramref name="before"/> is null for a new file.
+    /// </summary>
+    public Task PublishChangeAsync(string sandboxId, string path, FileContent? before, ReadOnlyMemory<byte>? after, string source)
+    {
+        var diff = FileDiff.Compute(path, before, after, options.Value);
+        var draft = after is null
+            ? new EventDraft(EventTypes.FileDeleted, "file", path, sandboxId,
+                new { path, source, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted })
+            : new EventDraft(EventTypes.FileChanged, "file", path, sandboxId,
+                new { path, size = after.Value.Length, source, created = before is null, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted });
+        return events.PublishAsync(draft, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The current content of a file for a diff: null when there is no regular file there; an empty,
+    /// <see cref="FileContent.TooLarge"/> content when it is bigger than a diff is made of (its bytes are not read).
+    /// </summary>
+    public async Task<FileContent?> ReadForDiffAsync(ISandboxFileSystem files, string path, CancellationToken cancellationToken)
+    {
+        await using var stream = await files.OpenReadAsync(path, cancellationToken);
+        if (stream is null)
+        {
+            return null;
+        }
+        var limit = options.Value.MaxDiffSourceBytes;
+        var buffer = new byte[Math.Min(limit + 1, 64 * 1024)];
+        using var content = new MemoryStream();
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (content.Length + read > limit)
+            {
+                return FileContent.TooLarge;
+            }
+            content.Write(buffer, 0, read);
+        }
+        return new FileContent(content.ToArray(), false);
     }
 
     private static async Task CopyLimitedAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)
@@ -68,6 +114,18 @@ public sealed class WorkspaceFilesOptions
 
     /// <summary>Largest file accepted by a write, in bytes.</summary>
     public long MaxFileBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Files larger than this (before or after a change) get no diff in their FILE_CHANGED event.</summary>
+    public int MaxDiffSourceBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>A FILE_CHANGED event's diff is cut (at a line) to this many bytes.</summary>
+    public int MaxDiffBytes { get; set; } = 64 * 1024;
+}
+
+/// <summary>A file's bytes as read for a diff; <see cref="TooLarge"/> stands for one too big to read.</summary>
+public sealed record FileContent(ReadOnlyMemory<byte> Bytes, bool IsTooLarge)
+{
+    public static readonly FileContent TooLarge = new(ReadOnlyMemory<byte>.Empty, true);
 }
 
 public sealed class FileTooLargeException(long limit) : Exception($"The file is larger than the {limit}-byte limit (LivePreview:Files:MaxFileBytes).")
