@@ -39,16 +39,16 @@ public sealed class TerminalTabTests() : HostAndBrowserTest
             "() => [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')].some(r => r.textContent.trim() === 'hi-from-xterm')",
             null, new() { Timeout = 30_000 }));
 
-        var seconds = (600_000 + Random.Shared.Next(100_000)).ToString(CultureInfo.InvariantCulture);
+        var seconds = TerminalJobs.UniqueSeconds();
         await page.Keyboard.TypeAsync($"sleep {seconds}");
         await page.Keyboard.PressAsync("Enter");
         // Ctrl-C reaches a job only once it is the terminal's foreground group: wait for that on the host.
-        await WaitForForegroundSleepAsync(seconds);
+        await TerminalJobs.WaitForSleepAsync(seconds, state: 'S', foreground: true);
         await page.Keyboard.PressAsync("Control+C");
         await page.Keyboard.TypeAsync("echo status=$?");
         await page.Keyboard.PressAsync("Enter");
         await WaitForLineAsync(page, id, "^status=130$");
-        Assert.Empty(SleepingProcesses(seconds));
+        Assert.Empty(TerminalJobs.SleepingProcesses(seconds));
 
         var before = await SttySizeAsync(page, id, "first");
         Assert.Equal(await XtermSizeAsync(page, id), before);
@@ -85,57 +85,5 @@ public sealed class TerminalTabTests() : HostAndBrowserTest
             $"pattern => window.__lpTerminals['{id}'].buffer().split('\\n').find(l => new RegExp(pattern).test(l.trim())) ?? false",
             pattern, new() { Timeout = 30_000 });
         return (await found.JsonValueAsync<string>()).Trim();
-    }
-
-    /// <summary>Waits (60 s at most) until the one <c>sleep</c> of that length is the foreground job of its terminal.</summary>
-    private static async Task WaitForForegroundSleepAsync(string seconds)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        var seen = "none";
-        while (DateTime.UtcNow < deadline)
-        {
-            foreach (var pid in SleepingProcesses(seconds))
-            {
-                try
-                {
-                    var stat = File.ReadAllText($"/proc/{pid}/stat");
-                    // After "(comm) ": state, ppid, pgrp, session, tty_nr, tpgid; the terminal's foreground group is tpgid.
-                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                    seen = $"state {fields[0]} pgrp {fields[2]} tpgid {fields[5]}";
-                    if (fields[0] == "S" && fields[2] == fields[5])
-                    {
-                        return;
-                    }
-                }
-                catch (IOException)
-                {
-                }
-            }
-            await Task.Delay(20);
-        }
-        throw new TimeoutException($"sleep {seconds} never became the terminal's foreground job; last seen: {seen}");
-    }
-
-    private static List<int> SleepingProcesses(string seconds)
-    {
-        var found = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-            try
-            {
-                if (File.ReadAllText(Path.Join(directory, "cmdline")) == $"sleep\0{seconds}\0")
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-        return found;
     }
 }

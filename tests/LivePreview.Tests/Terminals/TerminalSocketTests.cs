@@ -51,21 +51,21 @@ public sealed class TerminalSocketTests(TerminalWorld world) : IClassFixture<Ter
     public async Task Ctrl_C_interrupts_the_foreground_job_and_ctrl_Z_stops_it_for_fg()
     {
         await using var terminal = await TerminalClient.ConnectAsync(world.Host, world.SandboxId, "terminal=signals");
-        var seconds = UniqueSeconds();
+        var seconds = TerminalJobs.UniqueSeconds();
 
         // A signal key only reaches a job once it is the terminal's foreground process group, so each key waits for that.
         await terminal.TypeAsync($"sleep {seconds}\r");
-        var sleep = await WaitForSleepAsync(seconds, state: 'S', foreground: true);
+        var sleep = await TerminalJobs.WaitForSleepAsync(seconds, state: 'S', foreground: true);
         await terminal.TypeAsync("\u001a");
         await terminal.WaitForAsync("Stopped");
-        await WaitForSleepAsync(seconds, state: 'T', foreground: false);
+        await TerminalJobs.WaitForSleepAsync(seconds, state: 'T', foreground: false);
         await terminal.TypeAsync("fg\r");
-        Assert.Equal(sleep, await WaitForSleepAsync(seconds, state: 'S', foreground: true));
+        Assert.Equal(sleep, await TerminalJobs.WaitForSleepAsync(seconds, state: 'S', foreground: true));
         await terminal.TypeAsync("\u0003");
         await terminal.TypeAsync("echo after$((40+2)) status=$?\r");
 
         await terminal.WaitForAsync("after42 status=130");
-        Assert.Empty(SleepingProcesses(seconds));
+        Assert.Empty(TerminalJobs.SleepingProcesses(seconds));
     }
 
     [Fact]
@@ -142,12 +142,12 @@ public sealed class TerminalSocketTests(TerminalWorld world) : IClassFixture<Ter
     {
         var sandboxId = await world.CreateRunningSandboxAsync();
         // A number no other test uses, so the sleeping process can be found on the host by its command line.
-        var seconds = UniqueSeconds();
+        var seconds = TerminalJobs.UniqueSeconds();
         await using var terminal = await TerminalClient.ConnectAsync(world.Host, sandboxId, "terminal=doomed");
         await terminal.TypeAsync($"sleep {seconds} & echo sta\"\"rted\r");
         await terminal.WaitForAsync("started");
         // The echo may come before the background job has exec'd sleep: wait for it to be there, in the background.
-        await WaitForSleepAsync(seconds, state: 'S', foreground: false);
+        await TerminalJobs.WaitForSleepAsync(seconds, state: 'S', foreground: false);
 
         using var deleted = await world.Host.Http.DeleteAsync($"api/v1/sandboxes/{sandboxId}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
@@ -155,61 +155,7 @@ public sealed class TerminalSocketTests(TerminalWorld world) : IClassFixture<Ter
         var exit = await terminal.ReceiveControlAsync();
         Assert.NotNull(exit);
         Assert.Equal("exit", exit.Value.GetProperty("type").GetString());
-        Assert.Empty(SleepingProcesses(seconds));
+        Assert.Empty(TerminalJobs.SleepingProcesses(seconds));
         Assert.Empty(world.Host.Service<LivePreview.Terminals.TerminalSessions>().Names(sandboxId));
-    }
-
-    private static string UniqueSeconds() => (4000 + Random.Shared.Next(100_000)).ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Waits (60 s at most) until the one <c>sleep</c> of that length is in the given state and is, or is not, the terminal's foreground job.</summary>
-    private static async Task<int> WaitForSleepAsync(string seconds, char state, bool foreground)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        var seen = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            foreach (var pid in SleepingProcesses(seconds))
-            {
-                try
-                {
-                    var stat = File.ReadAllText($"/proc/{pid}/stat");
-                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                    // state, ppid, pgrp, session, tty_nr, tpgid: the foreground group of its terminal is tpgid.
-                    seen = $"state {fields[0]} pgrp {fields[2]} tpgid {fields[5]}";
-                    if (fields[0][0] == state && (fields[2] == fields[5]) == foreground)
-                    {
-                        return pid;
-                    }
-                }
-                catch (IOException)
-                {
-                }
-            }
-            await Task.Delay(20);
-        }
-        throw new TimeoutException($"sleep {seconds} never got to state {state} (foreground {foreground}); last seen: {seen}");
-    }
-
-    private static List<int> SleepingProcesses(string seconds)
-    {
-        var found = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-            try
-            {
-                if (File.ReadAllText(Path.Join(directory, "cmdline")) == $"sleep\0{seconds}\0")
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-        return found;
     }
 }
