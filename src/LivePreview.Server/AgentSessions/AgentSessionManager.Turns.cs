@@ -24,7 +24,7 @@ public sealed partial class AgentSessionManager
         try
         {
             var agentTurn = new AgentTurn(session.Id, session.SandboxId, framework, turn.Instruction, session.Model, history, [], workspaces.For(session.SandboxId),
-                session.ResumeToken);
+                session.ResumeToken, questions);
             failure = await publisher.StreamAsync(Scope(session, turn), KeepingResumeToken(session, agent.RunTurnAsync(agentTurn, linked.Token), linked.Token), transcript, linked.Token);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)

@@ -20,14 +20,18 @@ internal sealed partial class AgentTools
     public const string ReplaceText = "replace_text";
     public const string DeleteFile = "delete_file";
     public const string RunCommand = "run_command";
+    public const string AskUserTool = "ask_user";
 
     private readonly IAgentWorkspace _workspace;
     private readonly int _maxListedFiles;
     private readonly int _maxEventArgumentChars;
+    private readonly AskUser? _askUser;
 
-    public AgentTools(IAgentWorkspace workspace, AgentOptions options)
+    /// <param name="askUser">Where <c>ask_user</c> goes; without it the tool is not offered (nobody could answer).</param>
+    public AgentTools(IAgentWorkspace workspace, AgentOptions options, AskUser? askUser = null)
     {
         _workspace = workspace;
+        _askUser = askUser;
         _maxListedFiles = options.MaxListedFiles;
         _maxEventArgumentChars = options.MaxEventArgumentChars;
         Functions =
@@ -44,6 +48,10 @@ internal sealed partial class AgentTools
             .. workspace.CanRunCommands
                 ? [Create(RunCommandAsync, RunCommand,
                     "Runs a program in the project's sandbox and waits for it to end, such as [\"npm\", \"test\"] or [\"npx\", \"tsc\", \"--noEmit\"]. The command is a list of arguments, not a shell line: for pipes or &&, send [\"sh\", \"-c\", \"...\"]. Returns the exit code and the end of its output.")]
+                : Array.Empty<AIFunction>(),
+            .. askUser is not null
+                ? [Create(AskUserAsync, AskUserTool,
+                    "Asks the user a question and waits for the answer, which is this tool's result. Ask only when the request leaves a choice open that changes what you build (which of two designs, a name, a colour); otherwise decide yourself. Offer choices when the answer is one of a few.")]
                 : Array.Empty<AIFunction>(),
         ];
     }

@@ -33,7 +33,7 @@ internal sealed class ChatAgentAdapter(IChatModelSource source, IOptionsMonitor<
         var settings = options.CurrentValue;
         var model = Setting.NullIfBlank(turn.Model) ?? source.DefaultModel!;
         AgentLog.TurnStarted(logger, Name, turn.SandboxId, model);
-        var conversation = new Conversation(source.GetClient(model), new AgentTools(turn.Workspace, settings), AgentPrompt.Messages(turn), new ChatOptions
+        var conversation = new Conversation(source.GetClient(model), new AgentTools(turn.Workspace, settings, AskUserOf(turn)), AgentPrompt.Messages(turn), new ChatOptions
         {
             ModelId = model,
             MaxOutputTokens = settings.MaxOutputTokens,
@@ -61,6 +61,10 @@ internal sealed class ChatAgentAdapter(IChatModelSource source, IOptionsMonitor<
             $"The agent made {settings.MaxToolRounds} rounds of tool calls without finishing (LivePreview:Agents:MaxToolRounds); its edits so far are kept.");
     }
 
+    /// <summary>The turn's questions as the <c>ask_user</c> tool's way to the user; null (no such tool) when the turn has none.</summary>
+    private AskUser? AskUserOf(AgentTurn turn) => turn.Questions is not { } questions ? null
+        : (question, choices, ct) => questions.AskAsync(new Cli.AgentQuestion(turn.SandboxId, turn.SessionId, Name, question, choices, IsPermission: false), ct);
+
     /// <summary>The messages of one turn and what the model has said so far.</summary>
     private sealed class Conversation(IChatClient client, AgentTools tools, List<ChatMessage> messages, ChatOptions chatOptions)
     {
@@ -75,11 +79,15 @@ internal sealed class ChatAgentAdapter(IChatModelSource source, IOptionsMonitor<
 
         public long? OutputTokens { get; private set; }
 
-        /// <summary>One request: text as it streams, each tool call run as soon as it is complete.</summary>
+        /// <summary>
+        /// One request: text as it streams, each tool call run as soon as it is complete — except a call that waits for
+        /// the user, which runs with the calls after it once the response is read (<see cref="AgentTools.WaitsForUser"/>).
+        /// </summary>
         public async IAsyncEnumerable<AgentEvent> NextRoundAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             var updates = new List<ChatResponseUpdate>();
             var results = new List<AIContent>();
+            var deferred = new List<FunctionCallContent>();
             await foreach (var update in client.GetStreamingResponseAsync(messages, _options, cancellationToken))
             {
                 updates.Add(update);
@@ -90,10 +98,22 @@ internal sealed class ChatAgentAdapter(IChatModelSource source, IOptionsMonitor<
                 }
                 foreach (var call in update.Contents.OfType<FunctionCallContent>().Where(c => !c.InformationalOnly).ToList())
                 {
-                    yield return tools.Describe(call);
-                    var outcome = await tools.InvokeAsync(call, cancellationToken);
-                    results.Add(outcome.Result);
-                    yield return outcome.Completed;
+                    if (deferred.Count > 0 || AgentTools.WaitsForUser(call.Name))
+                    {
+                        deferred.Add(call);
+                        continue;
+                    }
+                    await foreach (var e in RunAsync(call, results, cancellationToken))
+                    {
+                        yield return e;
+                    }
+                }
+            }
+            foreach (var call in deferred)
+            {
+                await foreach (var e in RunAsync(call, results, cancellationToken))
+                {
+                    yield return e;
                 }
             }
             messages.AddMessages(updates);
@@ -103,6 +123,14 @@ internal sealed class ChatAgentAdapter(IChatModelSource source, IOptionsMonitor<
             {
                 messages.Add(new ChatMessage(ChatRole.Tool, results));
             }
+        }
+
+        private async IAsyncEnumerable<AgentEvent> RunAsync(FunctionCallContent call, List<AIContent> results, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            yield return tools.Describe(call);
+            var outcome = await tools.InvokeAsync(call, cancellationToken);
+            results.Add(outcome.Result);
+            yield return outcome.Completed;
         }
 
         private void CountUsage(ChatResponseUpdate update)

@@ -37,6 +37,10 @@ public sealed record AgentAvailability(bool Available, string? Problem)
 /// a CLI agent keeps its own conversation (Claude Code's session id), so a new turn continues it instead of
 /// replaying <paramref name="History"/>. Chat adapters ignore it.
 /// </param>
+/// <param name="Questions">
+/// Where the agent's questions to the user go (the session's QUESTION flow); null when nobody can answer
+/// (a prototype turn), and then chat adapters offer no <c>ask_user</c> tool.
+/// </param>
 public sealed record AgentTurn(
     string SessionId,
     string SandboxId,
@@ -46,7 +50,8 @@ public sealed record AgentTurn(
     IReadOnlyList<AgentMessage> History,
     IReadOnlyList<string> Feedback,
     IAgentWorkspace Workspace,
-    string? ResumeToken = null);
+    string? ResumeToken = null,
+    Cli.IAgentQuestions? Questions = null);
 
 public sealed record AgentMessage(string Role, string Text);
 
