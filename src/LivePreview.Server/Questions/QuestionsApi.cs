@@ -31,18 +31,21 @@ public static class QuestionsApi
             return Problems.BadRequest("Answer required", $"Give \"answer\": 1 to {options.Value.MaxTextChars} characters.");
         }
         var (outcome, question) = await questions.AnswerAsync(id, request!.QuestionId, answer, user.UserId(), ct);
-        return outcome switch
-        {
-            AnswerOutcome.Answered => Results.Ok(question),
-            AnswerOutcome.NothingPending => Conflict("Nothing to answer", $"Sandbox '{id}' has no pending question. List them with GET /api/v1/sandbox/{id}/questions."),
-            AnswerOutcome.NotFound => Problems.NotFound("Question not found", $"Sandbox '{id}' has no question '{request.QuestionId}'. List them with GET /api/v1/sandbox/{id}/questions."),
-            AnswerOutcome.AlreadyAnswered => Conflict("Question already answered", $"Question '{question!.Id}' was already answered at {question.AnsweredAt:O}; its answer stands."),
-            _ => Conflict("Question expired", $"Question '{question!.Id}' expired at {question.ExpiresAt:O} without an answer; the agent was told. It may ask again."),
-        };
+        return Refusal(outcome, id, request.QuestionId, question) is { } refused
+            ? Results.Problem(statusCode: refused.Status, title: refused.Title, detail: refused.Detail)
+            : Results.Ok(question);
     }
+
+    /// <summary>Why an answer was not taken, as the API and the session page both say it; null when it was answered.</summary>
+    public static (int Status, string Title, string Detail)? Refusal(AnswerOutcome outcome, string sandboxId, string? questionId, QuestionView? question) => outcome switch
+    {
+        AnswerOutcome.Answered => null,
+        AnswerOutcome.NothingPending => (409, "Nothing to answer", $"Sandbox '{sandboxId}' has no pending question. List them with GET /api/v1/sandbox/{sandboxId}/questions."),
+        AnswerOutcome.NotFound => (404, "Question not found", $"Sandbox '{sandboxId}' has no question '{questionId}'. List them with GET /api/v1/sandbox/{sandboxId}/questions."),
+        AnswerOutcome.AlreadyAnswered => (409, "Question already answered", $"Question '{question!.Id}' was already answered at {question.AnsweredAt:O}; its answer stands."),
+        _ => (409, "Question expired", $"Question '{question!.Id}' expired at {question.ExpiresAt:O} without an answer; the agent was told. It may ask again."),
+    };
 
     private static async Task<IResult> ListAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, QuestionService questions, CancellationToken ct) =>
         await sandboxes.FindVisibleAsync(id, user, ct) is null ? SandboxApi.NotFound(id) : Results.Ok(await questions.ListAsync(id, recent: 20, ct));
-
-    private static IResult Conflict(string title, string detail) => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: title, detail: detail);
 }

@@ -4,11 +4,13 @@ using LivePreview.Events;
 namespace LivePreview.Ui.Sandbox;
 
 /// <summary>Which group of the Activity view an event belongs to (its filter chips).</summary>
-internal enum ActivityKind { Lifecycle, Files, Output }
+public enum ActivityKind { Lifecycle, Files, Output, Agent }
 
 /// <summary>One line of a sandbox's Activity view: an event said in words.</summary>
-internal sealed record ActivityItem(
-    long Sequence, string Type, DateTimeOffset Timestamp, ActivityKind Kind, string Tone, string Title, string? Detail, IReadOnlyList<string> Lines)
+/// <param name="Body">Prose to show in full under the title (what the agent said).</param>
+public sealed partial record ActivityItem(
+    long Sequence, string Type, DateTimeOffset Timestamp, ActivityKind Kind, string Tone, string Title, string? Detail, IReadOnlyList<string> Lines,
+    string? Body = null)
 {
     public static ActivityItem From(LivePreviewEvent e)
     {
@@ -29,7 +31,7 @@ internal sealed record ActivityItem(
             EventTypes.DevServerLog => new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Output, "muted", "Dev server output", null, LogLines(p)),
             EventTypes.FileChanged => File(e, $"Edited {Text(p, "path")}", p),
             EventTypes.FileDeleted => File(e, $"Deleted {Text(p, "path")}", p),
-            _ => Lifecycle(e, "muted", e.Type, Text(p, "message")),
+            _ => Agent(e) ?? Lifecycle(e, "muted", e.Type, Text(p, "message")),
         };
     }
 
