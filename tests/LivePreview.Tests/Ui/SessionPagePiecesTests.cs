@@ -118,15 +118,16 @@ public sealed class SessionPagePiecesTests : BunitContext
         Assert.True(log.Add([
             Event(1, EventTypes.SessionStarted, new { turn_id = "at_1", details = new { session_id = "as_1", agent = "anthropic", instruction = "greet" } }),
             Event(2, EventTypes.DevServerLog, new { lines = new[] { "hmr update" } }),
-            Event(3, EventTypes.FileChanged, new { path = "src/App.tsx", source = "agent", diff = Diff, diff_truncated = false }),
+            Event(21, EventTypes.GrantCreated, new { grant_id = "g1" }),
+            Event(22, EventTypes.FileChanged, new { path = "src/App.tsx", source = "agent", diff = Diff, diff_truncated = false }),
         ]));
-        Assert.False(log.Add([Event(3, EventTypes.FileChanged, new { path = "src/App.tsx" }), Event(4, EventTypes.AgentText, new { turn_id = "at_1", details = new { text = "Done." } })]));
-        Assert.True(log.Add([Event(5, EventTypes.Question, new { question_id = "q_1", question = "Which?", choices = new[] { "A", "B" } })]));
+        Assert.False(log.Add([Event(22, EventTypes.FileChanged, new { path = "src/App.tsx" }), Event(24, EventTypes.AgentText, new { turn_id = "at_1", details = new { text = "Done." } })]));
+        Assert.True(log.Add([Event(25, EventTypes.Question, new { question_id = "q_1", question = "Which?", choices = new[] { "A", "B" } })]));
 
         Assert.Equal([EventTypes.SessionStarted, EventTypes.FileChanged, EventTypes.AgentText, EventTypes.Question], log.Items.Select(i => i.Type));
         var edit = Assert.Single(log.Edits);
         Assert.Equal(("src/App.tsx", "agent", Diff), (edit.Path, edit.Source, edit.Diff));
-        Assert.Equal(5, log.Cursor);
+        Assert.Equal(25, log.Cursor);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace LivePreview.Ui.Session;
 /// <summary>
 /// What the session page has seen of its sandbox's events, folded once: the feed's items and the Files tab's
 /// edits. Idempotent by sequence (the stored replay and the live stream overlap); the dev server's output is
-/// left to the Preview tab, which shows its log.
+/// left to the Preview tab, which shows its log, and the preview grants the page's own panel makes are left out.
 /// </summary>
 internal sealed class SessionEventLog(int limit)
 {
@@ -17,6 +17,12 @@ internal sealed class SessionEventLog(int limit)
         EventTypes.Question, EventTypes.Answered, EventTypes.QuestionExpired,
         EventTypes.SandboxCreated, EventTypes.SandboxStopped, EventTypes.SandboxDeleted, EventTypes.SandboxFailed,
         EventTypes.PreviewPending, EventTypes.PreviewStarting, EventTypes.PreviewReady, EventTypes.PreviewFailed, EventTypes.PreviewStopped,
+    };
+
+    /// <summary>Not shown in the feed: the dev server's output and the grants each opened preview panel makes.</summary>
+    private static readonly IReadOnlySet<string> Hidden = new HashSet<string>(StringComparer.Ordinal)
+    {
+        EventTypes.DevServerLog, EventTypes.GrantCreated, EventTypes.GrantRevoked,
     };
 
     private readonly List<ActivityItem> _items = [];
@@ -39,7 +45,7 @@ internal sealed class SessionEventLog(int limit)
         {
             Cursor = e.Sequence;
             stateChanged |= StateEvents.Contains(e.Type);
-            if (e.Type == EventTypes.DevServerLog)
+            if (Hidden.Contains(e.Type))
             {
                 continue;
             }
