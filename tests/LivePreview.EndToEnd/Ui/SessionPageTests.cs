@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using LivePreview.Tests.Agents;
 using LivePreview.Tests.Support;
 using Microsoft.Playwright;
@@ -162,10 +164,22 @@ public sealed class SessionPageTests : IAsyncLifetime
         Assert.True(after[1] < before[1], $"{before[0]}x{before[1]} -> {after[0]}x{after[1]}");
         await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "session-terminal.png") });
 
-        // A sandbox that is not the user's (here: none at all) is the not-found view, as the API's 404.
         await page.GotoAsync(new Uri(_host.BaseUri, "sandbox/sbnosuchbox/session").ToString());
         await page.GetByTestId("session-sandbox-gone").WaitForAsync();
         await page.CloseAsync();
+
+        // Someone else's sandbox is the same not-found view (the API's 404): no session, question or event of it shows.
+        using var keyResponse = await _host.Http.PostAsJsonAsync("api/v1/keys", new { user = "mallory", name = "e2e" });
+        var key = (await keyResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var stranger = await _chromium.NewPageAsync();
+        await stranger.GotoAsync(new Uri(_host.BaseUri, "login").ToString());
+        await stranger.GetByTestId("signin-key").FillAsync(key);
+        await stranger.GetByTestId("signin-submit").ClickAsync();
+        await stranger.WaitForURLAsync(new Uri(_host.BaseUri, "/").ToString());
+        await stranger.GotoAsync(new Uri(_host.BaseUri, $"sandbox/{id}/session").ToString());
+        await stranger.GetByTestId("session-sandbox-gone").WaitForAsync();
+        Assert.Equal(0, await stranger.GetByTestId("session-feed").CountAsync());
+        await stranger.CloseAsync();
     }
 
     private static async Task Expect(ILocator badge, string status, int timeout = 30_000)
