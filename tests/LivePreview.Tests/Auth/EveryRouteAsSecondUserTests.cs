@@ -115,19 +115,22 @@ public sealed class EveryRouteAsSecondUserTests(OwnerWorld world) : IClassFixtur
         var sandboxPage = await PageAsync(bob, $"sandboxes/{world.Alice.SandboxId}");
         var unknownPage = await PageAsync(bob, $"sandboxes/{RouteValues.Unknown().SandboxId}");
         var sessionPage = await PageAsync(bob, $"prototype/{world.Alice.SessionId}");
+        var agentSessionPage = await PageAsync(bob, $"sandbox/{world.Alice.SandboxId}/session");
         var dashboard = await PageAsync(bob, "");
 
         Assert.Contains("data-testid=\"sandbox-gone\"", sandboxPage);
         Assert.Contains("No such sandbox", sandboxPage);
         Assert.Contains("data-testid=\"sandbox-gone\"", unknownPage);
         Assert.Contains("data-testid=\"prototype-gone\"", sessionPage);
+        Assert.Contains("data-testid=\"session-sandbox-gone\"", agentSessionPage);
         Assert.Contains("data-testid=\"no-sandboxes\"", dashboard);
-        foreach (var (name, page) in new[] { ("sandbox page", sandboxPage), ("session page", sessionPage), ("dashboard", dashboard) })
+        foreach (var (name, page) in new[] { ("sandbox page", sandboxPage), ("session page", sessionPage), ("agent session page", agentSessionPage), ("dashboard", dashboard) })
         {
             AssertNoSecrets(new Route(HttpMethod.Get, name), "bob", page.Replace(world.Alice.SandboxId, "", StringComparison.Ordinal).Replace(world.Alice.SessionId, "", StringComparison.Ordinal));
         }
         Assert.DoesNotContain(world.Alice.SandboxId, dashboard);
         Assert.Contains("data-testid=\"sandbox-id\"", await PageAsync(alice, $"sandboxes/{world.Alice.SandboxId}"));
+        Assert.Contains("data-testid=\"session-toolbar\"", await PageAsync(alice, $"sandbox/{world.Alice.SandboxId}/session"));
         Assert.Contains(world.Alice.SandboxId, await PageAsync(alice, ""));
     }
 
