@@ -35,7 +35,7 @@ public static class UserLimits
     public static string Counted(UserLimit limit) => limit switch
     {
         UserLimit.SandboxCreates => "sandbox creations",
-        UserLimit.SessionCreates => "prototype session starts",
+        UserLimit.SessionCreates => "session starts",
         UserLimit.Prompts => "prompts",
         _ => throw new ArgumentOutOfRangeException(nameof(limit), limit, null),
     };

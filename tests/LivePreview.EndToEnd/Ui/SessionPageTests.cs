@@ -32,6 +32,9 @@ public sealed class SessionPageTests : IAsyncLifetime
             ["LivePreview:Agents:Anthropic:ApiKey"] = "sk-ant-test",
             ["LivePreview:Agents:Anthropic:BaseUrl"] = _model.BaseUrl,
             ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
+            // One start per user and hour: the page's second start meets the API's limit.
+            ["LivePreview:RateLimits:SessionCreates:PermitLimit"] = "1",
+            ["LivePreview:RateLimits:SessionCreates:Window"] = "01:00:00",
         });
         (_playwright, _chromium) = await Browser.LaunchAsync();
     }
@@ -117,6 +120,14 @@ public sealed class SessionPageTests : IAsyncLifetime
         Assert.Contains("Try the footer again, smaller", _model.Requests[4].Body.GetProperty("messages").EnumerateArray().Last().GetRawText());
         resumedGate.SetResult();
         await Expect(page.GetByTestId("session-status"), "completed", timeout: 60_000);
+
+        // A new session from the page counts against the same per-user limit as the API's starts; the refusal is said in the page.
+        await page.GetByTestId("session-instruction").FillAsync("Start over");
+        await page.GetByTestId("session-start").ClickAsync();
+        await page.GetByTestId("session-start-problem").WaitForAsync();
+        Assert.Contains("Too many", await page.GetByTestId("session-start-problem").TextContentAsync());
+        Assert.Contains("LivePreview:RateLimits:SessionCreates", await page.GetByTestId("session-start-problem").TextContentAsync());
+        Assert.Equal(5, _model.Requests.Count);
 
         // Files: the agent's edit of src/App.tsx, side by side.
         await page.GetByTestId("session-files-tab").ClickAsync();

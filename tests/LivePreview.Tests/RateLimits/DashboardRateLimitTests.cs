@@ -94,7 +94,7 @@ public sealed class DashboardRateLimitTests
         page.Find("[data-testid=prototype-start]").Click();
 
         page.WaitForAssertion(() => Assert.Contains("LivePreview:RateLimits:SessionCreates", page.Find("[data-testid=prototype-start-error]").TextContent, StringComparison.Ordinal));
-        Assert.StartsWith("Too many prototype session starts:", page.Find("[data-testid=prototype-start-error]").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.StartsWith("Too many session starts:", page.Find("[data-testid=prototype-start-error]").TextContent.Trim(), StringComparison.Ordinal);
         Assert.Equal(0, (await host.Http.GetFromJsonAsync<JsonElement>("api/v1/sandboxes")).GetArrayLength());
     }
 

@@ -130,8 +130,8 @@ public sealed class UserRateLimitTests
         var (status, title, detail) = ApiProblems.Map(new LivePreview.RateLimits.RateLimitedException(refusal));
 
         Assert.Equal(429, status);
-        Assert.Equal("Too many prototype session starts", title);
-        Assert.Equal("User 'alice' may make 4 prototype session starts per 2 min (at once, then one more every 30 s); " +
+        Assert.Equal("Too many session starts", title);
+        Assert.Equal("User 'alice' may make 4 session starts per 2 min (at once, then one more every 30 s); " +
             "this is the limit LivePreview:RateLimits:SessionCreates. Retry in 30 s.", detail);
     }
 
