@@ -77,7 +77,7 @@ public sealed class SandboxGit(ISandboxProvider provider)
     public async Task<IReadOnlyList<(string Path, string Status)>> ChangesAsync(string sandboxId, string? parent, string sha, CancellationToken ct)
     {
         string[] range = parent is null ? ["--root", sha] : [parent, sha];
-        var output = await GitAsync(sandboxId, ct, ["-c", "core.fsmonitor=false", "diff-tree", "-r", "-z", "--no-renames", "--name-status", "--no-ext-diff", "--no-textconv", .. range]);
+        var output = await GitAsync(sandboxId, ct, ["-c", "core.fsmonitor=false", "diff-tree", "-r", "-z", "--no-commit-id", "--no-renames", "--name-status", "--no-ext-diff", "--no-textconv", .. range]);
         var fields = output.TrimEnd('\n').Split('\0');
         var changes = new List<(string, string)>();
         for (var i = 0; i + 1 < fields.Length; i += 2)

@@ -16,7 +16,9 @@ namespace LivePreview.Tests.Prototypes;
 /// Headless Chromium against pages served here: the screenshot has the configured size and the page's pixels; a
 /// hostile page reaches no other host name or address (loopback services included); a page that never finishes
 /// is killed at the timeout; no process of Chromium's user and no scratch folder is left behind.
+/// In the service collection: captures of the whole test run share Chromium's user, so they must not overlap.
 /// </summary>
+[Collection(Support.ServiceCollection.Name)]
 public sealed class ChromiumScreenshotterTests : IAsyncLifetime
 {
     private const int ChromiumUid = 99998;

@@ -20,7 +20,8 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
     private const string UnsharePath = "/usr/bin/unshare";
     private const string SetprivPath = "/usr/bin/setpriv";
     private const int MaxLogChars = 2000;
-    private readonly SemaphoreSlim _one = new(1, 1);
+    // Process-wide: every capture runs as the same user, and the clean-up ends all of its processes.
+    private static readonly SemaphoreSlim One = new(1, 1);
 
     /// <summary>Why screenshots cannot be taken here; null when they can.</summary>
     public string? Unavailable()
@@ -44,7 +45,7 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
         {
             return ScreenshotResult.Failed($"the preview address '{url.GetLeftPart(UriPartial.Authority)}' is not a plain http(s) host name");
         }
-        await _one.WaitAsync(ct);
+        await One.WaitAsync(ct);
         var scratch = Scratch.Create(options.Value.RunAsUid, options.Value.RunAsGid);
         try
         {
@@ -54,7 +55,7 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
         {
             await EndUserProcessesAsync(options.Value.RunAsUid);
             scratch.Delete();
-            _one.Release();
+            One.Release();
         }
     }
 

@@ -29,7 +29,8 @@ public sealed class ScreenshotOptions
     public int MaxBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
-    /// The unprivileged host user (and group) Chromium runs as. Not the sandboxes' host user: that one owns every
+    /// The unprivileged host user (and group) Chromium runs as, dedicated to one LivePreview instance (after each capture every
+    /// process of this user is killed). Not the sandboxes' host user: that one owns every
     /// sandbox's writable layer, and a page that broke out of Chromium must not reach them.
     /// </summary>
     public int RunAsUid { get; set; } = 99998;
