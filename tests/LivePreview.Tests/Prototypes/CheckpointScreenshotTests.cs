@@ -68,7 +68,29 @@ public sealed class CheckpointScreenshotTests : IAsyncLifetime
         Assert.Contains(start.EnumerateArray(), d => d.GetProperty("path").GetString() == "src/App.tsx" && d.GetProperty("status").GetString() == "A");
         Assert.DoesNotContain(await _host.Http.GetStringAsync($"api/v1/prototype/session/{id}/files/.livepreview"), "diff-");
 
-        // The grant Chromium used is for this preview only and was revoked once the picture was taken.
+        // Edits beside the agent's, committed with the next prompt's checkpoint: a binary file, a name that is a glob, a deletion.
+        var files = $"api/v1/sandboxes/{sandboxId}/files";
+        Assert.True((await _host.Http.PutAsync($"{files}/assets/logo.bin", new ByteArrayContent([0x89, 0, 1, 0xFF]))).IsSuccessStatusCode);
+        Assert.True((await _host.Http.PutAsync($"{files}/notes/%5Ba%5D%2A.md", new StringContent("# Literal\n"))).IsSuccessStatusCode);
+        Assert.True((await _host.Http.DeleteAsync($"{files}/src/vite-env.d.ts")).IsSuccessStatusCode);
+
+        var secondShot = WaitForAsync(sandboxId, EventTypes.CheckpointScreenshot);
+        Assert.Equal(HttpStatusCode.Accepted, (await _host.Http.PostAsJsonAsync($"api/v1/prototype/session/{id}/prompt",
+            new { prompt = "add a navbar with dark mode toggle" })).StatusCode);
+        Assert.Equal("taken", (await secondShot).Payload!.Value.GetProperty("status").GetString());
+        var next = (await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{id}/checkpoints"))[2].GetProperty("id").GetString();
+        var second = await JsonAsync($"api/v1/prototype/session/{id}/checkpoints/{next}/diff");
+        var binary = second.EnumerateArray().Single(d => d.GetProperty("path").GetString() == "assets/logo.bin");
+        Assert.Equal(("A", "binary"), (binary.GetProperty("status").GetString(), binary.GetProperty("omitted").GetString()));
+        Assert.Equal(JsonValueKind.Null, binary.GetProperty("diff").ValueKind);
+        var glob = second.EnumerateArray().Single(d => d.GetProperty("path").GetString() == "notes/[a]*.md");
+        Assert.Contains("+# Literal", glob.GetProperty("diff").GetString());
+        var deleted = second.EnumerateArray().Single(d => d.GetProperty("path").GetString() == "src/vite-env.d.ts");
+        Assert.Equal("D", deleted.GetProperty("status").GetString());
+        Assert.Contains("+++ /dev/null", deleted.GetProperty("diff").GetString());
+        Assert.Contains("-/// <reference types=\"vite/client\" />", deleted.GetProperty("diff").GetString());
+
+        // The grants Chromium used are for this preview only and were revoked once the pictures were taken.
         var grants = await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/preview/{preview.GetProperty("id").GetString()}/grants");
         Assert.NotEmpty(grants.EnumerateArray());
         Assert.All(grants.EnumerateArray(), g => Assert.False(g.GetProperty("active").GetBoolean()));
