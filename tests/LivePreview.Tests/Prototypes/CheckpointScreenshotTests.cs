@@ -107,6 +107,32 @@ public sealed class CheckpointScreenshotTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Join(_host.DataDirectory, "screenshots", id)));
     }
 
+    [Fact]
+    public async Task Without_Chromium_the_checkpoint_is_made_and_its_screenshot_event_says_why_there_is_none()
+    {
+        await _host.DisposeAsync();
+        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Prototypes:Screenshots:ChromiumPath"] = "/nonexistent/chromium" });
+        var started = await _host.Http.PostAsJsonAsync("api/v1/prototype/session", new { framework = "react-vite", agent = "replay" });
+        var session = await started.Content.ReadFromJsonAsync<JsonElement>();
+        var id = session.GetProperty("id").GetString()!;
+        var sandboxId = session.GetProperty("sandbox_id").GetString()!;
+        await _host.WaitForPreviewAsync(sandboxId);
+
+        var shot = WaitForAsync(sandboxId, EventTypes.CheckpointScreenshot);
+        await _host.Http.PostAsJsonAsync($"api/v1/prototype/session/{id}/prompt", new { prompt = "add a navbar with dark mode toggle" });
+        var outcome = (await shot).Payload!.Value;
+
+        Assert.Equal("unavailable", outcome.GetProperty("status").GetString());
+        Assert.Contains("ChromiumPath", outcome.GetProperty("error").GetString());
+        var checkpoints = await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{id}/checkpoints");
+        var prompt = checkpoints.EnumerateArray().Single(c => c.GetProperty("kind").GetString() == "prompt");
+        Assert.Equal(JsonValueKind.Null, prompt.GetProperty("screenshot_url").ValueKind);
+        var problem = await ApiValidationTests.ProblemAsync(
+            await _host.Http.GetAsync($"api/v1/prototype/session/{id}/checkpoints/{prompt.GetProperty("id").GetString()}/screenshot"), 404);
+        Assert.Contains("CHECKPOINT_SCREENSHOT", problem.GetProperty("detail").GetString());
+        await _host.Http.DeleteAsync($"api/v1/prototype/session/{id}");
+    }
+
     private async Task<JsonElement> JsonAsync(string url)
     {
         using var response = await _host.Http.GetAsync(url);
