@@ -16,9 +16,7 @@ namespace LivePreview.Tests.Prototypes;
 /// Headless Chromium against pages served here: the screenshot has the configured size and the page's pixels; a
 /// hostile page reaches no other host name or address (loopback services included); a page that never finishes
 /// is killed at the timeout; no process of Chromium's user and no scratch folder is left behind.
-/// In the service collection: captures of the whole test run share Chromium's user, so they must not overlap.
 /// </summary>
-[Collection(Support.ServiceCollection.Name)]
 public sealed class ChromiumScreenshotterTests : IAsyncLifetime
 {
     private const int ChromiumUid = 99998;
@@ -104,13 +102,21 @@ public sealed class ChromiumScreenshotterTests : IAsyncLifetime
     private static ChromiumScreenshotter Screenshotter(ScreenshotOptions options) =>
         new(Options.Create(options), NullLogger<ChromiumScreenshotter>.Instance);
 
+    /// <summary>Checked holding the capture gate, so a capture of another test host running meanwhile cannot show up here.</summary>
     private static async Task AssertNothingLeftAsync()
     {
-        var left = Directory.GetDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _))
-            .Where(d => File.Exists(Path.Join(d, "status")) && StatusUid(d) == ChromiumUid).ToList();
-        Assert.Empty(left);
-        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "livepreview-shot-*"));
-        await Task.CompletedTask;
+        await ChromiumScreenshotter.CaptureGate.WaitAsync();
+        try
+        {
+            var left = Directory.GetDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _))
+                .Where(d => File.Exists(Path.Join(d, "status")) && StatusUid(d) == ChromiumUid).ToList();
+            Assert.Empty(left);
+            Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "livepreview-shot-*"));
+        }
+        finally
+        {
+            ChromiumScreenshotter.CaptureGate.Release();
+        }
     }
 
     private static int? StatusUid(string proc)

@@ -23,6 +23,9 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
     // Process-wide: every capture runs as the same user, and the clean-up ends all of its processes.
     private static readonly SemaphoreSlim One = new(1, 1);
 
+    /// <summary>Held while a capture runs (and cleans up): holding it, no process of Chromium's user exists.</summary>
+    internal static SemaphoreSlim CaptureGate => One;
+
     /// <summary>Why screenshots cannot be taken here; null when they can.</summary>
     public string? Unavailable()
     {
