@@ -5,6 +5,7 @@ using LivePreview.Grants;
 using LivePreview.Hosting;
 using LivePreview.Persistence;
 using LivePreview.Previews;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace LivePreview.Prototypes.Screenshots;
@@ -22,6 +23,7 @@ public sealed partial class CheckpointScreenshots(
     PreviewGrants grants,
     IEventBus events,
     BackgroundWork background,
+    IDbContextFactory<LivePreviewDbContext> dbFactory,
     IOptions<ScreenshotOptions> options,
     IOptions<LivePreviewOptions> service,
     TimeProvider time,
@@ -69,7 +71,11 @@ public sealed partial class CheckpointScreenshots(
             result = await CaptureAsync(session, ct);
             if (result.Png is { } png)
             {
-                await StoreAsync(session.Id, checkpoint.Id, png, ct);
+                result = await LiveAsync(session.Id, ct) ? result : ScreenshotResult.Failed("the session ended before the screenshot was stored");
+                if (result.Png is not null)
+                {
+                    await StoreAsync(session.Id, checkpoint.Id, png, ct);
+                }
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -137,6 +143,13 @@ public sealed partial class CheckpointScreenshots(
             }
             await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
         }
+    }
+
+    /// <summary>A session ended while its screenshot was taken has had its folder removed: nothing is written back.</summary>
+    private async Task<bool> LiveAsync(string sessionId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.PrototypeSessions.AnyAsync(s => s.Id == sessionId && s.EndedAt == null, ct);
     }
 
     private async Task StoreAsync(string sessionId, string checkpointId, byte[] png, CancellationToken ct)
