@@ -49,72 +49,20 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
             return ScreenshotResult.Failed($"the preview address '{url.GetLeftPart(UriPartial.Authority)}' is not a plain http(s) host name");
         }
         await One.WaitAsync(ct);
-        var scratch = Scratch.Create(options.Value.RunAsUid, options.Value.RunAsGid);
+        var scratch = ScreenshotScratch.Create(options.Value.RunAsUid, options.Value.RunAsGid);
         try
         {
             return await RunAsync(url, scratch, ct);
         }
         finally
         {
-            await EndUserProcessesAsync(options.Value.RunAsUid);
+            await UserProcesses.EndAllAsync(options.Value.RunAsUid);
             scratch.Delete();
             One.Release();
         }
     }
 
-    /// <summary>
-    /// The PID namespace dies with its first process, but the kernel reaps the rest a moment later: wait until no
-    /// process of Chromium's (dedicated) user is left, killing any still there, so the next capture and the scratch
-    /// folder's removal never meet one. Only one capture runs at a time, so every such process is this capture's.
-    /// </summary>
-    private static async Task EndUserProcessesAsync(int uid)
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var left = ProcessesOf(uid);
-            if (left.Count == 0)
-            {
-                return;
-            }
-            foreach (var pid in left)
-            {
-                _ = kill(pid, 9);
-            }
-            await Task.Delay(50);
-        }
-    }
-
-    private static List<int> ProcessesOf(int uid)
-    {
-        var pids = new List<int>();
-        foreach (var entry in System.IO.Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && RealUid(entry) == uid)
-            {
-                pids.Add(pid);
-            }
-        }
-        return pids;
-    }
-
-    private static int? RealUid(string proc)
-    {
-        try
-        {
-            var line = File.ReadLines(Path.Join(proc, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-            var fields = line?.Split('\t', StringSplitOptions.RemoveEmptyEntries);
-            return fields is { Length: > 1 } && int.TryParse(fields[1], CultureInfo.InvariantCulture, out var uid) ? uid : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
-
-    private async Task<ScreenshotResult> RunAsync(Uri url, Scratch scratch, CancellationToken ct)
+    private async Task<ScreenshotResult> RunAsync(Uri url, ScreenshotScratch scratch, CancellationToken ct)
     {
         var o = options.Value;
         using var process = new Process { StartInfo = StartInfo(url, scratch, o) };
@@ -144,7 +92,7 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
         return Read(scratch.Shot, o);
     }
 
-    private static ProcessStartInfo StartInfo(Uri url, Scratch scratch, ScreenshotOptions o)
+    private static ProcessStartInfo StartInfo(Uri url, ScreenshotScratch scratch, ScreenshotOptions o)
     {
         var info = new ProcessStartInfo(UnsharePath)
         {
@@ -169,7 +117,7 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
     }
 
     /// <summary>No <c>--no-sandbox</c>: as an unprivileged user Chromium's own (user-namespace) sandbox works and stays on.</summary>
-    private static IEnumerable<string> ChromiumArguments(Uri url, Scratch scratch, ScreenshotOptions o) =>
+    private static IEnumerable<string> ChromiumArguments(Uri url, ScreenshotScratch scratch, ScreenshotOptions o) =>
     [
         "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-breakpad", "--disable-dev-shm-usage",
@@ -254,78 +202,4 @@ public sealed partial class ChromiumScreenshotter(IOptions<ScreenshotOptions> op
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Warning, Message = "Chromium exited with {ExitCode} taking a checkpoint screenshot; its output: {Output}")]
     private static partial void LogChromiumFailed(ILogger logger, int exitCode, string output);
-
-    /// <summary>
-    /// A root-owned folder (0711) holding the profile (Chromium's user's, 0700) and the screenshot file, made empty
-    /// beforehand and owned by Chromium's user: Chromium writes into it but cannot put a link or a FIFO in its place.
-    /// </summary>
-    private sealed partial class Scratch
-    {
-        public required string Root { get; init; }
-        public string Profile => Path.Join(Root, "profile");
-        public string Shot => Path.Join(Root, "shot.png");
-
-        public static Scratch Create(int uid, int gid)
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                throw new PlatformNotSupportedException("Screenshots need Linux.");
-            }
-            var scratch = new Scratch { Root = System.IO.Directory.CreateTempSubdirectory("livepreview-shot-").FullName };
-            File.SetUnixFileMode(scratch.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-            System.IO.Directory.CreateDirectory(scratch.Profile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.WriteAllBytes(scratch.Shot, []);
-            File.SetUnixFileMode(scratch.Shot, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            Chown(scratch.Profile, uid, gid);
-            Chown(scratch.Shot, uid, gid);
-            return scratch;
-        }
-
-        /// <summary>Chromium's user is gone by now (its PID namespace died with the launcher); recursive delete removes links, never follows them.</summary>
-        public void Delete()
-        {
-            try
-            {
-                System.IO.Directory.Delete(Root, recursive: true);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        private static void Chown(string path, int uid, int gid)
-        {
-            if (lchown(path, uid, gid) != 0)
-            {
-                throw new IOException($"Could not hand '{path}' to uid {uid}: errno {Marshal.GetLastPInvokeError()}.");
-            }
-        }
-
-        [DllImport("libc", SetLastError = true)]
-        private static extern int lchown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int owner, int group);
-    }
-}
-
-/// <param name="Png">The PNG's bytes; null when it failed (see <paramref name="Error"/>).</param>
-public sealed record ScreenshotResult(byte[]? Png, int Width, int Height, string? Error)
-{
-    public static ScreenshotResult Failed(string error) => new(null, 0, 0, error);
-}
-
-/// <summary>The size a PNG states in its IHDR chunk (the first one, right after the signature).</summary>
-public static class PngHeader
-{
-    private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
-
-    public static bool TryRead(ReadOnlySpan<byte> png, out int width, out int height)
-    {
-        width = height = 0;
-        if (png.Length < 24 || !png[..8].SequenceEqual(Signature) || !png[12..16].SequenceEqual("IHDR"u8))
-        {
-            return false;
-        }
-        width = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png[16..20]);
-        height = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png[20..24]);
-        return width > 0 && height > 0;
-    }
 }
