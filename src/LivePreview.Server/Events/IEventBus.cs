@@ -94,6 +94,7 @@ public static class EventTypes
     public const string SessionFailed = "SESSION_FAILED";
     public const string CheckpointCreated = "CHECKPOINT_CREATED";
     public const string CheckpointRestored = "CHECKPOINT_RESTORED";
+    public const string CheckpointScreenshot = "CHECKPOINT_SCREENSHOT";
     public const string ExportCompleted = "EXPORT_COMPLETED";
     public const string ExportFailed = "EXPORT_FAILED";
     public const string SnapshotBuildStarted = "SNAPSHOT_BUILD_STARTED";

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
+using LivePreview.Prototypes.Screenshots;
 using LivePreview.RateLimits;
 using LivePreview.Workspaces;
 
@@ -26,6 +27,8 @@ public static class PrototypeApi
         group.MapPost("/{id}/interrupt", InterruptAsync)
             .WithSummary("Interrupt the running prompt.");
         group.MapGet("/{id}/checkpoints", CheckpointsAsync).WithSummary("Checkpoints, oldest first.");
+        group.MapGet("/{id}/checkpoints/{checkpointId}/screenshot", ScreenshotAsync).WithSummary("The checkpoint's PNG of the preview (404 until one was taken; see CHECKPOINT_SCREENSHOT).");
+        group.MapGet("/{id}/checkpoints/{checkpointId}/diff", DiffAsync).WithSummary("The files the checkpoint changed against its parent: [{path, status, diff}], unified diffs, bounded.");
         group.MapPost("/{id}/checkpoints/{checkpointId}/restore", RestoreAsync).WithSummary("Restore the workspace to a checkpoint (as a new checkpoint).");
         group.MapPost("/{id}/export", ExportAsync).WithSummary("Push the prototype to a branch of a git remote.");
         group.MapGet("/{id}/files/{**path}", FilesAsync).WithSummary("Read a file or list a directory of the session's workspace.");
@@ -74,13 +77,42 @@ public static class PrototypeApi
     private static async Task<IResult> CheckpointsAsync(string id, ClaimsPrincipal user, PrototypeManager prototypes, PrototypeCheckpoints checkpoints, CancellationToken ct)
     {
         var session = await prototypes.RequireVisibleAsync(id, user, ct);
-        return Results.Ok((await checkpoints.ListAsync(session.Id, ct)).Select(CheckpointView.From));
+        return Results.Ok((await checkpoints.ListAsync(session.Id, ct)).Select(checkpoints.View));
     }
+
+    private static async Task<IResult> ScreenshotAsync(string id, string checkpointId, ClaimsPrincipal user, PrototypeManager prototypes,
+        PrototypeCheckpoints checkpoints, CheckpointScreenshots screenshots, HttpContext context, CancellationToken ct)
+    {
+        var session = await prototypes.RequireVisibleAsync(id, user, ct);
+        if (await checkpoints.FindAsync(session.Id, checkpointId, ct) is null)
+        {
+            return CheckpointNotFound(id, checkpointId);
+        }
+        if (screenshots.Find(session.Id, checkpointId) is not { } path)
+        {
+            return Problems.NotFound("No screenshot", $"Checkpoint '{checkpointId}' has no screenshot (yet). One is taken after each prompt and restore when Chromium is available; watch for CHECKPOINT_SCREENSHOT.");
+        }
+        context.Response.Headers.CacheControl = "private, max-age=3600";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        return TypedResults.PhysicalFile(path, "image/png");
+    }
+
+    private static async Task<IResult> DiffAsync(string id, string checkpointId, ClaimsPrincipal user, PrototypeManager prototypes,
+        PrototypeCheckpoints checkpoints, CheckpointDiffs diffs, CancellationToken ct)
+    {
+        var session = await prototypes.RequireVisibleAsync(id, user, ct);
+        return await checkpoints.FindAsync(session.Id, checkpointId, ct) is { } checkpoint
+            ? Results.Ok(await diffs.ComputeAsync(session.SandboxId, checkpoint, ct))
+            : CheckpointNotFound(id, checkpointId);
+    }
+
+    private static IResult CheckpointNotFound(string id, string checkpointId) =>
+        Problems.NotFound("Checkpoint not found", $"Session '{id}' has no checkpoint '{checkpointId}'; list them with GET .../checkpoints.");
 
     private static async Task<IResult> RestoreAsync(string id, string checkpointId, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct) =>
         await prototypes.RequireVisibleAsync(id, user, ct) is not null && await prototypes.RestoreAsync(id, checkpointId, ct) is { } restored
             ? Results.Ok(CheckpointView.From(restored))
-            : Problems.NotFound("Checkpoint not found", $"Session '{id}' has no checkpoint '{checkpointId}'; list them with GET .../checkpoints.");
+            : CheckpointNotFound(id, checkpointId);
 
     private static async Task<IResult> ExportAsync(string id, ExportRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LivePreview.Events;
 using LivePreview.Persistence;
+using LivePreview.Prototypes.Screenshots;
 using LivePreview.Sandboxes;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,8 +13,18 @@ public sealed class PrototypeCheckpoints(
     SandboxGit git,
     ISandboxProvider provider,
     IEventBus events,
+    CheckpointScreenshots screenshots,
     TimeProvider time)
 {
+    /// <summary>The checkpoint as the API and the dashboard show it, with its screenshot's address when it has one.</summary>
+    public CheckpointView View(CheckpointRecord checkpoint) => CheckpointView.From(checkpoint, screenshots.UrlFor(checkpoint.SessionId, checkpoint.Id));
+
+    public async Task<CheckpointRecord?> FindAsync(string sessionId, string checkpointId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Checkpoints.AsNoTracking().FirstOrDefaultAsync(c => c.Id == checkpointId && c.SessionId == sessionId, ct);
+    }
+
     public async Task<IReadOnlyList<CheckpointRecord>> ListAsync(string sessionId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -84,6 +95,7 @@ public sealed class PrototypeCheckpoints(
         await db.SaveChangesAsync(CancellationToken.None);
         await events.PublishAsync(new EventDraft(EventTypes.CheckpointCreated, "prototype", session.Id, session.SandboxId,
             new { checkpoint_id = record.Id, sha = record.Sha, kind, message, files = commit.Files }), CancellationToken.None);
+        screenshots.Schedule(session, record);
         return record;
     }
 }

@@ -70,6 +70,7 @@ public sealed partial class PrototypeManager
         {
             await db.PrototypeSessions.Where(s => s.Id == id).ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, time.GetUtcNow()), ct);
         }
+        screenshots.Forget(id);
         await events.PublishAsync(new EventDraft(EventTypes.PrototypeSessionEnded, "prototype", id, session.SandboxId, new { session_id = id }), CancellationToken.None);
         return true;
     }

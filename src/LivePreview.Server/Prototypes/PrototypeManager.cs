@@ -27,6 +27,7 @@ public sealed partial class PrototypeManager(
     PreviewAddress address,
     AgentRegistry agents,
     PrototypeCheckpoints checkpoints,
+    Screenshots.CheckpointScreenshots screenshots,
     GitExporter exporter,
     GitRemotePolicy remotes,
     IServiceProvider services,

@@ -11,10 +11,14 @@ public sealed record TurnView(string Id, string Prompt, string Status, string? S
         new(t.Id, t.Prompt, t.Status.ToString().ToLowerInvariant(), t.Summary, t.Error, t.CheckpointId, t.FixAttempts, t.CreatedAt, t.CompletedAt);
 }
 
-public sealed record CheckpointView(string Id, string Sha, string Kind, string Message, IReadOnlyList<string> Files, string? TurnId, DateTimeOffset CreatedAt)
+/// <param name="ScreenshotUrl">The address of the checkpoint's PNG of the preview; null while it has none (see CHECKPOINT_SCREENSHOT).</param>
+public sealed record CheckpointView(string Id, string Sha, string Kind, string Message, IReadOnlyList<string> Files, string? TurnId, DateTimeOffset CreatedAt,
+    string? ScreenshotUrl = null)
 {
-    public static CheckpointView From(CheckpointRecord c) =>
-        new(c.Id, c.Sha, c.Kind, c.Message, System.Text.Json.JsonSerializer.Deserialize<List<string>>(c.FilesJson) ?? [], c.TurnId, c.CreatedAt);
+    public static CheckpointView From(CheckpointRecord c) => From(c, null);
+
+    public static CheckpointView From(CheckpointRecord c, string? screenshotUrl) =>
+        new(c.Id, c.Sha, c.Kind, c.Message, System.Text.Json.JsonSerializer.Deserialize<List<string>>(c.FilesJson) ?? [], c.TurnId, c.CreatedAt, screenshotUrl);
 }
 
 public sealed class PrototypeNotFoundException(string id) : Exception($"No prototype session has the id '{id}' (or it has ended).");

@@ -66,6 +66,54 @@ public sealed class SandboxGit(ISandboxProvider provider)
         await GitAsync(sandboxId, ct, "bundle", "create", "-q", ExportBundle, "HEAD", "main");
     }
 
+    /// <summary>The commit's first parent; null for the first commit.</summary>
+    public async Task<string?> ParentAsync(string sandboxId, string sha, CancellationToken ct)
+    {
+        var result = await TryGitAsync(sandboxId, ct, "rev-parse", "--verify", "-q", sha + "^");
+        return result.ExitCode == 0 ? result.Output.Trim() : null;
+    }
+
+    /// <summary>The files <paramref name="sha"/> changed against <paramref name="parent"/> (null: against nothing), NUL-separated so any name survives.</summary>
+    public async Task<IReadOnlyList<(string Path, string Status)>> ChangesAsync(string sandboxId, string? parent, string sha, CancellationToken ct)
+    {
+        string[] range = parent is null ? ["--root", sha] : [parent, sha];
+        var output = await GitAsync(sandboxId, ct, ["-c", "core.fsmonitor=false", "diff-tree", "-r", "-z", "--no-commit-id", "--no-renames", "--name-status", "--no-ext-diff", "--no-textconv", .. range]);
+        var fields = output.TrimEnd('\n').Split('\0');
+        var changes = new List<(string, string)>();
+        for (var i = 0; i + 1 < fields.Length; i += 2)
+        {
+            changes.Add((fields[i + 1], fields[i].Trim()));
+        }
+        return changes;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="paths"/> as they are at <paramref name="sha"/> into <paramref name="folder"/> (workspace-relative)
+    /// instead of the working tree; the index and the working tree stay as they are. Pathspecs are literal (no globs, no magic).
+    /// </summary>
+    public async Task CheckOutAsync(string sandboxId, string sha, string folder, IReadOnlyList<string> paths, CancellationToken ct)
+    {
+        if (paths.Count == 0)
+        {
+            return;
+        }
+        await RunAsync(sandboxId, ct, "mkdir", "-p", "--", folder);
+        await GitAsync(sandboxId, ct, ["--literal-pathspecs", "--work-tree=" + folder, "-c", "core.fsmonitor=false", "restore", "--source=" + sha, "--worktree", "--", .. paths]);
+    }
+
+    /// <summary>Removes a scratch folder of <c>.livepreview/</c>; a failure is left for the sandbox's end.</summary>
+    public Task RemoveScratchAsync(string sandboxId, string folder, CancellationToken ct) =>
+        provider.RunCommandAsync(sandboxId, new SandboxProcessSpec(["rm", "-rf", "--", folder]), Timeout, ct);
+
+    private async Task RunAsync(string sandboxId, CancellationToken ct, params string[] command)
+    {
+        var result = await provider.RunCommandAsync(sandboxId, new SandboxProcessSpec(command), Timeout, ct);
+        if (result.ExitCode != 0)
+        {
+            throw new GitException($"'{command[0]}' failed in the sandbox with {result.ExitCode}: {Tail(result.Output)}");
+        }
+    }
+
     private async Task<IReadOnlyList<string>> ChangedFilesAsync(string sandboxId, string sha, CancellationToken ct)
     {
         var output = await GitAsync(sandboxId, ct, "show", "--name-status", "--format=", "--no-renames", sha);

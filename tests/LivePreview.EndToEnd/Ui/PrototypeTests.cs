@@ -210,6 +210,14 @@ public sealed class PrototypeTests : IAsyncLifetime
         await page.GetByTestId("tab-checkpoints").ClickAsync();
         var initial = page.Locator("[data-testid=checkpoint][data-kind=initial]");
         await Expect(page.GetByTestId("checkpoint")).ToHaveCountAsync(4);
+        // Prompt checkpoints get a screenshot of the preview: the thumbnail loads with the dashboard's sign-in, a click shows it larger.
+        var thumbnail = page.Locator("[data-testid=checkpoint][data-kind=prompt] [data-testid=checkpoint-thumbnail]").First;
+        await Expect(thumbnail).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=checkpoint-thumbnail] img')?.naturalWidth === 1280");
+        await thumbnail.ClickAsync();
+        await Expect(page.GetByTestId("checkpoint-screenshot")).ToBeVisibleAsync();
+        await ShotAsync(page, "09-checkpoint-screenshot");
+        await page.GetByTestId("checkpoint-screenshot-close").ClickAsync();
         await ShotAsync(page, "09-checkpoints");
         await initial.GetByTestId("checkpoint-restore").ClickAsync();
         await Expect(page.Locator("[data-testid=checkpoint][data-kind=restore]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });

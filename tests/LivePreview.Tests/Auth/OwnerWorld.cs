@@ -44,8 +44,7 @@ public sealed class OwnerWorld : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, prompt.StatusCode);
         var turnId = (await prompt.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         await WaitForTurnAsync(alice, sessionId);
-        var checkpoints = (await alice.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{sessionId}/checkpoints")).EnumerateArray().ToList();
-        Assert.NotEmpty(checkpoints);
+        var checkpoints = await CheckpointsWithScreenshotAsync(alice, sessionId);
 
         // An agent session on the same sandbox (replay agent), so its routes have something of alice's to show.
         using var agentSession = await alice.PostAsJsonAsync($"api/v1/sandbox/{sandboxId}/session", new { agent = "replay", instruction = "add a navbar with dark mode toggle" });
@@ -58,12 +57,26 @@ public sealed class OwnerWorld : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, command.StatusCode);
         var commandId = (await command.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
-        Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[0].GetProperty("id").GetString()!, spareKeyId, CommandId: commandId);
+        Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[^1].GetProperty("id").GetString()!, spareKeyId, CommandId: commandId);
         Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId, agentSessionId, commandId,
             .. checkpoints.Select(c => c.GetProperty("id").GetString()!), .. checkpoints.Select(c => c.GetProperty("sha").GetString()!)];
     }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
+
+    /// <summary>The session's checkpoints once the prompt's one has its screenshot, so the walk reaches the screenshot route with one to show.</summary>
+    private static async Task<List<JsonElement>> CheckpointsWithScreenshotAsync(HttpClient alice, string sessionId)
+    {
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90); ; await Task.Delay(250))
+        {
+            var checkpoints = (await alice.GetFromJsonAsync<JsonElement>($"api/v1/prototype/session/{sessionId}/checkpoints")).EnumerateArray().ToList();
+            if (checkpoints.Count > 0 && checkpoints[^1].GetProperty("screenshot_url").ValueKind == JsonValueKind.String)
+            {
+                return checkpoints;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"The prompt's checkpoint got no screenshot: {string.Join(", ", checkpoints)}");
+        }
+    }
 
     private async Task<string> CreateKeyAsync(string user) => (await CreateKeyResponseAsync(user)).GetProperty("key").GetString()!;
 

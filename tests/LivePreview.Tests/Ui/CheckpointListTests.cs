@@ -58,4 +58,25 @@ public sealed class CheckpointListTests : BunitContext
 
         Assert.Contains("The agent is still working.", list.Find("[data-testid=checkpoint-problem]").TextContent);
     }
+
+    [Fact]
+    public void Checkpoints_with_a_screenshot_show_its_thumbnail_and_a_click_shows_it_larger_until_closed()
+    {
+        const string shot = "/api/v1/prototype/session/psone/checkpoints/cpnavbar/screenshot";
+        IReadOnlyList<CheckpointView> checkpoints = [Checkpoints[0], Checkpoints[1] with { ScreenshotUrl = shot }];
+        var list = Render<CheckpointList>(p => p.Add(x => x.Checkpoints, checkpoints));
+
+        var thumbnails = list.FindAll("[data-testid=checkpoint-thumbnail]");
+        Assert.Single(thumbnails);
+        Assert.Equal(shot, thumbnails[0].QuerySelector("img")!.GetAttribute("src"));
+        Assert.Contains("add a navbar with dark mode toggle", thumbnails[0].QuerySelector("img")!.GetAttribute("alt"));
+        Assert.NotNull(list.Find("[data-checkpoint-id=cpstart] .thumb-none"));
+        Assert.Empty(list.FindAll("[data-testid=checkpoint-screenshot]"));
+
+        thumbnails[0].Click();
+        Assert.Equal(shot, list.Find("[data-testid=checkpoint-screenshot] img").GetAttribute("src"));
+
+        list.Find("[data-testid=checkpoint-screenshot-close]").Click();
+        Assert.Empty(list.FindAll("[data-testid=checkpoint-screenshot]"));
+    }
 }

@@ -131,7 +131,7 @@ public sealed partial class PrototypePage
         try
         {
             await Prototypes.RestoreAsync(_record!.Id, checkpointId, CancellationToken.None);
-            _checkpoints = (await CheckpointStore.ListAsync(_record.Id, CancellationToken.None)).Select(CheckpointView.From).ToList();
+            _checkpoints = (await CheckpointStore.ListAsync(_record.Id, CancellationToken.None)).Select(CheckpointStore.View).ToList();
         }
         catch (Exception ex)
         {

@@ -21,7 +21,7 @@ public sealed partial class PrototypePage
     /// <summary>The session's own events, and the lifecycle of its sandbox and preview.</summary>
     private static readonly IReadOnlySet<string> PageEvents = new HashSet<string>(PrototypeTimeline.Types)
     {
-        EventTypes.CheckpointCreated, EventTypes.CheckpointRestored,
+        EventTypes.CheckpointCreated, EventTypes.CheckpointRestored, EventTypes.CheckpointScreenshot,
         EventTypes.SandboxCreated, EventTypes.SandboxStopped, EventTypes.SandboxDeleted, EventTypes.SandboxFailed,
         EventTypes.PreviewPending, EventTypes.PreviewStarting, EventTypes.PreviewReady, EventTypes.PreviewFailed, EventTypes.PreviewStopped,
     };
@@ -120,9 +120,9 @@ public sealed partial class PrototypePage
     private Task OnEventAsync(LivePreviewEvent e) => InvokeAsync(async () =>
     {
         _timeline.Apply(e);
-        if (e.Type is EventTypes.CheckpointCreated or EventTypes.CheckpointRestored)
+        if (e.Type is EventTypes.CheckpointCreated or EventTypes.CheckpointRestored or EventTypes.CheckpointScreenshot)
         {
-            _checkpoints = (await CheckpointStore.ListAsync(_record!.Id, CancellationToken.None)).Select(CheckpointView.From).ToList();
+            _checkpoints = (await CheckpointStore.ListAsync(_record!.Id, CancellationToken.None)).Select(CheckpointStore.View).ToList();
         }
         else if (e.EntityType is EntityTypes.Sandbox or EntityTypes.Preview)
         {
@@ -153,7 +153,7 @@ public sealed partial class PrototypePage
     {
         _view = await Prototypes.ViewAsync(_record!, ct);
         _timeline.Seed(_view.Turns, sessionWorking: _view.Status == "working");
-        _checkpoints = (await CheckpointStore.ListAsync(_record!.Id, ct)).Select(CheckpointView.From).ToList();
+        _checkpoints = (await CheckpointStore.ListAsync(_record!.Id, ct)).Select(CheckpointStore.View).ToList();
         await LoadSandboxAsync(ct);
     }
 
