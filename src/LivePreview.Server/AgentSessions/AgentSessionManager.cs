@@ -22,6 +22,7 @@ public sealed partial class AgentSessionManager(
     AgentRegistry agents,
     AgentWorkspaceFactory workspaces,
     AgentEventPublisher publisher,
+    WorkspaceChangeTracker changes,
     BackgroundWork background,
     IOptions<AgentSessionOptions> options,
     TimeProvider time,

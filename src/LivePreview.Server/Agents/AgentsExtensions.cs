@@ -26,6 +26,9 @@ public static class AgentsExtensions
         services.AddOptions<CliAgentOptions>().BindConfiguration(CliAgentOptions.Section)
             .Validate(o => o.IsValid(), $"LivePreview:Agents:Cli: InstallTimeout and InterruptGrace must be positive, NpmCommand set, ClaudeCodePermissionMode one of {string.Join(", ", CliAgentOptions.PermissionModes)}.")
             .ValidateOnStart();
+        services.AddOptions<WorkspaceChangeOptions>().BindConfiguration(WorkspaceChangeOptions.Section)
+            .Validate(o => o.IsValid(), "LivePreview:Agents:WorkspaceChanges: MaxFiles must be positive and MaxTotalBytes 0 or more.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AgentToolsLayer>();
         services.AddHostedService<AgentToolsInstaller>();
@@ -47,6 +50,7 @@ public static class AgentsExtensions
         services.AddSingleton<IAgentAdapter, ReplayAgentAdapter>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<AgentEventPublisher>();
+        services.TryAddSingleton<WorkspaceChangeTracker>();
         return services;
     }
 }

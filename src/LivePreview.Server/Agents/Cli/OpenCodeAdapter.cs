@@ -29,6 +29,9 @@ public sealed partial class OpenCodeAdapter(
 
     public string Name => AgentName;
 
+    /// <summary>Its Write, Edit and Bash tools change the workspace directly: <see cref="WorkspaceChangeTracker"/> announces those changes.</summary>
+    public bool EditsWorkspaceDirectly => true;
+
     public AgentAvailability CheckAvailability(string? model) =>
         CliAgentAvailability.Check("OpenCode", processHost is not null, tools, agentOptions.CurrentValue);
 
