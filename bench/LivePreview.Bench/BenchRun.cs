@@ -82,11 +82,22 @@ internal static class BenchRun
                 Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
             }
 
-            if (options.Runs("command"))
+            if (options.Runs("command") || options.Runs("terminal") || options.Runs("question"))
             {
                 await EnsureSnapshotAsync(host, FrameworkCatalog.ReactVite, cancellationToken);
                 var sandbox = await BenchSandbox.CreateAsync(host, janitor, FrameworkCatalog.ReactVite, cancellationToken);
-                await new CommandBench(host, report).RunAsync(sandbox.Id, warmUp: 3, options.Commands, cancellationToken);
+                if (options.Runs("command"))
+                {
+                    await new CommandBench(host, report).RunAsync(sandbox.Id, warmUp: 3, options.Commands, cancellationToken);
+                }
+                if (options.Runs("terminal"))
+                {
+                    await new TerminalBench(host, report).RunAsync(sandbox.Id, warmUp: 5, options.Keystrokes, cancellationToken);
+                }
+                if (options.Runs("question"))
+                {
+                    await new QuestionBench(host, report).RunAsync(sandbox.Id, warmUp: 2, options.Questions, cancellationToken);
+                }
                 await janitor.DeleteApiSandboxAsync(sandbox.Id, cancellationToken);
                 Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
             }

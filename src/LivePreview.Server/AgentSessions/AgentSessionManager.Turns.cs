@@ -25,7 +25,9 @@ public sealed partial class AgentSessionManager
         {
             var agentTurn = new AgentTurn(session.Id, session.SandboxId, framework, turn.Instruction, session.Model, history, [], workspaces.For(session.SandboxId),
                 session.ResumeToken, questions);
-            failure = await publisher.StreamAsync(Scope(session, turn), KeepingResumeToken(session, agent.RunTurnAsync(agentTurn, linked.Token), linked.Token), transcript, linked.Token);
+            // A CLI agent edits the workspace itself: the tracker announces its changes (FILE_CHANGED) as its tools finish.
+            var agentEvents = changes.Track(session.SandboxId, agent, agent.RunTurnAsync(agentTurn, linked.Token), linked.Token);
+            failure = await publisher.StreamAsync(Scope(session, turn), KeepingResumeToken(session, agentEvents, linked.Token), transcript, linked.Token);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {

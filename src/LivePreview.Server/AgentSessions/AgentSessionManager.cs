@@ -23,6 +23,7 @@ public sealed partial class AgentSessionManager(
     AgentWorkspaceFactory workspaces,
     AgentEventPublisher publisher,
     Agents.Cli.IAgentQuestions questions,
+    WorkspaceChangeTracker changes,
     BackgroundWork background,
     IOptions<AgentSessionOptions> options,
     TimeProvider time,

@@ -24,7 +24,10 @@ public static class AgentsExtensions
         // The SDK's own convention, applied here rather than inside the SDK so that what is configured is what is shown.
         services.PostConfigure<AgentOptions>(o => o.Anthropic.ApiKey ??= Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY"));
         services.AddOptions<CliAgentOptions>().BindConfiguration(CliAgentOptions.Section)
-            .Validate(o => o.IsValid(), $"LivePreview:Agents:Cli: InstallTimeout and InterruptGrace must be positive, NpmCommand set, ClaudeCodePermissionMode one of {string.Join(", ", CliAgentOptions.PermissionModes)}.")
+            .Validate(o => o.IsValid(), $"LivePreview:Agents:Cli: InstallTimeout and InterruptGrace must be positive, NpmCommand set, ClaudeCodePermissionMode one of {string.Join(", ", CliAgentOptions.PermissionModes)}, OpenCodeBashPermission one of {string.Join(", ", CliAgentOptions.OpenCodeBashPermissions)}.")
+            .ValidateOnStart();
+        services.AddOptions<WorkspaceChangeOptions>().BindConfiguration(WorkspaceChangeOptions.Section)
+            .Validate(o => o.IsValid(), "LivePreview:Agents:WorkspaceChanges: MaxFiles must be positive and MaxTotalBytes 0 or more.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AgentToolsLayer>();
@@ -41,12 +44,13 @@ public static class AgentsExtensions
             sp.GetRequiredService<IOptionsMonitor<AgentOptions>>(), sp.GetRequiredService<IOptionsMonitor<CliAgentOptions>>(),
             sp.GetRequiredService<ILogger<ClaudeCodeAdapter>>()));
         services.AddSingleton<IAgentAdapter>(sp => new OpenCodeAdapter(
-            sp.GetService<IAgentProcessHost>(), sp.GetRequiredService<AgentToolsLayer>(),
+            sp.GetService<IAgentProcessHost>(), sp.GetService<IAgentQuestions>(), sp.GetRequiredService<AgentToolsLayer>(),
             sp.GetRequiredService<IOptionsMonitor<AgentOptions>>(), sp.GetRequiredService<IOptionsMonitor<CliAgentOptions>>(),
             sp.GetRequiredService<ILogger<OpenCodeAdapter>>()));
         services.AddSingleton<IAgentAdapter, ReplayAgentAdapter>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<AgentEventPublisher>();
+        services.TryAddSingleton<WorkspaceChangeTracker>();
         return services;
     }
 }

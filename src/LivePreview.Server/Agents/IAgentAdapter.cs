@@ -11,6 +11,13 @@ public interface IAgentAdapter
     /// <summary>The name sessions choose it by: "anthropic", "openai", "replay", …</summary>
     string Name { get; }
 
+    /// <summary>
+    /// True for agents that edit the workspace themselves (CLI agents running inside the sandbox) rather than through
+    /// <see cref="IAgentWorkspace"/>: their edits are found and announced by <see cref="WorkspaceChangeTracker"/>. False
+    /// for adapters whose writes go through <see cref="IAgentWorkspace"/>, which announces each one already.
+    /// </summary>
+    bool EditsWorkspaceDirectly => false;
+
     /// <summary>Whether the adapter can run with the current configuration, and if not, exactly what to set.</summary>
     AgentAvailability CheckAvailability(string? model);
 

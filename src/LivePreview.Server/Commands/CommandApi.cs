@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using LivePreview.Hosting;
+using LivePreview.RateLimits;
 using LivePreview.Sandboxes;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +23,7 @@ public static class CommandApi
     public static IEndpointRouteBuilder MapCommandApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/sandboxes/{id}/commands").WithTags("Commands");
-        group.MapPost("/", StartAsync).WithSummary("Run a command (an argument list) in a running sandbox; it keeps running after the response.");
+        group.MapPost("/", StartAsync).RequireUserLimit(UserLimit.Commands).WithSummary("Run a command (an argument list) in a running sandbox; it keeps running after the response.");
         group.MapGet("/", ListAsync).WithSummary("The sandbox's commands, newest first.");
         group.MapGet("/{cid}", GetAsync).WithSummary("One command: status, exit code, timing, output size.");
         group.MapGet("/{cid}/output", OutputAsync).WithSummary("The command's kept output as text; ?follow=true streams it until the command ends.");

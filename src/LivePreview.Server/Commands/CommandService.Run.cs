@@ -38,7 +38,6 @@ public sealed partial class CommandService
             exitCode = null;
         }
         var status = run.Requested ?? CommandStatus.Exited;
-        run.Output.Finish();
         // The stored row and COMMAND_EXITED first, the in-memory record last: whoever sees the command ended
         // (GET answers from memory while it runs) finds its event already published.
         var ended = Copy(run.Record);
@@ -69,6 +68,8 @@ public sealed partial class CommandService
                 run.Record.OutputBytes = ended.OutputBytes;
                 run.Record.OutputTruncated = ended.OutputTruncated;
             }
+            // Followers' streams end only now, so a client that read ?follow=true to its end finds the record final.
+            run.Output.Finish();
             _running.TryRemove(run.Record.Id, out _);
             run.Done.TrySetResult();
         }

@@ -2,6 +2,9 @@ using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using LivePreview.Agents;
 using LivePreview.Events;
+using LivePreview.Persistence;
+using LivePreview.Usage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace LivePreview.Gateway;
@@ -12,7 +15,14 @@ namespace LivePreview.Gateway;
 /// ever enters a sandbox. Only listed request headers go on (never the token); the response streams back unbuffered
 /// with its headers cleaned, and its token usage becomes a <c>MODEL_USAGE</c> event and a metric.
 /// </summary>
-internal sealed class ModelGateway(IOptionsMonitor<AgentOptions> agents, IOptions<GatewayOptions> options, IEventBus events, IMeterFactory meters, ILogger<ModelGateway> logger)
+internal sealed class ModelGateway(
+    IOptionsMonitor<AgentOptions> agents,
+    IOptions<GatewayOptions> options,
+    IEventBus events,
+    IDbContextFactory<LivePreviewDbContext> dbFactory,
+    TimeProvider time,
+    IMeterFactory meters,
+    ILogger<ModelGateway> logger)
     : IDisposable
 {
     public const string MeterName = "LivePreview.Gateway";
@@ -123,6 +133,16 @@ internal sealed class ModelGateway(IOptionsMonitor<AgentOptions> agents, IOption
         _tokens.Add(usage.InputTokens, new("provider", provider), new("direction", "input"));
         _tokens.Add(usage.OutputTokens, new("provider", provider), new("direction", "output"));
         GatewayLog.ModelUsage(logger, caller.SandboxId, provider, model, usage.InputTokens, usage.OutputTokens);
+        // The row is what GET /api/v1/usage adds up (it outlives the event log's retention); the event is the live feed.
+        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+        {
+            db.ModelUsage.Add(new ModelUsageRecord
+            {
+                SandboxId = caller.SandboxId, Owner = caller.Owner, Provider = provider, Model = model,
+                InputTokens = usage.InputTokens, OutputTokens = usage.OutputTokens, At = time.GetUtcNow(),
+            });
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
         await events.PublishAsync(new EventDraft(EventTypes.ModelUsage, EntityTypes.Sandbox, caller.SandboxId, caller.SandboxId,
             new { provider, model, input_tokens = usage.InputTokens, output_tokens = usage.OutputTokens }), CancellationToken.None);
     }

@@ -18,6 +18,7 @@ using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
 using LivePreview.Terminals;
+using LivePreview.Usage;
 using LivePreview.Ui;
 using LivePreview.WarmPool;
 using LivePreview.Workspaces;
@@ -76,6 +77,7 @@ public static class LivePreviewApp
         app.MapAuth();
         app.MapSandboxApi();
         app.MapCommandApi();
+        app.MapUsageApi();
         app.MapFilesApi();
         app.MapPreviewApi();
         app.MapGrantsApi();

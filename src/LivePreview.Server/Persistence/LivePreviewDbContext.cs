@@ -24,6 +24,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<AgentSessionTurnRecord> AgentSessionTurns => Set<AgentSessionTurnRecord>();
     public DbSet<QuestionRecord> Questions => Set<QuestionRecord>();
     public DbSet<Commands.CommandRecord> Commands => Set<Commands.CommandRecord>();
+    public DbSet<Usage.ModelUsageRecord> ModelUsage => Set<Usage.ModelUsageRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -71,6 +72,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         modelBuilder.ApplyConfiguration(new AgentSessionTurnConfiguration());
         modelBuilder.ApplyConfiguration(new QuestionConfiguration());
         modelBuilder.ApplyConfiguration(new Commands.CommandConfiguration());
+        modelBuilder.ApplyConfiguration(new Usage.ModelUsageConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

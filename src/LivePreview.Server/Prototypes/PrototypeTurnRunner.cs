@@ -13,6 +13,7 @@ namespace LivePreview.Prototypes;
 internal sealed class PrototypeTurnRunner(
     IEventBus events,
     AgentEventPublisher publisher,
+    WorkspaceChangeTracker changes,
     AgentWorkspaceFactory workspaces,
     PrototypeCheckpoints checkpoints,
     PreviewBuildCheck buildCheck,
@@ -32,7 +33,8 @@ internal sealed class PrototypeTurnRunner(
         {
             watcher.Reset();
             var turn = new AgentTurn(session.Id, session.SandboxId, session.Framework, prompt, session.Model, history, feedback, workspace);
-            var failure = await publisher.StreamAsync(Scope(session, turnId), agent.RunTurnAsync(turn, ct), transcript, ct);
+            var agentEvents = changes.Track(session.SandboxId, agent, agent.RunTurnAsync(turn, ct), ct);
+            var failure = await publisher.StreamAsync(Scope(session, turnId), agentEvents, transcript, ct);
             if (failure is not null)
             {
                 return new TurnOutcome(transcript.Text.ToString(), failure, attempt, await checkpoints.CommitTurnAsync(session, turnId, prompt, ct));

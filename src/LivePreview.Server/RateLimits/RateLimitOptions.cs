@@ -21,11 +21,15 @@ public sealed class RateLimitOptions
     /// <summary>Prompts per user, over all their sessions: <c>POST …/prompt</c> and the prototype page's Send.</summary>
     public RateLimitSetting Prompts { get; set; } = new() { PermitLimit = 120, Window = TimeSpan.FromMinutes(10) };
 
+    /// <summary>Command starts per user, over all their sandboxes: <c>POST /api/v1/sandboxes/{id}/commands</c>.</summary>
+    public RateLimitSetting Commands { get; set; } = new() { PermitLimit = 600, Window = TimeSpan.FromMinutes(10) };
+
     public RateLimitSetting this[UserLimit limit] => limit switch
     {
         UserLimit.SandboxCreates => SandboxCreates,
         UserLimit.SessionCreates => SessionCreates,
         UserLimit.Prompts => Prompts,
+        UserLimit.Commands => Commands,
         _ => throw new ArgumentOutOfRangeException(nameof(limit), limit, null),
     };
 }
@@ -52,4 +56,5 @@ public enum UserLimit
     SandboxCreates,
     SessionCreates,
     Prompts,
+    Commands,
 }

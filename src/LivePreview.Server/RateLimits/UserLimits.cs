@@ -14,6 +14,7 @@ public static class UserLimits
         UserLimit.SandboxCreates => "sandbox-creates",
         UserLimit.SessionCreates => "session-creates",
         UserLimit.Prompts => "prompts",
+        UserLimit.Commands => "command-starts",
         _ => throw new ArgumentOutOfRangeException(nameof(limit), limit, null),
     };
 
@@ -37,6 +38,7 @@ public static class UserLimits
         UserLimit.SandboxCreates => "sandbox creations",
         UserLimit.SessionCreates => "session starts",
         UserLimit.Prompts => "prompts",
+        UserLimit.Commands => "command starts",
         _ => throw new ArgumentOutOfRangeException(nameof(limit), limit, null),
     };
 }

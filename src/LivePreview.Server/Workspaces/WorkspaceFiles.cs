@@ -54,14 +54,23 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
     /// itself): FILE_CHANGED, or FILE_DELETED when <paramref name="after"/> is null, with the diff
     /// between the two contents. <paramref name="before"/> is null for a new file.
     /// </summary>
-    public Task PublishChangeAsync(string sandboxId, string path, FileContent? before, ReadOnlyMemory<byte>? after, string source)
+    public Task PublishChangeAsync(string sandboxId, string path, FileContent? before, ReadOnlyMemory<byte>? after, string source) =>
+        PublishAsync(sandboxId, path, FileDiff.Compute(path, before, after, options.Value), after?.Length, before is null, source);
+
+    /// <summary>
+    /// Announces a change to a file whose new content was too large to read for a diff (see
+    /// <see cref="FileContent.TooLarge"/>): FILE_CHANGED with its size and <c>diff_omitted: "too_large"</c>.
+    /// </summary>
+    public Task PublishLargeChangeAsync(string sandboxId, string path, long size, bool created, string source) =>
+        PublishAsync(sandboxId, path, new FileDiffResult(null, false, "too_large"), size, created, source);
+
+    private Task PublishAsync(string sandboxId, string path, FileDiffResult diff, long? size, bool created, string source)
     {
-        var diff = FileDiff.Compute(path, before, after, options.Value);
-        var draft = after is null
+        var draft = size is null
             ? new EventDraft(EventTypes.FileDeleted, "file", path, sandboxId,
                 new { path, source, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted })
             : new EventDraft(EventTypes.FileChanged, "file", path, sandboxId,
-                new { path, size = after.Value.Length, source, created = before is null, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted });
+                new { path, size = size.Value, source, created, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted });
         return events.PublishAsync(draft, CancellationToken.None);
     }
 

@@ -9,6 +9,10 @@ namespace LivePreview.Tests.Agents;
 internal sealed class InMemorySandbox(Timeline timeline) : ISandboxProvider, ISandboxFileSystem
 {
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _modified = new(StringComparer.Ordinal);
+
+    /// <summary>The modification time the next write (or seed) gets; the Unix epoch until a test sets it.</summary>
+    public DateTimeOffset Now { get; set; } = DateTimeOffset.UnixEpoch;
 
     public string Name => "in-memory";
 
@@ -18,6 +22,7 @@ internal sealed class InMemorySandbox(Timeline timeline) : ISandboxProvider, ISa
     public InMemorySandbox Seed(string path, string content)
     {
         _files[path] = Encoding.UTF8.GetBytes(content);
+        _modified[path] = Now;
         return this;
     }
 
@@ -38,6 +43,7 @@ internal sealed class InMemorySandbox(Timeline timeline) : ISandboxProvider, ISa
         using var buffer = new MemoryStream();
         await content.CopyToAsync(buffer, cancellationToken);
         _files[path] = buffer.ToArray();
+        _modified[path] = Now;
         Record("write", path);
     }
 
@@ -76,7 +82,7 @@ internal sealed class InMemorySandbox(Timeline timeline) : ISandboxProvider, ISa
         var name = path[(path.LastIndexOf('/') + 1)..];
         if (_files.TryGetValue(path, out var bytes))
         {
-            return new SandboxFileEntry(path, name, false, bytes.Length, DateTimeOffset.UnixEpoch);
+            return new SandboxFileEntry(path, name, false, bytes.Length, _modified.GetValueOrDefault(path, DateTimeOffset.UnixEpoch));
         }
         return path.Length == 0 || _files.Keys.Any(p => p.StartsWith(path + "/", StringComparison.Ordinal))
             ? new SandboxFileEntry(path, name, true, 0, DateTimeOffset.UnixEpoch)

@@ -74,6 +74,40 @@ public sealed class UserRateLimitTests
     }
 
     [Fact]
+    public async Task Command_starts_are_limited_per_user_over_all_sandboxes_with_Retry_After()
+    {
+        await using var host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["LivePreview:RateLimits:Commands:PermitLimit"] = "2",
+            ["LivePreview:RateLimits:Commands:Window"] = "01:00:00",
+        });
+        using var alice = await RateLimitTesting.ClientForAsync(host, "alice");
+        using var bob = await RateLimitTesting.ClientForAsync(host, "bob");
+        var start = new { command = new[] { "true" } };
+
+        // Counted whatever they are answered: sandboxes that are not hers are 404 behind the limit.
+        using var first = await alice.PostAsJsonAsync("api/v1/sandboxes/sbnosuch1/commands", start);
+        using var second = await alice.PostAsJsonAsync("api/v1/sandboxes/sbnosuch2/commands", start);
+        using var third = await alice.PostAsJsonAsync("api/v1/sandboxes/sbnosuch1/commands", start);
+        using var listing = await alice.GetAsync("api/v1/sandboxes/sbnosuch1/commands");
+        using var bobs = await bob.PostAsJsonAsync("api/v1/sandboxes/sbnosuch1/commands", start);
+
+        Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        var retryAfter = int.Parse(Assert.Single(third.Headers.GetValues("Retry-After")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 1, 1800);
+        var problem = await third.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Too many command starts", problem.GetProperty("title").GetString());
+        Assert.Equal("Commands", problem.GetProperty("limit").GetString());
+        Assert.Equal("LivePreview:RateLimits:Commands", problem.GetProperty("setting").GetString());
+        Assert.Contains("2 command starts per 1 h", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // Reading commands is not a start.
+        Assert.Equal(HttpStatusCode.NotFound, listing.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, bobs.StatusCode);
+    }
+
+    [Fact]
     public async Task A_limit_turned_off_refuses_nothing_while_the_others_still_hold()
     {
         await using var host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>

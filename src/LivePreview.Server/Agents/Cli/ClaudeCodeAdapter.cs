@@ -30,6 +30,9 @@ public sealed partial class ClaudeCodeAdapter(
 
     public string Name => AgentName;
 
+    /// <summary>Its Write, Edit and Bash tools change the workspace directly: <see cref="WorkspaceChangeTracker"/> announces those changes.</summary>
+    public bool EditsWorkspaceDirectly => true;
+
     // What a turn's Run reads of its adapter.
     private ILogger Logger => logger;
 

@@ -26,6 +26,13 @@ public sealed class CliAgentOptions
     /// </summary>
     public string ClaudeCodePermissionMode { get; set; } = "acceptEdits";
 
+    /// <summary>
+    /// What OpenCode's <c>bash</c> permission is: "ask" (default) sends each command it wants to run to the QUESTION
+    /// flow first, like Claude Code's prompts under "acceptEdits"; "allow" runs every command without asking (the
+    /// sandbox is the boundary). Edits are always allowed, web fetches always denied.
+    /// </summary>
+    public string OpenCodeBashPermission { get; set; } = "ask";
+
     /// <summary>The model Claude Code gets when the session names none; null takes LivePreview:Agents:Anthropic:Model.</summary>
     public string? ClaudeCodeModel { get; set; }
 
@@ -34,7 +41,10 @@ public sealed class CliAgentOptions
 
     internal static readonly string[] PermissionModes = ["default", "acceptEdits", "plan", "bypassPermissions"];
 
+    internal static readonly string[] OpenCodeBashPermissions = ["ask", "allow"];
+
     internal bool IsValid() =>
         InstallTimeout > TimeSpan.Zero && InterruptGrace > TimeSpan.Zero && !string.IsNullOrWhiteSpace(NpmCommand)
-        && PermissionModes.Contains(ClaudeCodePermissionMode, StringComparer.Ordinal);
+        && PermissionModes.Contains(ClaudeCodePermissionMode, StringComparer.Ordinal)
+        && OpenCodeBashPermissions.Contains(OpenCodeBashPermission, StringComparer.Ordinal);
 }

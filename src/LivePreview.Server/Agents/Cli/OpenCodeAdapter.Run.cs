@@ -152,6 +152,10 @@ public sealed partial class OpenCodeAdapter
                                               && Str(properties, "field") == "text" && Str(properties, "delta") is { Length: > 0 } delta:
                     _events.Writer.TryWrite(new AgentTextDelta(delta));
                     break;
+                case "permission.asked" when Str(properties, "id") is { } requestId:
+                    // On its own task: the event stream must keep flowing while the person decides.
+                    _ = Task.Run(() => AnswerPermissionAsync(requestId, properties), CancellationToken.None);
+                    break;
                 case "session.error":
                     if (_interrupted)
                     {
@@ -207,6 +211,47 @@ public sealed partial class OpenCodeAdapter
             }
         }
 
+        /// <summary>
+        /// Sends OpenCode's permission prompt to the QUESTION flow and its answer back: "once" when allowed, else "reject"
+        /// with the answer as the message the model is told. Nobody to ask: rejected, saying so.
+        /// </summary>
+        private async Task AnswerPermissionAsync(string requestId, JsonElement request)
+        {
+            try
+            {
+                var permission = Str(request, "permission") ?? "a tool";
+                var patterns = request.TryGetProperty("patterns", out var p) && p.ValueKind == JsonValueKind.Array
+                    ? string.Join(", ", p.EnumerateArray().Select(x => x.GetString()).OfType<string>())
+                    : "";
+                string reply, message;
+                if (adapter.Questions is null)
+                {
+                    (reply, message) = ("reject", "Nobody can answer permission prompts in this session; carry on without it.");
+                }
+                else
+                {
+                    var question = $"OpenCode asks to use {permission}: {OneLine(patterns)}".TrimEnd(' ', ':');
+                    CliAgentLog.Asking(adapter.Logger, AgentName, turn.SandboxId, question);
+                    var answer = await adapter.Questions.AskAsync(
+                        new AgentQuestion(turn.SandboxId, turn.SessionId, AgentName, question, [ClaudeCodeAdapter.AllowChoice, ClaudeCodeAdapter.DenyChoice], IsPermission: true),
+                        _reading.Token);
+                    (reply, message) = string.Equals(answer.Trim(), ClaudeCodeAdapter.AllowChoice, StringComparison.OrdinalIgnoreCase)
+                        ? ("once", "")
+                        : ("reject", $"The user did not allow this ({OneLine(answer)}).");
+                }
+                using var replied = await Http.PostAsJsonAsync(new Uri(_server!, $"permission/{Uri.EscapeDataString(requestId)}/reply"),
+                    message.Length == 0 ? new { reply } : (object)new { reply, message }, _reading.Token);
+                if (!replied.IsSuccessStatusCode)
+                {
+                    OpenCodePermissionLog.ReplyFailed(adapter.Logger, AgentName, turn.SandboxId, (int)replied.StatusCode);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+            {
+                // The turn ended (interrupt, exit) while the question was open: nothing is waiting for the reply.
+            }
+        }
+
         private async Task InterruptAsync()
         {
             if (_interrupted)
@@ -231,4 +276,11 @@ public sealed partial class OpenCodeAdapter
             }
         }
     }
+}
+
+/// <summary>Log messages of OpenCode's permission prompts (event ids 2260–2269).</summary>
+internal static partial class OpenCodePermissionLog
+{
+    [LoggerMessage(EventId = 2260, Level = LogLevel.Warning, Message = "{Agent} in sandbox {SandboxId} refused the answer to its permission prompt ({Status})")]
+    public static partial void ReplyFailed(ILogger logger, string agent, string sandboxId, int status);
 }

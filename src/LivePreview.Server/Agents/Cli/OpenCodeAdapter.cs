@@ -14,10 +14,13 @@ namespace LivePreview.Agents.Cli;
 /// turn is <c>POST /session/{id}/prompt_async</c>, its progress the <c>/event</c> server-sent events until
 /// <c>session.idle</c>, an interrupt <c>POST /session/{id}/abort</c>. OpenCode keeps sessions under HOME, so the
 /// next turn prompts the same session id (the resume token). Its config comes in <c>OPENCODE_CONFIG_CONTENT</c>:
-/// the built-in Anthropic provider at the model gateway with the sandbox's token, never a provider key.
+/// the built-in Anthropic provider at the model gateway with the sandbox's token, never a provider key. Its permission
+/// prompts (<c>permission.asked</c> events: with the default config, each bash command) go to <see cref="IAgentQuestions"/>
+/// and the answer back as <c>POST /permission/{id}/reply</c> ("once" or "reject").
 /// </summary>
 public sealed partial class OpenCodeAdapter(
     IAgentProcessHost? processHost,
+    IAgentQuestions? questions,
     AgentToolsLayer tools,
     IOptionsMonitor<AgentOptions> agentOptions,
     IOptionsMonitor<CliAgentOptions> cliOptions,
@@ -28,6 +31,9 @@ public sealed partial class OpenCodeAdapter(
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
 
     public string Name => AgentName;
+
+    /// <summary>Its Write, Edit and Bash tools change the workspace directly: <see cref="WorkspaceChangeTracker"/> announces those changes.</summary>
+    public bool EditsWorkspaceDirectly => true;
 
     public AgentAvailability CheckAvailability(string? model) =>
         CliAgentAvailability.Check("OpenCode", processHost is not null, tools, agentOptions.CurrentValue);
@@ -49,7 +55,7 @@ public sealed partial class OpenCodeAdapter(
         var model = !string.IsNullOrWhiteSpace(turn.Model) ? turn.Model.Trim() : cliOptions.CurrentValue.ClaudeCodeModel ?? agentOptions.CurrentValue.Anthropic.Model;
         var start = new AgentProcessStart(
             [Path.Combine(context.ToolsDirectory, AgentToolsLayer.OpenCodeBinary), "serve", "--hostname", context.ServerAddress, "--port", "0"],
-            Environment(context, model), context.WorkingDirectory);
+            Environment(context, model, cliOptions.CurrentValue.OpenCodeBashPermission), context.WorkingDirectory);
         CliAgentLog.TurnStarted(logger, AgentName, turn.SandboxId, model, turn.ResumeToken);
         var process = await processHost.StartAsync(turn.SandboxId, start, cancellationToken);
         await using (process)
@@ -63,18 +69,18 @@ public sealed partial class OpenCodeAdapter(
     }
 
     /// <summary>The whole environment: HOME (sessions live there), the config, and no update checks.</summary>
-    internal static IReadOnlyDictionary<string, string> Environment(AgentSandboxContext context, string model) => new Dictionary<string, string>
+    internal static IReadOnlyDictionary<string, string> Environment(AgentSandboxContext context, string model, string bashPermission) => new Dictionary<string, string>
     {
         ["HOME"] = context.HomeDirectory,
         ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
         ["LANG"] = "C.UTF-8",
         ["TERM"] = "dumb",
-        ["OPENCODE_CONFIG_CONTENT"] = Config(context, model),
+        ["OPENCODE_CONFIG_CONTENT"] = Config(context, model, bashPermission),
         ["OPENCODE_DISABLE_AUTOUPDATE"] = "1",
         ["OPENCODE_DISABLE_MODELS_FETCH"] = "1",
     };
 
-    private static string Config(AgentSandboxContext context, string model)
+    private static string Config(AgentSandboxContext context, string model, string bashPermission)
     {
         var config = new JsonObject
         {
@@ -83,8 +89,9 @@ public sealed partial class OpenCodeAdapter(
             ["small_model"] = $"anthropic/{model}",
             ["autoupdate"] = false,
             ["share"] = "disabled",
-            // The sandbox is the boundary: inside it the agent may edit and run what it likes.
-            ["permission"] = new JsonObject { ["edit"] = "allow", ["bash"] = "allow", ["webfetch"] = "deny" },
+            // The sandbox is the boundary: inside it the agent may edit what it likes; commands ask (the QUESTION flow)
+            // unless OpenCodeBashPermission is "allow"; it has no business fetching the web.
+            ["permission"] = new JsonObject { ["edit"] = "allow", ["bash"] = bashPermission, ["webfetch"] = "deny" },
             ["provider"] = new JsonObject
             {
                 ["anthropic"] = new JsonObject
@@ -118,6 +125,8 @@ public sealed partial class OpenCodeAdapter(
     private string Shorten(JsonElement input) => CliJson.Shorten(input, agentOptions.CurrentValue.MaxEventArgumentChars);
 
     private ILogger Logger => logger;
+
+    private IAgentQuestions? Questions => questions;
 
     private CliAgentOptions Cli => cliOptions.CurrentValue;
 }

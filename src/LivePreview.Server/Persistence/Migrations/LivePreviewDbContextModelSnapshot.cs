@@ -538,6 +538,45 @@ namespace LivePreview.Persistence.Migrations
                     b.ToTable("questions", (string)null);
                 });
 
+            modelBuilder.Entity("LivePreview.Usage.ModelUsageRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SandboxId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Owner", "At");
+
+                    b.HasIndex("SandboxId", "At");
+
+                    b.ToTable("model_usage", (string)null);
+                });
+
             modelBuilder.Entity("LivePreview.WarmPool.PoolEntryRecord", b =>
                 {
                     b.Property<string>("SandboxId")

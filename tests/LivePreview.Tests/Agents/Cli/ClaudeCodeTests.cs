@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using LivePreview.Agents;
 using LivePreview.Agents.Cli;
 using LivePreview.Hosting;
+using LivePreview.Workspaces;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using static LivePreview.Tests.Agents.AnthropicWire;
@@ -198,6 +200,55 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Its_own_edits_are_announced_once_each_as_FILE_CHANGED_with_the_diff_before_the_tool_completes()
+    {
+        Directory.CreateDirectory(Abs("src"));
+        await File.WriteAllTextAsync(Abs("src/seed.txt"), "alpha\nbeta\ngamma\n");
+        _model
+            .Then(ToolUses(null, new ToolUse("toolu_r1", "Read", new { file_path = Abs("src/seed.txt") })))
+            .Then(ToolUses(null, new ToolUse("toolu_e1", "Edit", new { file_path = Abs("src/seed.txt"), old_string = "beta", new_string = "BETA" })))
+            .Then(ToolUses(null, new ToolUse("toolu_w1", "Write", new { file_path = Abs("src/new.txt"), content = "brand new\n" })))
+            .Then(Text("Edited."));
+        var adapter = Adapter(new ScriptedQuestions(_ => ClaudeCodeAdapter.AllowChoice));
+        var workspace = new HostWorkspaceProvider(_host.Workspace);
+        var files = new WorkspaceFiles(workspace, _kit.Events, Options.Create(new WorkspaceFilesOptions()));
+        var tracker = new WorkspaceChangeTracker(workspace, files, new Monitor<WorkspaceChangeOptions>(new()), TimeProvider.System, _trackerLog);
+        var turn = _kit.Turn("Fix the seed and add a file");
+        var seen = new List<AgentEvent>();
+        var fileEventsWhenSeen = new List<int>();
+
+        await foreach (var e in tracker.Track(AgentKit.SandboxId, adapter, adapter.RunTurnAsync(turn, CancellationToken.None), CancellationToken.None))
+        {
+            seen.Add(e);
+            fileEventsWhenSeen.Add(_kit.Events.OfType(global::LivePreview.Events.EventTypes.FileChanged).Count);
+        }
+
+        Assert.IsType<AgentTurnCompleted>(seen[^1]);
+        Assert.Empty(_trackerLog.Failures);
+        var changes = _kit.Events.OfType(global::LivePreview.Events.EventTypes.FileChanged);
+        Assert.Equal(2, changes.Count);
+        Assert.Empty(_kit.Events.OfType(global::LivePreview.Events.EventTypes.FileDeleted));
+        var edited = changes[0].Payload!.Value;
+        Assert.Equal("src/seed.txt", edited.GetProperty("path").GetString());
+        Assert.Equal("agent", edited.GetProperty("source").GetString());
+        Assert.False(edited.GetProperty("created").GetBoolean());
+        var diff = edited.GetProperty("diff").GetString()!;
+        Assert.StartsWith("--- a/src/seed.txt\n+++ b/src/seed.txt\n@@ ", diff);
+        Assert.Contains("\n alpha\n-beta\n+BETA\n gamma\n", diff);
+        var written = changes[1].Payload!.Value;
+        Assert.Equal("src/new.txt", written.GetProperty("path").GetString());
+        Assert.True(written.GetProperty("created").GetBoolean());
+        Assert.Contains("+brand new", written.GetProperty("diff").GetString());
+        // Each change was published before its tool's completion reached the consumer, and the Read changed nothing.
+        var readDone = seen.FindIndex(e => e is AgentToolCompleted { Tool: "Read" });
+        var editDone = seen.FindIndex(e => e is AgentToolCompleted { Tool: "Edit", Succeeded: true });
+        var writeDone = seen.FindIndex(e => e is AgentToolCompleted { Tool: "Write", Succeeded: true });
+        Assert.Equal(0, fileEventsWhenSeen[readDone]);
+        Assert.Equal(1, fileEventsWhenSeen[editDone]);
+        Assert.Equal(2, fileEventsWhenSeen[writeDone]);
+    }
+
+    [Fact]
     public async Task A_model_error_ends_the_turn_as_failed()
     {
         _model.Otherwise(Error(400, "invalid_request_error", "the test refuses this request"));
@@ -217,6 +268,26 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
             .Where(b => b.GetProperty("type").GetString() == "tool_result" && b.TryGetProperty("content", out _))
             .Select(b => b.GetProperty("content") is { ValueKind: JsonValueKind.String } text ? text.GetString()
                 : string.Join("\n", b.GetProperty("content").EnumerateArray().Where(c => c.TryGetProperty("text", out _)).Select(c => c.GetProperty("text").GetString()))));
+
+    private readonly FailureLog<WorkspaceChangeTracker> _trackerLog = new();
+
+    /// <summary>Keeps the exceptions logged, so a test can show that nothing failed quietly.</summary>
+    private sealed class FailureLog<T> : ILogger<T>
+    {
+        public List<Exception> Failures { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (exception is not null)
+            {
+                Failures.Add(exception);
+            }
+        }
+    }
 
     private sealed class Monitor<T>(T value) : IOptionsMonitor<T>
     {

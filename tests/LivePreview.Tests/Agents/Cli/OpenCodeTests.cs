@@ -31,8 +31,57 @@ public sealed class OpenCodeTests : IAsyncLifetime
         await _model.DisposeAsync();
     }
 
-    private OpenCodeAdapter Adapter() =>
-        new(_host.For(AgentKit.SandboxId), ClaudeCodeTests.Tools, _kit.Monitor, new CliOptions(new CliAgentOptions()), NullLogger<OpenCodeAdapter>.Instance);
+    private OpenCodeAdapter Adapter(IAgentQuestions? questions = null, CliAgentOptions? cli = null) =>
+        new(_host.For(AgentKit.SandboxId), questions, ClaudeCodeTests.Tools, _kit.Monitor, new CliOptions(cli ?? new CliAgentOptions()), NullLogger<OpenCodeAdapter>.Instance);
+
+    private ToolUse Bash(string id, string command) => new(id, "bash", new { command, description = "Run it" });
+
+    [Fact]
+    public async Task A_command_it_wants_to_run_is_a_permission_prompt_and_runs_once_allowed()
+    {
+        _model.Then(ToolUses(null, Bash("toolu_b1", "mkdir made-by-opencode"))).Then(Text("Made it."));
+        var questions = new ScriptedQuestions(_ => ClaudeCodeAdapter.AllowChoice);
+
+        var events = await _kit.RunAsync(Adapter(questions), _kit.Turn("make a folder"));
+
+        Assert.IsType<AgentTurnCompleted>(events[^1]);
+        var asked = Assert.Single(questions.Asked);
+        Assert.True(asked.IsPermission);
+        Assert.Equal(OpenCodeAdapter.AgentName, asked.Agent);
+        Assert.Equal(AgentKit.SandboxId, asked.SandboxId);
+        Assert.Equal("OpenCode asks to use bash: mkdir made-by-opencode", asked.Question);
+        Assert.Equal([ClaudeCodeAdapter.AllowChoice, ClaudeCodeAdapter.DenyChoice], asked.Choices);
+        Assert.True(Directory.Exists(Path.Combine(_host.Workspace, "made-by-opencode")));
+        Assert.Contains(events, e => e is AgentToolCompleted { Tool: "bash", Succeeded: true });
+    }
+
+    [Fact]
+    public async Task A_denied_command_does_not_run_and_the_model_is_told()
+    {
+        _model.Then(ToolUses(null, Bash("toolu_b1", "mkdir denied-folder"))).Then(Text("Fine, I will not."));
+        var questions = new ScriptedQuestions(_ => "no, not now");
+
+        var events = await _kit.RunAsync(Adapter(questions), _kit.Turn("make a folder"));
+
+        Assert.IsType<AgentTurnCompleted>(events[^1]);
+        Assert.Single(questions.Asked);
+        Assert.False(Directory.Exists(Path.Combine(_host.Workspace, "denied-folder")));
+        Assert.Contains(events, e => e is AgentToolCompleted { Tool: "bash", Succeeded: false });
+        Assert.Contains("did not allow this (no, not now)", _model.Requests[^1].Body.GetProperty("messages").GetRawText());
+    }
+
+    [Fact]
+    public async Task With_bash_allowed_in_the_settings_nothing_is_asked()
+    {
+        _model.Then(ToolUses(null, Bash("toolu_b1", "mkdir allowed-folder"))).Then(Text("Done."));
+        var questions = new ScriptedQuestions(_ => ClaudeCodeAdapter.DenyChoice);
+
+        var events = await _kit.RunAsync(Adapter(questions, new CliAgentOptions { OpenCodeBashPermission = "allow" }), _kit.Turn("make a folder"));
+
+        Assert.IsType<AgentTurnCompleted>(events[^1]);
+        Assert.Empty(questions.Asked);
+        Assert.True(Directory.Exists(Path.Combine(_host.Workspace, "allowed-folder")));
+    }
 
     [Fact]
     public async Task A_prompt_writes_a_file_and_a_second_turn_continues_the_session()
