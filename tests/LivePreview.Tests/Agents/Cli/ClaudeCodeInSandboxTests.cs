@@ -114,6 +114,30 @@ public sealed class ClaudeCodeInSandboxTests : IAsyncLifetime
         await _kit.AssertNoKeyInSandboxAsync(sandboxId);
     }
 
+    [Fact]
+    public async Task After_a_service_restart_claude_code_resumes_from_the_transcript_in_the_sandbox_home()
+    {
+        var sandboxId = await _kit.RunningSandboxAsync();
+        _kit.Model.Then(Text("Noted: the otter theme."));
+        await _kit.StartSessionAsync(sandboxId, "claude-code", "Remember the otter theme");
+        await _kit.WaitForSessionAsync(sandboxId, "completed");
+
+        await _kit.RestartAsync();
+        await _kit.Host.WaitForPreviewAsync(sandboxId);
+        _kit.Model.Then(Text("The theme was otters."));
+        using (var resumed = await _kit.Host.Http.PostAsJsonAsync(SandboxAgentKit.Route(sandboxId, "resume"), new { instruction = "which theme did I ask for?" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        }
+        await _kit.WaitForSessionAsync(sandboxId, "completed", timeout: TimeSpan.FromMinutes(3));
+
+        var last = SandboxAgentKit.Messages(_kit.Model.Requests[^1]);
+        var order = new[] { "Remember the otter theme", "Noted: the otter theme.", "which theme did I ask for?" }
+            .Select(text => last.IndexOf(text, StringComparison.Ordinal)).ToList();
+        Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), $"History out of order or missing ({string.Join(", ", order)}): {last}");
+        await _kit.AssertNoKeyInSandboxAsync(sandboxId);
+    }
+
     /// <summary>The text of the tool_result for <paramref name="toolUseId"/> in a request's messages.</summary>
     internal static string ToolResultText(RecordedRequest request, string toolUseId)
     {

@@ -11,30 +11,42 @@ namespace LivePreview.Tests.Agents.Cli;
 /// </summary>
 internal sealed class SandboxAgentKit(LivePreviewHost host, FakeModelServer model)
 {
+    private LivePreviewHost _host = host;
+
     public const string RealKey = "sk-ant-api03-" + KeyFragment + "-5d1e9a";
 
     /// <summary>What the grep inside the sandbox looks for: enough to find the key, without handing the key itself to the sandbox.</summary>
     private const string KeyFragment = "REAL-provider-key-only-the-service-has";
 
-    public LivePreviewHost Host => host;
+    public LivePreviewHost Host => _host;
 
     public FakeModelServer Model => model;
 
     public static async Task<SandboxAgentKit> StartAsync(Timeline timeline)
     {
         var model = await FakeModelServer.StartAsync(timeline);
-        var host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["LivePreview:Agents:Anthropic:ApiKey"] = RealKey,
-            ["LivePreview:Agents:Anthropic:BaseUrl"] = model.BaseUrl,
-            ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
-        });
-        return new SandboxAgentKit(host, model);
+        return new SandboxAgentKit(await StartHostAsync(model, null), model);
+    }
+
+    private static Task<LivePreviewHost> StartHostAsync(FakeModelServer model, string? dataDirectory) => LivePreviewHost.StartAsync(new Dictionary<string, string?>
+    {
+        ["LivePreview:Agents:Anthropic:ApiKey"] = RealKey,
+        ["LivePreview:Agents:Anthropic:BaseUrl"] = model.BaseUrl,
+        ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
+    }, dataDirectory);
+
+    /// <summary>Stops the service (its sandboxes' processes die with it) and starts it again on the same data directory.</summary>
+    public async Task RestartAsync()
+    {
+        var dataDirectory = _host.DataDirectory;
+        await _host.App.StopAsync();
+        await _host.App.DisposeAsync();
+        _host = await StartHostAsync(model, dataDirectory);
     }
 
     public async Task DisposeAsync()
     {
-        await host.DisposeAsync();
+        await _host.DisposeAsync();
         await model.DisposeAsync();
     }
 
@@ -42,19 +54,19 @@ internal sealed class SandboxAgentKit(LivePreviewHost host, FakeModelServer mode
 
     public async Task<string> RunningSandboxAsync()
     {
-        var sandboxId = (await host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
-        await host.WaitForPreviewAsync(sandboxId);
+        var sandboxId = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
+        await _host.WaitForPreviewAsync(sandboxId);
         return sandboxId;
     }
 
     public async Task<JsonElement> StartSessionAsync(string sandboxId, string agent, string instruction)
     {
-        using var started = await host.Http.PostAsJsonAsync(Route(sandboxId, "session"), new { agent, instruction });
+        using var started = await _host.Http.PostAsJsonAsync(Route(sandboxId, "session"), new { agent, instruction });
         Assert.True(started.StatusCode == HttpStatusCode.Created, await started.Content.ReadAsStringAsync());
         return await started.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    public async Task<JsonElement> SessionAsync(string sandboxId) => await host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"));
+    public async Task<JsonElement> SessionAsync(string sandboxId) => await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"));
 
     /// <summary>
     /// Waits for the session to reach <paramref name="status"/>, answering on the way every question the agent asks:
@@ -83,14 +95,14 @@ internal sealed class SandboxAgentKit(LivePreviewHost host, FakeModelServer mode
 
     private async Task AnswerPendingAsync(string sandboxId, Func<JsonElement, string?>? answer)
     {
-        var questions = await host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "questions"));
+        var questions = await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "questions"));
         foreach (var question in questions.EnumerateArray().Where(q => q.GetProperty("status").GetString() == "pending"))
         {
             var isPermission = question.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array
                 && choices.EnumerateArray().Any(c => c.GetString() == LivePreview.Agents.Cli.ClaudeCodeAdapter.AllowChoice);
             var text = isPermission ? LivePreview.Agents.Cli.ClaudeCodeAdapter.AllowChoice : answer?.Invoke(question);
             Assert.True(text is not null, $"Unexpected question: {question.GetRawText()}");
-            using var answered = await host.Http.PostAsJsonAsync(Route(sandboxId, "answer"), new { question_id = question.GetProperty("id").GetString(), answer = text });
+            using var answered = await _host.Http.PostAsJsonAsync(Route(sandboxId, "answer"), new { question_id = question.GetProperty("id").GetString(), answer = text });
             Assert.True(answered.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, await answered.Content.ReadAsStringAsync());
         }
     }
@@ -98,16 +110,16 @@ internal sealed class SandboxAgentKit(LivePreviewHost host, FakeModelServer mode
     /// <summary>Runs a command through the commands API (inside the sandbox, as a user would) and returns its output once it ended.</summary>
     public async Task<string> RunCommandAsync(string sandboxId, params string[] command)
     {
-        using var response = await host.Http.PostAsJsonAsync($"api/v1/sandboxes/{sandboxId}/commands", new { command });
+        using var response = await _host.Http.PostAsJsonAsync($"api/v1/sandboxes/{sandboxId}/commands", new { command });
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
         {
-            var view = await host.Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{sandboxId}/commands/{id}");
+            var view = await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{sandboxId}/commands/{id}");
             if (view.GetProperty("status").GetString() is not ("running" or "starting" or "queued"))
             {
-                return await host.Http.GetStringAsync($"api/v1/sandboxes/{sandboxId}/commands/{id}/output");
+                return await _host.Http.GetStringAsync($"api/v1/sandboxes/{sandboxId}/commands/{id}/output");
             }
             Assert.True(DateTime.UtcNow < deadline, $"The command did not end: {view.GetRawText()}");
             await Task.Delay(100);
