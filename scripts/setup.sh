@@ -44,8 +44,9 @@ if [[ $(id -u) -eq 0 && $(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/nul
 fi
 
 # The CLI agents (Claude Code, OpenCode): the pinned tools/agents lock installed once into a tools layer named by the
-# lock's hash (the service's AgentToolsLayer computes the same name), later bound read-only into sandboxes. The pins are
-# the packages' native linux-x64 builds: no install scripts, nothing downloaded from anywhere but the npm registry.
+# lock's hash (the service's AgentToolsLayer computes the same name, and looks in the same root by default), bound
+# read-only into every sandbox at /opt/livepreview/agents, hence a+rX. The pins are the packages' native linux-x64
+# builds: no install scripts, nothing downloaded from anywhere but the npm registry.
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ "${LIVEPREVIEW_SETUP_AGENTS:-1}" == "1" ]]; then
   tools_root="${LIVEPREVIEW_AGENT_TOOLS_ROOT:-/opt/livepreview/tools/agents}"

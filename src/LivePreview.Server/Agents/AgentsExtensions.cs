@@ -31,6 +31,8 @@ public static class AgentsExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AgentToolsLayer>();
+        services.TryAddSingleton<AgentToolsMount>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Sandboxes.ISandboxReadOnlyLayer, AgentToolsMount>(sp => sp.GetRequiredService<AgentToolsMount>()));
         services.AddHostedService<AgentToolsInstaller>();
         services.TryAddSingleton<WorkspaceFiles>();
         services.TryAddSingleton<AgentWorkspaceFactory>();
@@ -51,6 +53,16 @@ public static class AgentsExtensions
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<AgentEventPublisher>();
         services.TryAddSingleton<WorkspaceChangeTracker>();
+        return services;
+    }
+
+    /// <summary>
+    /// CLI agents run inside the session's sandbox (<see cref="SandboxAgentProcessHost"/>): needs the sandboxes and the gateway.
+    /// </summary>
+    public static IServiceCollection AddSandboxAgentHost(this IServiceCollection services)
+    {
+        services.AddAgents();
+        services.TryAddSingleton<IAgentProcessHost, SandboxAgentProcessHost>();
         return services;
     }
 }

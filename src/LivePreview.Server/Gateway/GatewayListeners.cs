@@ -38,13 +38,13 @@ internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socke
             }
         }
         var token = tokens.For(sandboxId);
-        var gateway = $"http://127.0.0.1:{port}";
+        var urls = UrlsInside(port);
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["LIVEPREVIEW_SANDBOX_TOKEN"] = token,
-            ["LIVEPREVIEW_MCP_URL"] = $"{gateway}/mcp",
-            ["ANTHROPIC_BASE_URL"] = $"{gateway}/anthropic",
-            ["OPENAI_BASE_URL"] = $"{gateway}/openai/v1",
+            ["LIVEPREVIEW_MCP_URL"] = urls.Mcp,
+            ["ANTHROPIC_BASE_URL"] = urls.Anthropic,
+            ["OPENAI_BASE_URL"] = urls.OpenAI,
             // Not real keys: CLIs send them, the gateway takes them as the sandbox token and uses the real key itself.
             ["ANTHROPIC_API_KEY"] = token,
             ["OPENAI_API_KEY"] = token,
@@ -62,6 +62,13 @@ internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socke
             await relay.DisposeAsync();
             GatewayLog.Closed(logger, sandboxId);
         }
+    }
+
+    /// <summary>The gateway's URLs as a sandbox process sees them (its own loopback, <see cref="GatewayOptions.SandboxPort"/>).</summary>
+    public static (string Mcp, string Anthropic, string OpenAI) UrlsInside(int port)
+    {
+        var gateway = $"http://127.0.0.1:{port}";
+        return ($"{gateway}/mcp", $"{gateway}/anthropic", $"{gateway}/openai/v1");
     }
 
     /// <summary>Whether the sandbox currently has a gateway listener (for tests and the containment report).</summary>

@@ -47,6 +47,7 @@ public static class LivePreviewApp
         builder.Services.AddPreviews();
         builder.Services.AddPreviewGrants();
         builder.Services.AddAgents();
+        builder.Services.AddSandboxAgentHost();
         builder.Services.AddCommands();
         builder.Services.AddHostGit();
         builder.Services.AddPrototypes();

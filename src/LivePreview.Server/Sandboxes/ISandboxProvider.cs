@@ -64,12 +64,22 @@ public sealed record SandboxSpec(string SandboxId, string SnapshotDirectory);
 /// <param name="WorkingDirectory">Workspace-relative working directory; null is the workspace root.</param>
 /// <param name="OpenInput">Give the command a stdin the caller writes (<see cref="ISandboxProcess.Input"/>); otherwise it reads EOF.</param>
 /// <param name="LosslessOutput">Keep every output line, making the process wait for a slow reader; otherwise the oldest unread lines are dropped.</param>
+/// <param name="SeparateErrors">
+/// Keep stderr apart: <see cref="ISandboxProcess.ReadOutputAsync"/> yields stdout only and <see cref="ISandboxProcess.ErrorTail"/>
+/// holds stderr's last lines (a CLI agent's stdout is a protocol, its stderr a diagnostic).
+/// </param>
+/// <param name="ExactEnvironment">
+/// The process gets <see cref="Environment"/> and nothing else: neither the provider's defaults nor the service's sandbox
+/// variables (<see cref="ISandboxEnvironment"/>, which are still prepared, so what they open — the gateway listener — is there).
+/// </param>
 public sealed record SandboxProcessSpec(
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string>? Environment = null,
     string? WorkingDirectory = null,
     bool OpenInput = false,
-    bool LosslessOutput = false);
+    bool LosslessOutput = false,
+    bool SeparateErrors = false,
+    bool ExactEnvironment = false);
 
 public sealed record SandboxCommandResult(int ExitCode, string Output, bool TimedOut);
 
@@ -84,8 +94,11 @@ public interface ISandboxProcess : IAsyncDisposable
     /// <summary>Completes with the exit code when the process (and its process tree) has exited.</summary>
     Task<int> Exited { get; }
 
-    /// <summary>Every line written to stdout or stderr, in order. Completes when the process exits.</summary>
+    /// <summary>Every line written to stdout or stderr (stdout only with <see cref="SandboxProcessSpec.SeparateErrors"/>), in order. Completes when the process exits.</summary>
     IAsyncEnumerable<string> ReadOutputAsync(CancellationToken cancellationToken);
+
+    /// <summary>The last lines of stderr when started with <see cref="SandboxProcessSpec.SeparateErrors"/>; empty otherwise.</summary>
+    string ErrorTail => "";
 
     /// <summary>Kills the whole process tree and waits for it to be gone.</summary>
     Task KillAsync();

@@ -173,8 +173,10 @@ public sealed class HostileProcessTests : IAsyncLifetime
     {
         var id = await _harness.CreateAsync();
         var other = await _harness.CreateAsync();
-        string[] absent = ["/root", "/work", "/sys", "/sys/fs/cgroup", "/etc/shadow", "/run", _harness.Directory, _harness.Root, Path.Join(_harness.Root, other), WorkspaceBind.PathFor(_harness.Root, other), WorkspaceBind.DefaultParent, "/var", "/home"];
-        string[] readOnly = ["/usr", "/usr/bin", "/usr/local", "/etc", "/etc/passwd", "/etc/hosts", "/proc/sys/kernel", "/proc/sys/kernel/hostname", "/", "/bin"];
+        string[] absent = ["/root", "/work", "/sys", "/sys/fs/cgroup", "/etc/shadow", "/run", _harness.Directory, _harness.Root, Path.Join(_harness.Root, other), WorkspaceBind.PathFor(_harness.Root, other), WorkspaceBind.DefaultParent, "/var",
+            HomeBind.PathFor(_harness.Root, other)];
+        // /home holds the sandbox's own HOME only (/home/sandbox, writable like /app); /home itself is read-only.
+        string[] readOnly = ["/home", "/usr", "/usr/bin", "/usr/local", "/etc", "/etc/passwd", "/etc/hosts", "/proc/sys/kernel", "/proc/sys/kernel/hostname", "/", "/bin"];
         string[] eitherWay = ["/proc/sysrq-trigger", "/proc/kcore", "/dev/mem", "/proc/1/root/usr"];
         var script = $$"""
             const fs = require('fs');

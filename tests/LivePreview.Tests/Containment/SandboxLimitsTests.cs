@@ -67,7 +67,8 @@ public sealed class SandboxLimitsTests : IAsyncLifetime
         await _harness.RunAsync(id, "sh", "-c", "echo kept > /app/kept.txt");
         await _harness.RestartAsync();
         var layout = new SandboxLayout(_harness.Root, id);
-        // As a reboot would: the workspace's bind for bubblewrap, the overlay and the image all gone.
+        // As a reboot would: the binds for bubblewrap (workspace and HOME), the overlay and the image all gone.
+        HomeBind.Remove(_harness.Root, id);
         WorkspaceBind.Remove(_harness.Root, id);
         OverlayMount.Unmount(layout.Merged);
         WorkspaceDisk.Unmount(layout);

@@ -21,7 +21,8 @@ public sealed class AgentToolsLayer(IOptions<CliAgentOptions> options, IOptions<
     /// <summary>First 16 hex digits of the lock file's SHA-256; <c>scripts/setup.sh</c> computes the same.</summary>
     public static string Hash => Pinned.Value.Hash;
 
-    public string Root => Path.GetFullPath(options.Value.ToolsRoot ?? Path.Combine(host.Value.DataDirectory, "tools", "agents"));
+    /// <summary>The tools root (<see cref="CliAgentOptions.ToolsRoot"/>); a relative one is under the data directory.</summary>
+    public string Root => Path.GetFullPath(options.Value.ResolveToolsRoot(), Path.GetFullPath(host.Value.DataDirectory));
 
     /// <summary>The installed layer.</summary>
     public string Directory => Path.Combine(Root, Hash);

@@ -6,11 +6,23 @@ public sealed class CliAgentOptions
     public const string Section = "LivePreview:Agents:Cli";
 
     /// <summary>
-    /// Folder holding one tools layer per pinned lock file (<c>&lt;root&gt;/&lt;hash&gt;/node_modules</c>);
-    /// null means <c>&lt;DataDirectory&gt;/tools/agents</c>. <c>scripts/setup.sh</c> installs into
-    /// <c>$LIVEPREVIEW_AGENT_TOOLS_ROOT</c> (default <c>/opt/livepreview/tools/agents</c>).
+    /// Folder holding one tools layer per pinned lock file (<c>&lt;root&gt;/&lt;hash&gt;/node_modules</c>); null means
+    /// <c>$LIVEPREVIEW_AGENT_TOOLS_ROOT</c>, else <see cref="DefaultToolsRoot"/>: where <c>scripts/setup.sh</c> installs,
+    /// so <c>./run.sh</c>, the tests and a published build on a machine set up by it all find the same layer. It must be
+    /// readable by the sandbox user (bound into sandboxes), so not under a private data directory.
     /// </summary>
     public string? ToolsRoot { get; set; }
+
+    /// <summary>The tools root of <c>scripts/setup.sh</c> when <c>LIVEPREVIEW_AGENT_TOOLS_ROOT</c> is not set.</summary>
+    public const string DefaultToolsRoot = "/opt/livepreview/tools/agents";
+
+    /// <summary>The variable <c>scripts/setup.sh</c> reads for its tools root; the service reads the same one.</summary>
+    public const string ToolsRootVariable = "LIVEPREVIEW_AGENT_TOOLS_ROOT";
+
+    internal string ResolveToolsRoot() =>
+        !string.IsNullOrWhiteSpace(ToolsRoot) ? ToolsRoot
+        : Environment.GetEnvironmentVariable(ToolsRootVariable) is { Length: > 0 } fromSetup ? fromSetup
+        : DefaultToolsRoot;
 
     /// <summary>Install the tools layer in the background at start when it is missing (about 600 MB from the npm registry).</summary>
     public bool InstallOnStart { get; set; }

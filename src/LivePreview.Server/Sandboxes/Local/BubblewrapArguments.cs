@@ -15,7 +15,7 @@ namespace LivePreview.Sandboxes.Local;
 /// </summary>
 internal static class BubblewrapArguments
 {
-    public const string WorkspaceMount = "/app";
+    public const string WorkspaceMount = SandboxPaths.Workspace;
 
     private static readonly string[] RootLinks = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
@@ -51,7 +51,10 @@ internal static class BubblewrapArguments
     }
 
     /// <summary>The sandbox's options (everything but the command), its workspace bound from <paramref name="workspace"/> (see <see cref="WorkspaceBind"/>): <paramref name="files"/> receives the /etc files and the seccomp filter (null: none) as inherited descriptors.</summary>
-    public static List<string> Build(LocalSandboxOptions options, string workspace, InheritedFiles files, byte[]? seccomp, SandboxProcessSpec spec, int? blockFd)
+    /// <param name="home">The sandbox's persistent HOME folder (<see cref="HomeBind"/>), bound at <see cref="SandboxPaths.Home"/>; null: none.</param>
+    /// <param name="layers">Host folders bound read-only (host path, sandbox path): the agents' tools layer.</param>
+    public static List<string> Build(LocalSandboxOptions options, string workspace, InheritedFiles files, byte[]? seccomp, SandboxProcessSpec spec, int? blockFd,
+        string? home = null, IReadOnlyList<(string Host, string Sandbox)>? layers = null)
     {
         var arguments = new List<string>
         {
@@ -75,10 +78,20 @@ internal static class BubblewrapArguments
             arguments.AddRange(["--ro-bind-try", $"/etc/{name}", $"/etc/{name}"]);
         }
         arguments.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
-        arguments.AddRange(["--bind", workspace, WorkspaceMount, "--chdir", WorkingDirectory(spec)]);
+        arguments.AddRange(["--bind", workspace, WorkspaceMount]);
+        if (home is not null)
+        {
+            arguments.AddRange(["--bind", home, SandboxPaths.Home]);
+        }
+        foreach (var (host, sandbox) in layers ?? [])
+        {
+            // Read-only and shared by every sandbox: nothing in one sandbox can change what another one runs.
+            arguments.AddRange(["--ro-bind", host, sandbox]);
+        }
+        arguments.AddRange(["--chdir", WorkingDirectory(spec)]);
         // The root bubblewrap built (its /etc folder included) becomes read-only: /app and /tmp are the only places to write.
         arguments.AddRange(["--remount-ro", "/"]);
-        AddEnvironment(arguments, spec.Environment);
+        AddEnvironment(arguments, spec.Environment, spec.ExactEnvironment);
         if (blockFd is { } fd)
         {
             // Hold the command until the launcher has put the sandbox into its cgroups (see LocalSandboxProvider.Processes);
@@ -108,9 +121,9 @@ internal static class BubblewrapArguments
         }
     }
 
-    private static void AddEnvironment(List<string> arguments, IReadOnlyDictionary<string, string>? extra)
+    private static void AddEnvironment(List<string> arguments, IReadOnlyDictionary<string, string>? extra, bool exact)
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        var environment = exact ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
             ["HOME"] = "/tmp",

@@ -14,10 +14,14 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
     private readonly PidNamespaceInit? _init;
     private readonly Channel<string> _output;
     private readonly TimeSpan _killTimeout;
+    private readonly Queue<string>? _errors;
 
-    public LocalSandboxProcess(Process launcher, PidNamespaceInit? init, int outputLines, BoundedChannelFullMode whenFull, TimeSpan killTimeout, bool openInput = false)
+    /// <param name="separateErrors">stderr into <see cref="ErrorTail"/> instead of the output channel (<see cref="SandboxProcessSpec.SeparateErrors"/>).</param>
+    public LocalSandboxProcess(Process launcher, PidNamespaceInit? init, int outputLines, BoundedChannelFullMode whenFull, TimeSpan killTimeout, bool openInput = false,
+        bool separateErrors = false)
     {
         _launcher = launcher;
+        _errors = separateErrors ? new Queue<string>() : null;
         Input = openInput ? launcher.StandardInput.BaseStream : null;
         _init = init;
         _killTimeout = killTimeout;
@@ -34,6 +38,24 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
     public Stream? Input { get; }
 
     public IAsyncEnumerable<string> ReadOutputAsync(CancellationToken cancellationToken) => _output.Reader.ReadAllAsync(cancellationToken);
+
+    /// <summary>How many stderr lines <see cref="ErrorTail"/> keeps.</summary>
+    public const int ErrorTailLines = 20;
+
+    public string ErrorTail
+    {
+        get
+        {
+            if (_errors is null)
+            {
+                return "";
+            }
+            lock (_errors)
+            {
+                return string.Join('\n', _errors);
+            }
+        }
+    }
 
     /// <summary>SIGKILL to the launcher, then wait until the pid namespace's init is gone (and with it every process in the namespace).</summary>
     public async Task KillAsync()
@@ -94,12 +116,12 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
         return _launcher.ExitCode;
     }
 
-    /// <summary>stdout and stderr into one channel, line by line; it completes once both pipes are closed, i.e. every process of the tree is gone.</summary>
+    /// <summary>stdout and stderr (unless kept apart) into one channel, line by line; it completes once both pipes are closed, i.e. every process of the tree is gone.</summary>
     private async Task PumpAllAsync()
     {
         try
         {
-            await Task.WhenAll(PumpAsync(_launcher.StandardOutput), PumpAsync(_launcher.StandardError));
+            await Task.WhenAll(PumpAsync(_launcher.StandardOutput), _errors is null ? PumpAsync(_launcher.StandardError) : PumpErrorsAsync(_launcher.StandardError, _errors));
         }
         catch (Exception e) when (e is ObjectDisposedException or IOException or ChannelClosedException)
         {
@@ -108,6 +130,22 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
         finally
         {
             _output.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>stderr kept apart: its last lines only, so a chatty process never blocks on it nor grows the service's memory.</summary>
+    private static async Task PumpErrorsAsync(StreamReader reader, Queue<string> errors)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lock (errors)
+            {
+                errors.Enqueue(line.Length > 2000 ? line[..2000] : line);
+                if (errors.Count > ErrorTailLines)
+                {
+                    errors.Dequeue();
+                }
+            }
         }
     }
 

@@ -27,12 +27,14 @@ internal sealed partial class LocalSandboxProvider
             layout.CreateLayerDirectories();
             // Once the disk image holding upper/ is mounted, and before the overlay caches its root's owner.
             SandboxOwnership.Apply(layout, owner);
-            // A bind left from before would keep an old overlay of the same upper layer alive.
+            // A bind left from before would keep an old overlay of the same upper layer (or an old disk mount) alive.
+            HomeBind.Remove(_root, layout.Id);
             WorkspaceBind.Remove(_root, layout.Id);
             OverlayMount.Mount(layout, record.SnapshotDirectory);
             repaired.Add("mount");
         }
         WorkspaceBind.Ensure(layout, _root, owner);
+        HomeBind.Ensure(layout, _root, owner);
         if (!NetworkNamespace.IsComplete(layout))
         {
             await _network.EnsureAsync(layout, Subnet(record), cancellationToken);
@@ -48,6 +50,7 @@ internal sealed partial class LocalSandboxProvider
     {
         await _processes.KillAllAsync(layout.Id);
         _records.TryRemove(layout.Id, out _);
+        HomeBind.Remove(_root, layout.Id);
         WorkspaceBind.Remove(_root, layout.Id);
         OverlayMount.Unmount(layout.Merged);
         WorkspaceDisk.Unmount(layout);

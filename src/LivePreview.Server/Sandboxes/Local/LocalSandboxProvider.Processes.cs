@@ -71,7 +71,7 @@ internal sealed partial class LocalSandboxProvider
         }
         var init = await PidNamespaceInit.FindAsync(launcher, _options.KillTimeout);
         Release(launcher, init, groups, go, spec.OpenInput);
-        var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout, spec.OpenInput);
+        var process = new LocalSandboxProcess(launcher, init, outputLines, whenFull, _options.KillTimeout, spec.OpenInput, spec.SeparateErrors);
         _processes.Add(sandboxId, process);
         LocalSandboxLog.ProcessStarted(_logger, sandboxId, process.ProcessId, string.Join(' ', spec.Command));
         _ = process.Exited.ContinueWith(
@@ -79,6 +79,10 @@ internal sealed partial class LocalSandboxProvider
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return process;
     }
+
+    /// <summary>The read-only layers there are now (a tools layer installed while the service runs is bound from the next launch on).</summary>
+    private List<(string Host, string Sandbox)> ReadOnlyLayers() =>
+        [.. _layers.Select(l => (l.HostDirectory, l.SandboxPath)).Where(l => l.HostDirectory is not null).Select(l => (l.HostDirectory!, l.SandboxPath))];
 
     /// <summary>
     /// The spec with the service's sandbox variables (<see cref="ISandboxEnvironment"/>) under the caller's own:
@@ -93,10 +97,15 @@ internal sealed partial class LocalSandboxProvider
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var environment in _environments)
         {
+            // Prepared even for an exact environment: what the variables point to (the gateway listener) must be open.
             foreach (var (name, value) in await environment.PrepareAsync(sandboxId, this, cancellationToken))
             {
                 merged[name] = value;
             }
+        }
+        if (spec.ExactEnvironment)
+        {
+            return spec;
         }
         foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
         {
@@ -167,7 +176,8 @@ internal sealed partial class LocalSandboxProvider
         };
         // The service's environment (API keys, tokens) must never reach a sandbox; bwrap --clearenv guards the same inside.
         start.Environment.Clear();
-        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, go.Open(files));
+        var sandbox = BubblewrapArguments.Build(_options, WorkspaceBind.PathFor(_root, layout.Id), files, _hardening.Filter, spec, go.Open(files),
+            HomeBind.IsMounted(_root, layout.Id) ? HomeBind.PathFor(_root, layout.Id) : null, ReadOnlyLayers());
         var optionsFd = files.Add("lp-bwrap-args", BubblewrapArguments.Encode(sandbox));
         foreach (var argument in (string[])["netns", "exec", layout.NetworkNamespace, .. BubblewrapArguments.Launcher(_options, optionsFd, spec)])
         {

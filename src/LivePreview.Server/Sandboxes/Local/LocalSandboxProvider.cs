@@ -25,11 +25,13 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ISandboxEnvironment[] _environments;
+    private readonly ISandboxReadOnlyLayer[] _layers;
 
     public LocalSandboxProvider(IOptions<LocalSandboxOptions> options, IOptions<LivePreviewOptions> common, TimeProvider time, ILogger<LocalSandboxProvider> logger,
-        SandboxFirewall? firewall = null, IEnumerable<ISandboxEnvironment>? environments = null)
+        SandboxFirewall? firewall = null, IEnumerable<ISandboxEnvironment>? environments = null, IEnumerable<ISandboxReadOnlyLayer>? layers = null)
     {
         _environments = environments?.ToArray() ?? [];
+        _layers = layers?.ToArray() ?? [];
         _options = options.Value;
         _root = _options.ResolveRoot(common.Value);
         _firewall = firewall ?? new SandboxFirewall(_options, logger);

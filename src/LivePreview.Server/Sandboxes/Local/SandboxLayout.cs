@@ -26,6 +26,9 @@ internal sealed class SandboxLayout(string root, string id)
     public string Upper => Path.Join(Layers, "upper");
     public string Work => Path.Join(Layers, "work");
     public string Merged => Path.Join(Directory, "merged");
+
+    /// <summary>The sandbox's persistent HOME, beside the overlay's layers (see <see cref="HomeBind"/>).</summary>
+    public string Home => Path.Join(Disk, "home");
     public string RecordFile => Path.Join(Directory, "sandbox.json");
 
     /// <summary>Network namespace name, as <c>ip netns</c> knows it.</summary>

@@ -22,6 +22,20 @@ public sealed class AgentToolsLayerTests : IDisposable
     }
 
     [Fact]
+    public void The_service_looks_for_the_layer_where_setup_sh_installs_it_and_a_relative_root_is_under_the_data_directory()
+    {
+        var setup = File.ReadAllText(Path.Combine(Support.LivePreviewHost.RepositoryRoot, "scripts", "setup.sh"));
+        Assert.Contains($"${{{CliAgentOptions.ToolsRootVariable}:-{CliAgentOptions.DefaultToolsRoot}}}", setup);
+        var fromSetup = Environment.GetEnvironmentVariable(CliAgentOptions.ToolsRootVariable);
+        var unset = new AgentToolsLayer(Options.Create(new CliAgentOptions()), Options.Create(new LivePreviewOptions { DataDirectory = _root }), NullLogger<AgentToolsLayer>.Instance);
+        Assert.Equal(Path.GetFullPath(string.IsNullOrEmpty(fromSetup) ? CliAgentOptions.DefaultToolsRoot : fromSetup), unset.Root);
+
+        var relative = new AgentToolsLayer(Options.Create(new CliAgentOptions { ToolsRoot = "tools/agents" }), Options.Create(new LivePreviewOptions { DataDirectory = _root }),
+            NullLogger<AgentToolsLayer>.Instance);
+        Assert.Equal(Path.Combine(_root, "tools", "agents"), relative.Root);
+    }
+
+    [Fact]
     public async Task Install_runs_npm_ci_of_the_pinned_lock_and_says_so_only_when_complete()
     {
         var layer = Layer();

@@ -62,9 +62,12 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
 
     public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
 
+    /// <summary>Read-only layers the next provider binds into every sandbox (<see cref="NewProvider"/>, <see cref="RestartAsync"/>).</summary>
+    public List<ISandboxReadOnlyLayer> Layers { get; } = [];
+
     public LocalSandboxProvider NewProvider() =>
         new(Microsoft.Extensions.Options.Options.Create(Options), Microsoft.Extensions.Options.Options.Create(new LivePreviewOptions()),
-            TimeProvider.System, NullLogger<LocalSandboxProvider>.Instance);
+            TimeProvider.System, NullLogger<LocalSandboxProvider>.Instance, layers: Layers);
 
     /// <summary>Simulates a service restart: the old provider's processes die, a new one takes over the same root.</summary>
     public async Task RestartAsync()
@@ -144,6 +147,7 @@ internal sealed class LocalSandboxHarness : IAsyncDisposable
         foreach (var id in _created)
         {
             // Belt and braces for a provider that failed half-way: nothing may outlive the test run.
+            await Try(() => Task.Run(() => HomeBind.Remove(Root, id)));
             await Try(() => Task.Run(() => WorkspaceBind.Remove(Root, id)));
             await Try(() => Task.Run(() => OverlayMount.Unmount(Path.Join(Root, id, "merged"))));
             await Try(() => Task.Run(() => WorkspaceDisk.Unmount(new SandboxLayout(Root, id))));

@@ -40,7 +40,8 @@ public sealed class LocalSandboxIsolationTests : IAsyncLifetime
             """);
 
         var seen = System.Text.Json.JsonDocument.Parse(result.Output).RootElement;
-        Assert.Equal(["app", "bin", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr"], seen.GetProperty("root").EnumerateArray().Select(e => e.GetString()).Where(n => n != "lib32" && n != "libx32"));
+        // home holds only the sandbox's own HOME (/home/sandbox, outside the workspace).
+        Assert.Equal(["app", "bin", "dev", "etc", "home", "lib", "lib64", "proc", "sbin", "tmp", "usr"], seen.GetProperty("root").EnumerateArray().Select(e => e.GetString()).Where(n => n != "lib32" && n != "libx32"));
         Assert.DoesNotContain("shadow", seen.GetProperty("etc").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["server.js", "src"], seen.GetProperty("app").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("/app", seen.GetProperty("cwd").GetString());
