@@ -154,24 +154,15 @@ public sealed class SessionPageTests : IAsyncLifetime
         var marker = $"hello-{Guid.NewGuid():N}";
         await page.Keyboard.TypeAsync($"echo {marker}");
         await page.Keyboard.PressAsync("Enter");
-        await WaitForLineAsync(page, id, $"^{marker}$");
-        // A sleep of a length no other test uses (the brief's "sleep 100"), so the host finds exactly this one.
-        var seconds = TerminalJobs.UniqueSeconds();
-        await page.Keyboard.TypeAsync($"sleep {seconds}");
-        await page.Keyboard.PressAsync("Enter");
-        await TerminalJobs.WaitForSleepAsync(seconds, state: 'S', foreground: true);
-        await page.Keyboard.PressAsync("Control+C");
-        await page.Keyboard.TypeAsync("echo status=$?");
-        await page.Keyboard.PressAsync("Enter");
-        await WaitForLineAsync(page, id, "^status=130$");
-        Assert.Empty(TerminalJobs.SleepingProcesses(seconds));
+        await TerminalInPage.WaitForLineAsync(page, id, $"^{marker}$");
+        await TerminalInPage.CtrlCStopsASleepAsync(page, id);
         var before = await page.EvaluateAsync<int[]>($"() => {{ const s = window.__lpTerminals['{id}'].size(); return [s.rows, s.cols]; }}");
         await page.SetViewportSizeAsync(1100, 700);
         await page.WaitForFunctionAsync($"size => {{ const s = window.__lpTerminals['{id}'].size(); return s.rows !== size[0] || s.cols !== size[1]; }}", before);
         await page.Keyboard.TypeAsync("echo size=$(stty size)");
         await page.Keyboard.PressAsync("Enter");
         var after = await page.EvaluateAsync<int[]>($"() => {{ const s = window.__lpTerminals['{id}'].size(); return [s.rows, s.cols]; }}");
-        await WaitForLineAsync(page, id, $"^size={after[0]} {after[1]}$");
+        await TerminalInPage.WaitForLineAsync(page, id, $"^size={after[0]} {after[1]}$");
         Assert.True(after[1] < before[1], $"{before[0]}x{before[1]} -> {after[0]}x{after[1]}");
         await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "session-terminal.png") });
 
@@ -213,9 +204,4 @@ public sealed class SessionPageTests : IAsyncLifetime
         return last.GetProperty("content").EnumerateArray()
             .Single(b => b.GetProperty("type").GetString() == "tool_result" && b.GetProperty("tool_use_id").GetString() == toolUseId).GetRawText();
     }
-
-    private static async Task WaitForLineAsync(IPage page, string id, string pattern) =>
-        await page.WaitForFunctionAsync(
-            $"pattern => window.__lpTerminals['{id}'].buffer().split('\\n').some(l => new RegExp(pattern).test(l.trim()))",
-            pattern, new() { Timeout = 30_000 });
 }

@@ -39,16 +39,7 @@ public sealed class TerminalTabTests() : HostAndBrowserTest
             "() => [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')].some(r => r.textContent.trim() === 'hi-from-xterm')",
             null, new() { Timeout = 30_000 }));
 
-        var seconds = TerminalJobs.UniqueSeconds();
-        await page.Keyboard.TypeAsync($"sleep {seconds}");
-        await page.Keyboard.PressAsync("Enter");
-        // Ctrl-C reaches a job only once it is the terminal's foreground group: wait for that on the host.
-        await TerminalJobs.WaitForSleepAsync(seconds, state: 'S', foreground: true);
-        await page.Keyboard.PressAsync("Control+C");
-        await page.Keyboard.TypeAsync("echo status=$?");
-        await page.Keyboard.PressAsync("Enter");
-        await WaitForLineAsync(page, id, "^status=130$");
-        Assert.Empty(TerminalJobs.SleepingProcesses(seconds));
+        await TerminalInPage.CtrlCStopsASleepAsync(page, id);
 
         var before = await SttySizeAsync(page, id, "first");
         Assert.Equal(await XtermSizeAsync(page, id), before);
@@ -67,7 +58,7 @@ public sealed class TerminalTabTests() : HostAndBrowserTest
     {
         await page.Keyboard.TypeAsync($"echo {marker}=$(stty size)");
         await page.Keyboard.PressAsync("Enter");
-        var line = await WaitForLineAsync(page, id, $"^{marker}=\\d+ \\d+$");
+        var line = await TerminalInPage.WaitForLineAsync(page, id, $"^{marker}=\\d+ \\d+$");
         var numbers = line[(marker.Length + 1)..].Split(' ');
         return (int.Parse(numbers[0], CultureInfo.InvariantCulture), int.Parse(numbers[1], CultureInfo.InvariantCulture));
     }
@@ -76,14 +67,5 @@ public sealed class TerminalTabTests() : HostAndBrowserTest
     {
         var size = await page.EvaluateAsync<JsonElement>($"() => window.__lpTerminals['{id}'].size()");
         return (size.GetProperty("rows").GetInt32(), size.GetProperty("cols").GetInt32());
-    }
-
-    /// <summary>Waits for a line of the terminal's buffer to match <paramref name="pattern"/> and returns it.</summary>
-    private static async Task<string> WaitForLineAsync(IPage page, string id, string pattern)
-    {
-        var found = await page.WaitForFunctionAsync(
-            $"pattern => window.__lpTerminals['{id}'].buffer().split('\\n').find(l => new RegExp(pattern).test(l.trim())) ?? false",
-            pattern, new() { Timeout = 30_000 });
-        return (await found.JsonValueAsync<string>()).Trim();
     }
 }
