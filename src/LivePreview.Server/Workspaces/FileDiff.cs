@@ -24,6 +24,13 @@ public static class FileDiff
         {
             return new FileDiffResult(null, false, "binary");
         }
+        // DiffPlex counts the empty string after a final line break as one more line, so a diff of two files that
+        // end in one would show a spurious empty line; the break is taken off both (kept when it is all that changed).
+        var (oldLines, newLines) = (WithoutFinalBreak(oldText), WithoutFinalBreak(newText));
+        if (oldLines != newLines)
+        {
+            (oldText, newText) = (oldLines, newLines);
+        }
         var unified = UnidiffRenderer.GenerateUnidiff(oldText, newText,
             existedBefore ? $"a/{path}" : "/dev/null", existsAfter ? $"b/{path}" : "/dev/null",
             ignoreWhitespace: false, ignoreCase: false, contextLines: 3);
@@ -36,6 +43,8 @@ public static class FileDiff
         var cut = Array.LastIndexOf(bytes, (byte)'\n', Math.Max(0, options.MaxDiffBytes - 1));
         return new FileDiffResult(cut <= 0 ? "" : Encoding.UTF8.GetString(bytes, 0, cut + 1), true, null);
     }
+
+    private static string WithoutFinalBreak(string text) => text.EndsWith('\n') ? text[..^1] : text;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

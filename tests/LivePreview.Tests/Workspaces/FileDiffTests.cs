@@ -31,6 +31,9 @@ public sealed class FileDiffTests
         Assert.Contains("\n-line 2\n", diff);
         Assert.Contains("\n+line two\n", diff);
         Assert.Contains("\n line 1\n", diff);
+        // Exactly the three lines, no empty line after the final break.
+        Assert.Contains("@@ -1,3 +1,3 @@", diff);
+        Assert.EndsWith("\n line 3\n", diff);
         Assert.False(payload.GetProperty("created").GetBoolean());
         Assert.False(payload.GetProperty("diff_truncated").GetBoolean());
     }
@@ -44,10 +47,21 @@ public sealed class FileDiffTests
         var created = Assert.Single(_bus.OfType(EventTypes.FileChanged)).Payload!.Value;
         Assert.True(created.GetProperty("created").GetBoolean());
         Assert.Contains("--- /dev/null", created.GetProperty("diff").GetString());
-        Assert.Contains("+hello", created.GetProperty("diff").GetString());
+        Assert.EndsWith("\n+hello\n", created.GetProperty("diff").GetString());
         var deleted = Assert.Single(_bus.OfType(EventTypes.FileDeleted)).Payload!.Value.GetProperty("diff").GetString()!;
         Assert.Contains("+++ /dev/null", deleted);
-        Assert.Contains("-hello", deleted);
+        Assert.EndsWith("\n-hello\n", deleted);
+    }
+
+    [Fact]
+    public async Task Adding_only_the_final_line_break_is_still_a_change_with_a_diff()
+    {
+        _sandbox.Seed("a.txt", "a\nb");
+
+        await Files().WriteAsync("sb", "a.txt", Text("a\nb\n"), "api", CancellationToken.None);
+
+        var diff = Assert.Single(_bus.OfType(EventTypes.FileChanged)).Payload!.Value.GetProperty("diff").GetString()!;
+        Assert.Contains("\n+", diff);
     }
 
     [Fact]
