@@ -218,6 +218,14 @@ public sealed class PrototypeTests : IAsyncLifetime
         await Expect(page.GetByTestId("checkpoint-screenshot")).ToBeVisibleAsync();
         await ShotAsync(page, "09-checkpoint-screenshot");
         await page.GetByTestId("checkpoint-screenshot-close").ClickAsync();
+        // The first prompt's checkpoint shows what it changed, side by side: the navbar it added.
+        var firstPrompt = page.Locator("[data-testid=checkpoint][data-kind=prompt]").Last;
+        await firstPrompt.GetByTestId("checkpoint-changes-toggle").ClickAsync();
+        var navbar = firstPrompt.Locator("[data-testid=checkpoint-changed-file][data-path='src/components/Navbar.tsx']");
+        await Expect(navbar).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(navbar.Locator("[data-testid=diff-row][data-kind=added]").First).ToBeVisibleAsync();
+        await ShotAsync(page, "09-checkpoint-changes");
+        await firstPrompt.GetByTestId("checkpoint-changes-toggle").ClickAsync();
         await ShotAsync(page, "09-checkpoints");
         await initial.GetByTestId("checkpoint-restore").ClickAsync();
         await Expect(page.Locator("[data-testid=checkpoint][data-kind=restore]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });

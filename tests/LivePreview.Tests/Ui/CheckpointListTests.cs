@@ -79,4 +79,25 @@ public sealed class CheckpointListTests : BunitContext
         list.Find("[data-testid=checkpoint-screenshot-close]").Click();
         Assert.Empty(list.FindAll("[data-testid=checkpoint-screenshot]"));
     }
+
+    [Fact]
+    public void A_checkpoints_changes_open_under_it_side_by_side_and_the_start_has_none_to_show()
+    {
+        string? asked = "none";
+        var list = Render<CheckpointList>(p => p.Add(x => x.Checkpoints, Checkpoints).Add(x => x.OnShowChanges, id => asked = id));
+
+        Assert.Single(list.FindAll("[data-testid=checkpoint-changes-toggle]"));
+        list.Find("[data-testid=checkpoint-changes-toggle]").Click();
+        Assert.Equal("cpnavbar", asked);
+
+        list.Render(p => p.Add(x => x.ChangesOf, "cpnavbar").Add(x => x.Changes, (IReadOnlyList<CheckpointFileDiff>?)
+            [new CheckpointFileDiff("src/components/Navbar.tsx", "A", "--- /dev/null\n+++ b/src/components/Navbar.tsx\n@@ -0,0 +1,1 @@\n+export const Navbar = () => <nav />\n", false, null)]));
+
+        var changes = list.Find("[data-testid=checkpoint-changes]");
+        Assert.Equal("src/components/Navbar.tsx", changes.QuerySelector("[data-testid=checkpoint-changed-file]")!.GetAttribute("data-path"));
+        Assert.Contains("export const Navbar", changes.TextContent);
+        Assert.Contains("Added", changes.TextContent);
+        list.Find("[data-testid=checkpoint-changes-toggle]").Click();
+        Assert.Null(asked);
+    }
 }

@@ -17,6 +17,8 @@ public sealed partial class PrototypePage
     private bool _interrupting;
     private string? _restoring;
     private UiProblem? _checkpointProblem;
+    private string? _changesOf;
+    private IReadOnlyList<CheckpointFileDiff>? _changes;
     private bool _exporting;
     private ExportOutcome? _export;
     private bool _ending;
@@ -141,6 +143,34 @@ public sealed partial class PrototypePage
         finally
         {
             _restoring = null;
+        }
+    }
+
+    // The session is the signed-in user's (the page loaded it through the same ownership check as the API).
+    [Inject] private CheckpointDiffs Diffs { get; set; } = null!;
+
+    /// <summary>Shows what a checkpoint changed against its parent, side by side, under it; null hides it.</summary>
+    private async Task ShowChangesAsync(string? checkpointId)
+    {
+        (_changesOf, _changes, _checkpointProblem) = (checkpointId, null, null);
+        if (checkpointId is null)
+        {
+            return;
+        }
+        try
+        {
+            var checkpoint = await CheckpointStore.FindAsync(_record!.Id, checkpointId, CancellationToken.None)
+                ?? throw new InvalidOperationException($"Session '{_record.Id}' has no checkpoint '{checkpointId}'.");
+            var changes = await Diffs.ComputeAsync(_record.SandboxId, checkpoint, CancellationToken.None);
+            if (_changesOf == checkpointId)
+            {
+                _changes = changes;
+            }
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, _record!.Id);
+            (_changesOf, _checkpointProblem) = (null, UiProblem.From(ex));
         }
     }
 
