@@ -48,9 +48,6 @@ internal sealed class GatewayListeners(GatewayTokens tokens, GatewaySocket socke
             // Not real keys: CLIs send them, the gateway takes them as the sandbox token and uses the real key itself.
             ["ANTHROPIC_API_KEY"] = token,
             ["OPENAI_API_KEY"] = token,
-            // Local addresses must not go through the registry proxy.
-            ["NO_PROXY"] = "127.0.0.1,localhost",
-            ["no_proxy"] = "127.0.0.1,localhost",
         };
     }
 

@@ -17,6 +17,9 @@ internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOpti
     ILogger<RegistryEgressEnvironment> logger) : ISandboxEnvironment
 {
     private readonly NpmRegistry _registry = new(snapshots.Value);
+
+    /// <summary>The proxy's address is no credential, and without it an agent's <c>npm install</c> has no way out.</summary>
+    public bool KeptInExactEnvironments => true;
     private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> _granted = new(StringComparer.Ordinal);
 
     // Resolved late: the egress proxy needs the sandbox provider, which needs the environments.
@@ -50,6 +53,9 @@ internal sealed class RegistryEgressEnvironment(IServiceProvider services, IOpti
                 ["HTTP_PROXY"] = proxy,
                 ["https_proxy"] = proxy,
                 ["http_proxy"] = proxy,
+                // The sandbox's own loopback (the gateway, a dev server) is never behind the proxy, which would refuse it.
+                ["NO_PROXY"] = "127.0.0.1,localhost",
+                ["no_proxy"] = "127.0.0.1,localhost",
             };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -15,6 +15,14 @@ public interface ISandboxEnvironment
     /// </summary>
     ValueTask<IReadOnlyDictionary<string, string>> PrepareAsync(string sandboxId, ISandboxNetworkAccess? network, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Also given to a process started with <see cref="SandboxProcessSpec.ExactEnvironment"/> (a CLI agent), under its
+    /// own variables: true for what carries no credential and which the process needs to work in the sandbox at all
+    /// (the registry proxy, so an agent's <c>npm install</c> works); false for the gateway's token and URLs, which the
+    /// agent's adapter sets itself.
+    /// </summary>
+    bool KeptInExactEnvironments => false;
+
     /// <summary>The sandbox is stopped or deleted: close whatever <see cref="PrepareAsync"/> opened for it.</summary>
     ValueTask ReleaseAsync(string sandboxId);
 }

@@ -95,17 +95,30 @@ internal sealed partial class LocalSandboxProvider
             return spec;
         }
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        var exact = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var environment in _environments)
         {
             // Prepared even for an exact environment: what the variables point to (the gateway listener) must be open.
             foreach (var (name, value) in await environment.PrepareAsync(sandboxId, this, cancellationToken))
             {
                 merged[name] = value;
+                if (environment.KeptInExactEnvironments)
+                {
+                    exact[name] = value;
+                }
             }
         }
         if (spec.ExactEnvironment)
         {
-            return spec;
+            if (exact.Count == 0)
+            {
+                return spec;
+            }
+            foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
+            {
+                exact[name] = value;
+            }
+            return spec with { Environment = exact };
         }
         foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
         {

@@ -55,6 +55,9 @@ public sealed class ClaudeCodeInSandboxTests : IAsyncLifetime
         Assert.Contains("ANTHROPIC_BASE_URL=http://127.0.0.1:4319/anthropic", environments);
         Assert.Contains("ANTHROPIC_API_KEY=" + token, environments);
         Assert.Contains("HOME=/home/sandbox", environments);
+        // ...and the registry proxy, so an npm install it runs has its way out (no credential in it).
+        Assert.Matches("(?m)^npm_config_proxy=http://", environments);
+        Assert.Matches("(?m)^HTTPS_PROXY=http://", environments);
         Assert.DoesNotContain(SandboxAgentKit.RealKey, environments);
         Assert.DoesNotContain("LIVEPREVIEW_SANDBOX_TOKEN=", environments);
         Assert.DoesNotContain("ASPNETCORE", environments);
