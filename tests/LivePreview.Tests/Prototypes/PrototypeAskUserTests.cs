@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Bunit;
 using LivePreview.Events;
 using LivePreview.Tests.Agents;
+using LivePreview.Tests.RateLimits;
 using LivePreview.Tests.Support;
 
 namespace LivePreview.Tests.Prototypes;
@@ -89,6 +91,43 @@ public sealed class PrototypeAskUserTests : IAsyncLifetime
         Assert.Equal("Interrupted.", failed.Payload!.Value.GetProperty("error").GetString());
         Assert.Equal(4, _model.Requests.Count);
         await _host.Http.DeleteAsync($"api/v1/prototype/session/{id}");
+    }
+
+    [Fact]
+    public async Task The_prototype_page_shows_the_question_as_it_is_asked_the_turn_waits_and_a_chosen_answer_reaches_the_model()
+    {
+        using var frank = await RateLimitTesting.ClientForAsync(_host, "frank");
+        using var started = await frank.PostAsJsonAsync("api/v1/prototype/session", new { framework = "react-vite", agent = "anthropic" });
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var session = await started.Content.ReadFromJsonAsync<JsonElement>();
+        var id = session.GetProperty("id").GetString()!;
+        var sandboxId = session.GetProperty("sandbox_id").GetString()!;
+        await _host.WaitForPreviewAsync(sandboxId);
+        _model
+            .Then(AnthropicWire.ToolUses(null, new AnthropicWire.ToolUse("toolu_p1", "ask_user", new { question = "Which colour?", choices = new[] { "Blue", "Green" } })))
+            .Then(AnthropicWire.Text("Kept it green."));
+        await using var ui = DashboardRateLimitTests.NewUi(_host, "frank");
+        ui.JSInterop.Mode = JSRuntimeMode.Loose;
+        var page = ui.Render<LivePreview.Ui.Prototype.PrototypePage>(p => p.Add(x => x.SessionId, id));
+        page.WaitForAssertion(() => page.Find("[data-testid=prototype-prompt]"));
+        Assert.Empty(page.FindAll("[data-testid=question-prompt]"));
+
+        Assert.Equal(HttpStatusCode.Accepted, (await frank.PostAsJsonAsync($"api/v1/prototype/session/{id}/prompt", new { prompt = "pick a colour" })).StatusCode);
+        // Shown live, from the sandbox's QUESTION event: the page was loaded before the agent asked.
+        page.WaitForAssertion(() => Assert.Equal("Which colour?", page.Find("[data-testid=question-text]").TextContent), TimeSpan.FromSeconds(60));
+        Assert.Equal(["Blue", "Green"], page.FindAll("[data-testid=question-choice]").Select(b => b.TextContent));
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-testid=prototype-working]").GetAttribute("data-waiting")));
+        Assert.Contains("Waiting for your answer", page.Find("[data-testid=prototype-status]").TextContent);
+
+        page.FindAll("[data-testid=question-choice]").Single(b => b.TextContent == "Green").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=prototype-turn-done]"), TimeSpan.FromSeconds(60));
+        Assert.Empty(page.FindAll("[data-testid=question-prompt]"));
+        var result = _model.Requests[1].Body.GetProperty("messages").EnumerateArray().Last().GetRawText();
+        Assert.Contains("toolu_p1", result);
+        Assert.Contains("Green", result);
+        var question = Assert.Single((await frank.GetFromJsonAsync<JsonElement>($"api/v1/sandbox/{sandboxId}/questions")).EnumerateArray());
+        Assert.Equal(("answered", "frank", id), (question.GetProperty("status").GetString(), question.GetProperty("answered_by").GetString(), question.GetProperty("session_id").GetString()));
+        await frank.DeleteAsync($"api/v1/prototype/session/{id}");
     }
 
     /// <summary>The sandbox's pending question (with that text, when given), polled for as the agent gets to it.</summary>
