@@ -19,7 +19,8 @@ internal sealed class AgentSessionQuestions(QuestionService questions) : IAgentQ
 
 /// <summary>
 /// Keeps a session <c>waiting_for_answer</c> while a question of its sandbox waits — also an MCP <c>ask_user</c>
-/// from inside the sandbox, which names no session. The manager is resolved when first needed: it depends on the
+/// from inside the sandbox, which names no session. A prototype session's id names no agent session: nothing is
+/// marked (a prototype shows its wait from the pending question itself). The manager is resolved when first needed: it depends on the
 /// agents, which depend (through <see cref="IAgentQuestions"/>) on the questions that call this.
 /// </summary>
 internal sealed class AgentSessionWaits(IServiceProvider services) : IQuestionObserver

@@ -45,8 +45,8 @@ public sealed record AgentAvailability(bool Available, string? Problem)
 /// replaying <paramref name="History"/>. Chat adapters ignore it.
 /// </param>
 /// <param name="Questions">
-/// Where the agent's questions to the user go (the session's QUESTION flow); null when nobody can answer
-/// (a prototype turn), and then chat adapters offer no <c>ask_user</c> tool.
+/// Where the agent's questions to the user go (the QUESTION flow, under <paramref name="SessionId"/>: an agent
+/// session's or a prototype session's); null when nobody can answer, and then chat adapters offer no <c>ask_user</c> tool.
 /// </param>
 public sealed record AgentTurn(
     string SessionId,

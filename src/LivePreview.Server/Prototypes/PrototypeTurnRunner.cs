@@ -8,7 +8,8 @@ namespace LivePreview.Prototypes;
 /// <summary>
 /// One prompt, start to checkpoint: the agent's turn (each event published as it happens), then
 /// the dev server's verdict; errors go back to the agent for a bounded number of fix turns; finally
-/// a git checkpoint of what changed.
+/// a git checkpoint of what changed. The agent asks the user through the same QUESTION flow as an agent
+/// session's (<c>ask_user</c>, a CLI's permission prompts), under the prototype session's id.
 /// </summary>
 internal sealed class PrototypeTurnRunner(
     IEventBus events,
@@ -17,6 +18,7 @@ internal sealed class PrototypeTurnRunner(
     AgentWorkspaceFactory workspaces,
     PrototypeCheckpoints checkpoints,
     PreviewBuildCheck buildCheck,
+    Agents.Cli.IAgentQuestions questions,
     IOptions<PrototypeOptions> options)
 {
     public async Task<TurnOutcome> RunAsync(PrototypeSessionRecord session, string turnId, string prompt, IAgentAdapter agent,
@@ -32,7 +34,8 @@ internal sealed class PrototypeTurnRunner(
         for (; ; attempt++)
         {
             watcher.Reset();
-            var turn = new AgentTurn(session.Id, session.SandboxId, session.Framework, prompt, session.Model, history, feedback, workspace);
+            var turn = new AgentTurn(session.Id, session.SandboxId, session.Framework, prompt, session.Model, history, feedback, workspace,
+                Questions: questions);
             var agentEvents = changes.Track(session.SandboxId, agent, agent.RunTurnAsync(turn, ct), ct);
             var failure = await publisher.StreamAsync(Scope(session, turnId), agentEvents, transcript, ct);
             if (failure is not null)

@@ -40,6 +40,25 @@ public sealed class ConversationTests : BunitContext
     }
 
     [Fact]
+    public void A_running_turn_whose_agent_waits_on_a_question_says_so_and_can_still_be_interrupted()
+    {
+        var interrupts = 0;
+        Apply(_events.Started("tn1", "pick a colour"), _events.ToolCalled("tn1", "ask_user", """{"question":"Which colour?"}"""));
+        var conversation = Render<Conversation>(p => p.Add(x => x.Turns, _timeline.Turns).Add(x => x.WaitingForAnswer, true).Add(x => x.OnInterrupt, () => interrupts++));
+
+        var working = conversation.Find("[data-testid=prototype-working]");
+        Assert.Equal("true", working.GetAttribute("data-waiting"));
+        Assert.Contains("Waiting for your answer", working.TextContent);
+        conversation.Find("[data-testid=prototype-interrupt]").Click();
+        Assert.Equal(1, interrupts);
+
+        Apply(_events.Completed("tn1"));
+        conversation.Render();
+        Assert.Empty(conversation.FindAll("[data-testid=prototype-working]"));
+        Assert.NotNull(conversation.Find("[data-testid=prototype-turn-done]"));
+    }
+
+    [Fact]
     public void A_finished_turn_shows_each_file_it_touched_and_its_checkpoint_and_no_working_state()
     {
         Apply(_events.Started("tn1", "add a navbar"),

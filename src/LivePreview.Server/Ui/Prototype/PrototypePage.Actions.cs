@@ -44,7 +44,7 @@ public sealed partial class PrototypePage
 
     private string StatusLabel => Status switch
     {
-        "working" => "Agent working",
+        "working" => WaitingForAnswer ? "Waiting for your answer" : "Agent working",
         "error" => "Failed",
         "" => "—",
         var s => char.ToUpperInvariant(s[0]) + s[1..],
@@ -64,6 +64,7 @@ public sealed partial class PrototypePage
     /// <summary>Why a prompt cannot be sent now, or null when it can.</summary>
     private string? PromptDisabledHint =>
         _view is { AgentAvailable: false } ? "No agent is configured for this session."
+        : WaitingForAnswer ? "The agent waits for your answer to its question above."
         : _timeline.IsWorking ? "The agent is working… you can send the next prompt when it is done."
         : _restoring is not null || _exporting ? "Wait for the restore or export to finish."
         : null;

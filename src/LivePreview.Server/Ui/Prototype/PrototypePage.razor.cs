@@ -18,8 +18,11 @@ public sealed partial class PrototypePage
 {
     private const int StoredPageSize = 500;
 
-    /// <summary>The session's own events, and the lifecycle of its sandbox and preview.</summary>
-    private static readonly IReadOnlySet<string> PageEvents = new HashSet<string>(PrototypeTimeline.Types)
+    /// <summary>The question events of the session's sandbox (declared before <see cref="PageEvents"/>, which uses them).</summary>
+    private static readonly IReadOnlySet<string> QuestionEvents = new HashSet<string> { EventTypes.Question, EventTypes.Answered, EventTypes.QuestionExpired };
+
+    /// <summary>The session's own events, its sandbox's questions, and the lifecycle of its sandbox and preview.</summary>
+    private static readonly IReadOnlySet<string> PageEvents = new HashSet<string>(PrototypeTimeline.Types.Concat(QuestionEvents))
     {
         EventTypes.CheckpointCreated, EventTypes.CheckpointRestored, EventTypes.CheckpointScreenshot,
         EventTypes.SandboxCreated, EventTypes.SandboxStopped, EventTypes.SandboxDeleted, EventTypes.SandboxFailed,
@@ -72,6 +75,7 @@ public sealed partial class PrototypePage
         _followed = SessionId;
         await DisposeAsync();
         (_record, _view, _sandbox, _preview, _checkpoints, _timeline, _loaded) = (null, null, null, null, [], new(), false);
+        (_pending, _answerProblem) = ([], null);
         (_side, _stage) = (SideTab.Conversation, StageTab.Preview);
         _user = await Authentication.UserAsync();
         if (SessionId is not null)
@@ -128,6 +132,10 @@ public sealed partial class PrototypePage
         {
             await LoadSandboxAsync(CancellationToken.None);
         }
+        else if (QuestionEvents.Contains(e.Type))
+        {
+            await LoadQuestionsAsync(CancellationToken.None);
+        }
         _interrupting &= _timeline.IsWorking;
         StateHasChanged();
     });
@@ -155,6 +163,7 @@ public sealed partial class PrototypePage
         _timeline.Seed(_view.Turns, sessionWorking: _view.Status == "working");
         _checkpoints = (await CheckpointStore.ListAsync(_record!.Id, ct)).Select(CheckpointStore.View).ToList();
         await LoadSandboxAsync(ct);
+        await LoadQuestionsAsync(ct);
     }
 
     private async Task LoadSandboxAsync(CancellationToken ct)

@@ -1,0 +1,66 @@
+using LivePreview.Auth;
+using LivePreview.Questions;
+using LivePreview.Ui.Session;
+using LivePreview.Ui.Shared;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Options;
+
+namespace LivePreview.Ui.Prototype;
+
+/// <summary>
+/// The question the agent waits on (its <c>ask_user</c>, a CLI's permission prompt): shown with the session page's
+/// <see cref="QuestionPrompt"/>, read on load and again on each QUESTION, ANSWERED or QUESTION_EXPIRED of the sandbox,
+/// answered through the same service and checks as <c>POST /api/v1/sandbox/{id}/answer</c>.
+/// </summary>
+public sealed partial class PrototypePage
+{
+    [Inject] private QuestionService Questions { get; set; } = null!;
+    [Inject] private IOptions<QuestionOptions> QuestionSettings { get; set; } = null!;
+
+    /// <summary>The sandbox's pending questions, oldest first: the first is the one shown.</summary>
+    private List<QuestionView> _pending = [];
+    private ActionProblem? _answerProblem;
+
+    /// <summary>A turn runs and the agent waits for an answer.</summary>
+    private bool WaitingForAnswer => _timeline.IsWorking && _pending.Count > 0;
+
+    private async Task LoadQuestionsAsync(CancellationToken ct) =>
+        _pending = [.. (await Questions.ListAsync(_record!.SandboxId, recent: 0, ct)).Where(q => q.Status == "pending").OrderBy(q => q.AskedAt)];
+
+    /// <summary>Answers as <c>POST /api/v1/sandbox/{id}/answer</c> does: the same checks, the same service, the same refusals.</summary>
+    private async Task<bool> AnswerAsync(string questionId, string answer)
+    {
+        _answerProblem = null;
+        var sandboxId = _record!.SandboxId;
+        try
+        {
+            var user = await Authentication.UserAsync();
+            await Sandboxes.RequireVisibleAsync(sandboxId, user, CancellationToken.None);
+            var max = QuestionSettings.Value.MaxTextChars;
+            if (answer.Length > max)
+            {
+                _answerProblem = new ActionProblem(400, "Answer too long", $"An answer has at most {max} characters; this one has {answer.Length}.");
+                return false;
+            }
+            var (outcome, question) = await Questions.AnswerAsync(sandboxId, questionId, answer, user.UserId(), CancellationToken.None);
+            if (QuestionsApi.Refusal(outcome, sandboxId, questionId, question) is { } refused)
+            {
+                _answerProblem = new ActionProblem(refused.Status, refused.Title, refused.Detail);
+                return false;
+            }
+            return true;
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, _record.Id);
+            _answerProblem = ActionProblem.From(ex);
+            return false;
+        }
+        finally
+        {
+            // Also after a refusal: an expired or already answered question is no longer pending.
+            await LoadQuestionsAsync(CancellationToken.None);
+            StateHasChanged();
+        }
+    }
+}
