@@ -56,7 +56,7 @@ for project in tests/LivePreview.Tests tests/LivePreview.EndToEnd; do
   (( code != 0 )) && status=$code
   summaries+=("$(summarize "$project_log" "$code")")
   # The names of failed tests, repeated just above the summary line so a long log's tail says which.
-  grep -E '^ +Failed [A-Za-z_][A-Za-z0-9_.]+' "$project_log" | sed 's/^ *//' >> "$failures" || true
+  grep -E '^ +Failed [A-Za-z_][A-Za-z0-9_]*\.[A-Za-z0-9_.]+' "$project_log" | sed 's/^ *//' >> "$failures" || true
   rm -f "$project_log"
 done
 
