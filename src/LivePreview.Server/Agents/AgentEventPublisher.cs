@@ -47,12 +47,19 @@ public sealed class AgentEventPublisher(IEventBus events)
     {
         var text = new StringBuilder();
         string? failure = null;
+        var afterTool = false;
         try
         {
             await foreach (var e in agentEvents.WithCancellation(ct))
             {
                 if (e is AgentTextDelta delta)
                 {
+                    // What the agent says after a tool call is a new paragraph of the turn's summary, not a run-on of the last.
+                    if (afterTool && transcript.Text.Length > 0 && !char.IsWhiteSpace(transcript.Text[^1]) && delta.Text.Length > 0 && !char.IsWhiteSpace(delta.Text[0]))
+                    {
+                        transcript.Text.Append("\n\n");
+                    }
+                    afterTool = false;
                     text.Append(delta.Text);
                     transcript.Text.Append(delta.Text);
                     if (text.Length < TextBurst)
@@ -61,6 +68,7 @@ public sealed class AgentEventPublisher(IEventBus events)
                     }
                 }
                 await FlushTextAsync(scope, text);
+                afterTool |= e is AgentToolCalled or AgentToolCompleted;
                 failure = e is AgentFailed failed ? failed.Message : failure;
                 if (e is AgentToolCompleted { Succeeded: true, Path: { } path } && e is not AgentToolCompleted { Tool: "read_file" or "list_files" })
                 {
