@@ -41,7 +41,8 @@ public sealed partial class PublishedServiceTests : IDisposable
             var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
             try
             {
-                Assert.Equal("ready", await WaitForPreviewAsync(http, id));
+                var status = await WaitForPreviewAsync(http, id);
+                Assert.True(status == "ready", $"{status}\n--- the published service's last log lines ---\n{string.Join('\n', _log)}");
             }
             finally
             {
@@ -79,7 +80,10 @@ public sealed partial class PublishedServiceTests : IDisposable
     /// <summary>No key configured: the service made one in its data directory on first start.</summary>
     private async Task<string> BootstrapKeyAsync() => (await File.ReadAllTextAsync(Path.Join(_root, "data", "bootstrap-key"))).Trim();
 
-    private static async Task<int> ListeningPortAsync(Process service)
+    /// <summary>The published service's last log lines, for a failure message.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
+
+    private async Task<int> ListeningPortAsync(Process service)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var seen = new List<string>();
@@ -88,12 +92,23 @@ public sealed partial class PublishedServiceTests : IDisposable
             seen.Add(line);
             if (ListeningOn().Match(line) is { Success: true } match)
             {
-                // Keep draining the log so the service never blocks on a full pipe.
-                _ = service.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
+                // Keep draining the log so the service never blocks on a full pipe; the last lines explain a failure.
+                _ = KeepLogAsync(service.StandardOutput);
                 return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             }
         }
         throw new InvalidOperationException("The published service exited before listening:\n" + string.Join('\n', seen));
+    }
+
+    private async Task KeepLogAsync(StreamReader output)
+    {
+        while (await output.ReadLineAsync() is { } line)
+        {
+            _log.Enqueue(line);
+            while (_log.Count > 200 && _log.TryDequeue(out _))
+            {
+            }
+        }
     }
 
     private static async Task<string> WaitForPreviewAsync(HttpClient http, string id)
