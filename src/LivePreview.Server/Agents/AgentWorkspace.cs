@@ -53,7 +53,7 @@ internal sealed class AgentWorkspace(WorkspaceFiles files, string sandboxId, Age
     public const string Source = "agent";
 
     /// <summary>Dependencies, VCS data and build output: noise to a model, and too large to list.</summary>
-    private static readonly HashSet<string> SkippedDirectories = new(StringComparer.Ordinal) { "node_modules", ".git", ".next", "dist", ".vite", ".livepreview" };
+    internal static readonly HashSet<string> SkippedDirectories = new(StringComparer.Ordinal) { "node_modules", ".git", ".next", "dist", ".vite", ".livepreview" };
 
     /// <summary>Folders the agent may not write into: the shared dependencies, the checkpoint history and our own state.</summary>
     private static readonly HashSet<string> ProtectedDirectories = new(StringComparer.Ordinal) { "node_modules", ".git", ".livepreview" };

@@ -14,8 +14,8 @@ public sealed class WorkspaceChangeOptions
     /// <summary>Most bytes of file content a turn keeps to diff against; files past it are announced without a diff.</summary>
     public long MaxTotalBytes { get; set; } = 32 * 1024 * 1024;
 
-    /// <summary>Folder names skipped at any depth: dependencies, build output, caches, version control.</summary>
-    public string[] ExcludedDirectories { get; set; } = ["node_modules", ".git", "dist", ".vite", ".next", ".livepreview"];
+    /// <summary>Folder names skipped at any depth: dependencies, build output, caches, version control (by default those the chat agent's file tools skip).</summary>
+    public string[] ExcludedDirectories { get; set; } = [.. AgentWorkspace.SkippedDirectories];
 
     internal bool IsValid() => MaxFiles > 0 && MaxTotalBytes >= 0 && ExcludedDirectories is not null;
 }

@@ -25,19 +25,32 @@ public static class QuestionsApi
         {
             return SandboxApi.NotFound(id);
         }
-        var answer = request?.Answer?.Trim();
-        if (string.IsNullOrEmpty(answer) || answer.Length > options.Value.MaxTextChars)
-        {
-            return Problems.BadRequest("Answer required", $"Give \"answer\": 1 to {options.Value.MaxTextChars} characters.");
-        }
-        var (outcome, question) = await questions.AnswerAsync(id, request!.QuestionId, answer, user.UserId(), ct);
-        return Refusal(outcome, id, request.QuestionId, question) is { } refused
-            ? Results.Problem(statusCode: refused.Status, title: refused.Title, detail: refused.Detail)
-            : Results.Ok(question);
+        var (question, refused) = await TakeAnswerAsync(questions, options.Value, id, request?.QuestionId, request?.Answer, user.UserId(), ct);
+        return refused is { } r ? Results.Problem(statusCode: r.Status, title: r.Title, detail: r.Detail) : Results.Ok(question);
     }
 
-    /// <summary>Why an answer was not taken, as the API and the session page both say it; null when it was answered.</summary>
-    public static (int Status, string Title, string Detail)? Refusal(AnswerOutcome outcome, string sandboxId, string? questionId, QuestionView? question) => outcome switch
+    /// <summary>
+    /// The answer route's checks and call, for the API and the pages alike (the caller has checked the sandbox is the user's):
+    /// the answered question, or why the answer was not taken.
+    /// </summary>
+    public static async Task<(QuestionView? Question, (int Status, string Title, string Detail)? Refused)> TakeAnswerAsync(QuestionService questions,
+        QuestionOptions options, string sandboxId, string? questionId, string? rawAnswer, string? userId, CancellationToken ct)
+    {
+        var answer = rawAnswer?.Trim();
+        if (string.IsNullOrEmpty(answer))
+        {
+            return (null, (400, "Answer required", $"Give \"answer\": 1 to {options.MaxTextChars} characters."));
+        }
+        if (answer.Length > options.MaxTextChars)
+        {
+            return (null, (400, "Answer too long", $"An answer has at most {options.MaxTextChars} characters; this one has {answer.Length}."));
+        }
+        var (outcome, question) = await questions.AnswerAsync(sandboxId, questionId, answer, userId, ct);
+        return (question, Refusal(outcome, sandboxId, questionId, question));
+    }
+
+    /// <summary>Why an answer was not taken; null when it was answered.</summary>
+    private static (int Status, string Title, string Detail)? Refusal(AnswerOutcome outcome, string sandboxId, string? questionId, QuestionView? question) => outcome switch
     {
         AnswerOutcome.Answered => null,
         AnswerOutcome.NothingPending => (409, "Nothing to answer", $"Sandbox '{sandboxId}' has no pending question. List them with GET /api/v1/sandbox/{sandboxId}/questions."),

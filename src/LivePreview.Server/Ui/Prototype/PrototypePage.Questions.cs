@@ -36,16 +36,10 @@ public sealed partial class PrototypePage
         {
             var user = await Authentication.UserAsync();
             await Sandboxes.RequireVisibleAsync(sandboxId, user, CancellationToken.None);
-            var max = QuestionSettings.Value.MaxTextChars;
-            if (answer.Length > max)
+            var (_, refused) = await QuestionsApi.TakeAnswerAsync(Questions, QuestionSettings.Value, sandboxId, questionId, answer, user.UserId(), CancellationToken.None);
+            if (refused is { } r)
             {
-                _answerProblem = new ActionProblem(400, "Answer too long", $"An answer has at most {max} characters; this one has {answer.Length}.");
-                return false;
-            }
-            var (outcome, question) = await Questions.AnswerAsync(sandboxId, questionId, answer, user.UserId(), CancellationToken.None);
-            if (QuestionsApi.Refusal(outcome, sandboxId, questionId, question) is { } refused)
-            {
-                _answerProblem = new ActionProblem(refused.Status, refused.Title, refused.Detail);
+                _answerProblem = new ActionProblem(r.Status, r.Title, r.Detail);
                 return false;
             }
             return true;

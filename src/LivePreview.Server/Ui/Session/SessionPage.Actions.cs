@@ -61,15 +61,10 @@ public sealed partial class SessionPage
         return await ActAsync(async user =>
         {
             await Sandboxes.RequireVisibleAsync(Id, user, CancellationToken.None);
-            var max = QuestionSettings.Value.MaxTextChars;
-            if (answer.Length > max)
+            var (_, refused) = await QuestionsApi.TakeAnswerAsync(Questions, QuestionSettings.Value, Id, questionId, answer, user.UserId(), CancellationToken.None);
+            if (refused is { } r)
             {
-                throw new RefusedException(new ActionProblem(400, "Answer too long", $"An answer has at most {max} characters; this one has {answer.Length}."));
-            }
-            var (outcome, question) = await Questions.AnswerAsync(Id, questionId, answer, user.UserId(), CancellationToken.None);
-            if (QuestionsApi.Refusal(outcome, Id, questionId, question) is { } refused)
-            {
-                throw new RefusedException(new ActionProblem(refused.Status, refused.Title, refused.Detail));
+                throw new RefusedException(new ActionProblem(r.Status, r.Title, r.Detail));
             }
         }, problem => _answerProblem = problem);
     }
