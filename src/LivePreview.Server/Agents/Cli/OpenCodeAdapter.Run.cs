@@ -1,3 +1,5 @@
+using System.Net;
+using LivePreview.Sandboxes;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -8,8 +10,15 @@ namespace LivePreview.Agents.Cli;
 public sealed partial class OpenCodeAdapter
 {
     /// <summary>One turn against one <c>opencode serve</c>: the event stream is read on its own task and handed over a channel.</summary>
-    private sealed class Run(OpenCodeAdapter adapter, AgentTurn turn, IAgentProcess process, string model, string WorkingDirectory)
+    /// <remarks>
+    /// OpenCode's server runs in the sandbox and is hostile: it is reached through <see cref="SandboxHttpClient.CreateHandler"/>
+    /// (pinned to <paramref name="serverAddress"/> and the port the process printed; no redirects, proxy or cookies), and
+    /// its error bodies are read bounded.
+    /// </remarks>
+    private sealed class Run(OpenCodeAdapter adapter, AgentTurn turn, IAgentProcess process, string model, string WorkingDirectory, string serverAddress) : IDisposable
     {
+        private const int MaxBodyBytes = 64 * 1024;
+        private HttpClient Http { get; set; } = null!;
         private static readonly string[] FileTools = ["write", "edit", "patch", "multiedit"];
         private readonly Channel<AgentEvent> _events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
         private readonly CancellationTokenSource _reading = new();
@@ -44,9 +53,12 @@ public sealed partial class OpenCodeAdapter
                 var output = process.ReadOutputAsync(_reading.Token).GetAsyncEnumerator(_reading.Token);
                 while (_server is null && await output.MoveNextAsync())
                 {
-                    if (ListeningPattern().Match(output.Current) is { Success: true } match)
+                    if (ListeningPattern().Match(output.Current) is { Success: true } match
+                        && int.TryParse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
                     {
-                        _server = new Uri(match.Groups[1].Value.TrimEnd('/') + "/");
+                        _server = new UriBuilder(Uri.UriSchemeHttp, serverAddress, port, "/").Uri;
+                        EndPoint endpoint = IPAddress.TryParse(serverAddress, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(serverAddress, port);
+                        Http = new HttpClient(SandboxHttpClient.CreateHandler(endpoint, TimeSpan.FromSeconds(5)), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
                     }
                 }
                 if (_server is null)
@@ -75,7 +87,7 @@ public sealed partial class OpenCodeAdapter
                 }, turnToken);
                 if (!prompt.IsSuccessStatusCode)
                 {
-                    _events.Writer.TryWrite(new AgentFailed($"OpenCode refused the prompt ({(int)prompt.StatusCode}): {OneLine(await prompt.Content.ReadAsStringAsync(CancellationToken.None))}"));
+                    _events.Writer.TryWrite(new AgentFailed($"OpenCode refused the prompt ({(int)prompt.StatusCode}): {OneLine(await BodyAsync(prompt, CancellationToken.None))}"));
                     return;
                 }
                 while (await reader.ReadLineAsync(_reading.Token) is { } line)
@@ -107,11 +119,22 @@ public sealed partial class OpenCodeAdapter
             }
         }
 
+        private static async Task<string> BodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return (await BoundedReader.ReadUtf8Async(stream, MaxBodyBytes, cancellationToken)).Text;
+        }
+
+        public void Dispose()
+        {
+            Http?.Dispose();
+        }
+
         private async Task<string> CreateSessionAsync(CancellationToken cancellationToken)
         {
             using var created = await Http.PostAsJsonAsync(new Uri(_server!, "session"), new { }, cancellationToken);
             created.EnsureSuccessStatusCode();
-            using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync(cancellationToken));
+            using var body = JsonDocument.Parse(await BodyAsync(created, cancellationToken));
             return Str(body.RootElement, "id") is { } id && SessionIdPattern().IsMatch(id)
                 ? id
                 : throw new InvalidOperationException("OpenCode created a session without a valid id.");

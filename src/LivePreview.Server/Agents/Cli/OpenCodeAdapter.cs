@@ -28,8 +28,6 @@ public sealed partial class OpenCodeAdapter(
 {
     public const string AgentName = "opencode";
 
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
-
     public string Name => AgentName;
 
     /// <summary>Its Write, Edit and Bash tools change the workspace directly: <see cref="WorkspaceChangeTracker"/> announces those changes.</summary>
@@ -60,7 +58,7 @@ public sealed partial class OpenCodeAdapter(
         var process = await processHost.StartAsync(turn.SandboxId, start, cancellationToken);
         await using (process)
         {
-            var run = new Run(this, turn, process, model, context.WorkingDirectory);
+            using var run = new Run(this, turn, process, model, context.WorkingDirectory, context.ServerAddress);
             await foreach (var e in run.RunAsync(cancellationToken))
             {
                 yield return e;
@@ -119,7 +117,8 @@ public sealed partial class OpenCodeAdapter(
     [GeneratedRegex("^ses_[A-Za-z0-9]{1,64}$")]
     private static partial Regex SessionIdPattern();
 
-    [GeneratedRegex(@"listening on (http://[^\s]+)")]
+    /// <summary>Only the port is taken from what the process prints: the address dialled is the context's, never the sandbox's text.</summary>
+    [GeneratedRegex(@"listening on http://[^\s/]+:(\d{1,5})\b")]
     private static partial Regex ListeningPattern();
 
     private string Shorten(JsonElement input) => CliJson.Shorten(input, agentOptions.CurrentValue.MaxEventArgumentChars);
