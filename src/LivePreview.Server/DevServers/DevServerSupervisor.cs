@@ -159,10 +159,20 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
     private async Task KillProcessAsync()
     {
         var process = Interlocked.Exchange(ref _process, null);
-        if (process is not null)
+        if (process is null)
         {
-            await process.KillAsync();
+            return;
+        }
+        try
+        {
+            // Disposing kills the tree (SIGKILL) and waits for it.
             await process.DisposeAsync();
+        }
+        catch (TimeoutException ex)
+        {
+            // SIGKILL was sent; a tree that takes longer than KillTimeout to go (the kernel still reaping it) does not
+            // keep the preview from stopping. The sandbox's own stop kills and waits again.
+            LogKillSlow(_context.Logger, ex, _spec.PreviewId);
         }
     }
 
@@ -176,6 +186,9 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "Supervisor of preview {PreviewId} failed")]
     private static partial void LogSupervisorFailed(ILogger logger, Exception ex, string previewId);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Dev server of preview {PreviewId} was killed but its processes had not all gone in time")]
+    private static partial void LogKillSlow(ILogger logger, Exception ex, string previewId);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Restarting dev server of preview {PreviewId} (restart {Restarts}): {Reason}")]
     private static partial void LogRestarting(ILogger logger, string previewId, int restarts, string reason);
