@@ -14,6 +14,7 @@ using LivePreview.Prototypes;
 using LivePreview.Proxy;
 using LivePreview.Questions;
 using LivePreview.RateLimits;
+using LivePreview.Repositories;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
@@ -51,6 +52,7 @@ public static class LivePreviewApp
         builder.Services.AddCommands();
         builder.Services.AddHostGit();
         builder.Services.AddPrototypes();
+        builder.Services.AddRepositories();
         builder.Services.AddAgentSessions();
         builder.Services.AddWarmPool();
         builder.Services.AddTerminals();

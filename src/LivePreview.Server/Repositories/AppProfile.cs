@@ -30,7 +30,14 @@ public sealed record AppProfile(
     string? DevScript,
     int Port,
     bool Frontend,
-    IReadOnlyList<string> Reasons);
+    IReadOnlyList<string> Reasons)
+{
+    /// <summary>The version the <c>packageManager</c> field of the root package.json asks for (<c>9.12.0</c>), null without one.</summary>
+    public string? PackageManagerVersion { get; init; }
+
+    /// <summary>Yarn 2+ rather than Yarn 1 (told by <c>packageManager</c>, or a <c>yarn.lock</c> with <c>__metadata</c>).</summary>
+    public bool YarnBerry { get; init; }
+}
 
 /// <summary>What a create request may say instead of the detected value (null: keep the guess).</summary>
 public sealed record AppOverrides(
@@ -49,7 +56,11 @@ public sealed record DevServerPlan(
     IReadOnlyList<string> Command,
     string? WorkingDirectory,
     IReadOnlyDictionary<string, string> Environment,
-    int Port);
+    int Port)
+{
+    /// <summary>The exact version of the dev tool found installed (its package.json), null when the plan runs a script.</summary>
+    public string? DevToolVersion { get; init; }
+}
 
 /// <summary>
 /// A read-only view of a repository's files (a checkout on the host, or a sandbox's workspace). Its content is hostile:
@@ -58,6 +69,7 @@ public sealed record DevServerPlan(
 public interface IRepositoryTree
 {
     /// <summary>The file's text, or null when it does not exist, is not a regular file or is larger than <paramref name="maxBytes"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not UTF-8 text (the trees of <c>Repositories/Detection</c>).</exception>
     Task<string?> ReadTextAsync(string relativePath, int maxBytes, CancellationToken cancellationToken);
 
     /// <summary>Names of the sub-folders (not links) of a folder, empty when it does not exist.</summary>
@@ -65,6 +77,13 @@ public interface IRepositoryTree
 
     /// <summary>True when a regular file (not a link) is there.</summary>
     Task<bool> FileExistsAsync(string relativePath, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The first <paramref name="maxBytes"/> bytes of a regular file as text (a lock file's header), null when it does not
+    /// exist. Trees that cannot read a part of a file fall back to the whole one, null when larger.
+    /// </summary>
+    Task<string?> ReadHeadAsync(string relativePath, int maxBytes, CancellationToken cancellationToken) =>
+        ReadTextAsync(relativePath, maxBytes, cancellationToken);
 }
 
 /// <summary>Finds out what a repository's app is and how to install and start it.</summary>
@@ -76,6 +95,9 @@ public interface IAppDetector
 
     /// <summary>The install command (argument list, run at the workspace root inside the sandbox with egress to the registry only).</summary>
     IReadOnlyList<string> InstallCommand(AppProfile profile);
+
+    /// <summary>Environment variables the install command needs (Yarn 2+ is told to run no scripts and to make node_modules).</summary>
+    IReadOnlyDictionary<string, string> InstallEnvironment(AppProfile profile) => new Dictionary<string, string>();
 
     /// <summary>
     /// The dev-server command for <paramref name="profile"/>, resolved against the installed workspace (<paramref name="installed"/>:

@@ -45,6 +45,24 @@ internal sealed class WorkspaceRoot : IDisposable
         return root;
     }
 
+    /// <summary>
+    /// Opens a host folder whose content is hostile but which is not a sandbox's overlay (a repository checkout, a
+    /// dependency layer), for reading through <see cref="TryOpenWithoutLinks"/>. The folder's own path is the host's.
+    /// </summary>
+    public static WorkspaceRoot OpenFolder(string path)
+    {
+        var fd = LibC.Openat2(-100, path, LibC.O_PATH | LibC.O_DIRECTORY, 0, 0);
+        return fd < 0 ? throw LibC.Error("Opening the folder", path, LibC.LastError) : new WorkspaceRoot(new SafeFileHandle(fd, ownsHandle: true));
+    }
+
+    /// <summary>
+    /// Like <see cref="TryOpen"/>, but a symlink in any component, the last one included, fails the open (ELOOP →
+    /// <see cref="InvalidWorkspacePathException"/>), even one that would stay below the root; with O_PATH the kernel hands
+    /// back the link itself instead, which callers refuse by its type (<see cref="Stat"/>).
+    /// </summary>
+    public SafeFileHandle? TryOpenWithoutLinks(string relative, int flags) =>
+        TryOpenAt(Fd, relative, flags | LibC.O_NOFOLLOW, 0, Beneath | LibC.RESOLVE_NO_SYMLINKS);
+
     /// <summary>Opens a workspace-relative path ("" is the root). Null when it does not exist.</summary>
     /// <exception cref="InvalidWorkspacePathException">The path, through a symlink, leads outside the workspace.</exception>
     public SafeFileHandle? TryOpen(string relative, int flags, uint mode = 0) => TryOpenAt(Fd, relative, flags, mode, Beneath);
