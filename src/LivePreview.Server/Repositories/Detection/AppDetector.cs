@@ -59,7 +59,7 @@ internal sealed partial class AppDetector : IAppDetector
             reasons.Add($"app {hinted.Directory}: named by \"preview.app\" in the root package.json");
             return hinted;
         }
-        if (await Workspaces.FindAsync(tree, root, cancellationToken) is not { } workspaces)
+        if (await WorkspaceGlobs.FindAsync(tree, root, cancellationToken) is not { } workspaces)
         {
             return root;
         }

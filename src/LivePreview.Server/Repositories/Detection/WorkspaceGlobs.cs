@@ -11,7 +11,7 @@ internal sealed record WorkspacePackages(IReadOnlyList<string> Directories, stri
 /// a pattern that is absolute, starts with <c>~</c> or holds <c>..</c> is ignored; hidden folders and node_modules are never
 /// entered; the walk is bounded in depth, folders listed and packages found. <c>!pattern</c> excludes what it matches.
 /// </summary>
-internal static class Workspaces
+internal static class WorkspaceGlobs
 {
     public const int MaxDepth = 6, MaxListings = 2000, MaxPackages = 500;
 
