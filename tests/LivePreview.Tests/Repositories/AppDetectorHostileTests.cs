@@ -43,10 +43,12 @@ public sealed class AppDetectorHostileTests : IDisposable
         Assert.Contains("larger than 1 MiB", error.Message);
     }
 
-    [Fact]
-    public async Task A_package_json_nested_ten_thousand_deep_is_refused_as_invalid()
+    [Theory]
+    [InlineData(10_000)]
+    [InlineData(40)] // within System.Text.Json's default of 64: detection's own bound
+    public async Task A_package_json_nested_deeper_than_detection_reads_is_refused_as_invalid(int depth)
     {
-        _repo.Write("package.json", "{\"scripts\": " + string.Concat(Enumerable.Repeat("[", 10_000)) + string.Concat(Enumerable.Repeat("]", 10_000)) + "}");
+        _repo.Write("package.json", "{\"scripts\": " + string.Concat(Enumerable.Repeat("[", depth)) + string.Concat(Enumerable.Repeat("]", depth)) + "}");
 
         var error = await Assert.ThrowsAsync<AppDetectionException>(() => _repo.DetectAsync());
 
