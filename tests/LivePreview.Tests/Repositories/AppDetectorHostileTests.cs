@@ -71,7 +71,7 @@ public sealed class AppDetectorHostileTests : IDisposable
     {
         _repo.Fifo("package.json");
 
-        var error = await Assert.ThrowsAsync<AppDetectionException>(() => _repo.DetectAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+        var error = await Assert.ThrowsAsync<AppDetectionException>(() => Task.Run(() => _repo.DetectAsync()).WaitAsync(TimeSpan.FromSeconds(20)));
 
         Assert.Contains("no package.json", error.Message);
     }
