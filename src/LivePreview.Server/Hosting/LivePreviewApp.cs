@@ -14,6 +14,7 @@ using LivePreview.Prototypes;
 using LivePreview.Proxy;
 using LivePreview.Questions;
 using LivePreview.RateLimits;
+using LivePreview.Repositories;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
@@ -41,6 +42,7 @@ public static class LivePreviewApp
         builder.Services.AddPersistence();
         builder.Services.AddEvents();
         builder.Services.AddLocalSandboxes();
+        builder.Services.AddPackageManagerTools();
         builder.Services.AddEgress();
         builder.Services.AddGateway();
         builder.Services.AddSnapshots();
