@@ -43,33 +43,53 @@ if [[ $(id -u) -eq 0 && $(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/nul
   sysctl -q -w fs.inotify.max_user_instances=1024 || echo "Could not raise fs.inotify.max_user_instances; many sandboxes at once may fail to watch files." >&2
 fi
 
-# The CLI agents (Claude Code, OpenCode): the pinned tools/agents lock installed once into a tools layer named by the
-# lock's hash (the service's AgentToolsLayer computes the same name, and looks in the same root by default), bound
-# read-only into every sandbox at /opt/livepreview/agents, hence a+rX. The pins are the packages' native linux-x64
-# builds: no install scripts, nothing downloaded from anywhere but the npm registry.
+# Tools layers: a pinned tools/<name> lock installed once into <root>/<first 16 hex digits of the lock's SHA-256> (the
+# service's ToolsLayer computes the same name, and looks in the same root by default), bound read-only into every
+# sandbox, hence a+rX. npm ci --ignore-scripts: nothing runs at install, nothing is downloaded from anywhere but the npm
+# registry; each binary must then answer --version.
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if [[ "${LIVEPREVIEW_SETUP_AGENTS:-1}" == "1" ]]; then
-  tools_root="${LIVEPREVIEW_AGENT_TOOLS_ROOT:-/opt/livepreview/tools/agents}"
-  hash="$(sha256sum "$repo/tools/agents/package-lock.json" | cut -c1-16)"
+# install_layer <tools/ folder name> <root> <title> <command relative to the layer>...
+install_layer() {
+  local name="$1" tools_root="$2" title="$3"
+  shift 3
+  local hash layer staging command
+  hash="$(sha256sum "$repo/tools/$name/package-lock.json" | cut -c1-16)"
   layer="$tools_root/$hash"
-  if [[ ! -f "$layer/.complete" ]]; then
-    if ! mkdir -p "$tools_root" 2>/dev/null || [[ ! -w "$tools_root" ]]; then
-      echo "Cannot write $tools_root for the agent tools layer; run as root or set LIVEPREVIEW_AGENT_TOOLS_ROOT." >&2
-      exit 1
-    fi
-    echo "Installing the agent tools layer (Claude Code, OpenCode) into $layer ..."
-    staging="$tools_root/.$hash.$$"
-    rm -rf "$staging"
-    mkdir -p "$staging"
-    cp "$repo/tools/agents/package.json" "$repo/tools/agents/package-lock.json" "$staging/"
-    (cd "$staging" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
-    "$staging/node_modules/@anthropic-ai/claude-code-linux-x64/claude" --version >/dev/null
-    "$staging/node_modules/opencode-linux-x64/bin/opencode" --version >/dev/null
-    echo "$hash" > "$staging/.complete"
-    rm -rf "$layer"
-    mv "$staging" "$layer"
-    chmod -R a+rX "$layer"
+  [[ -f "$layer/.complete" ]] && return 0
+  if ! mkdir -p "$tools_root" 2>/dev/null || [[ ! -w "$tools_root" ]]; then
+    echo "Cannot write $tools_root for the $title layer; run as root or set its root variable." >&2
+    return 1
   fi
+  echo "Installing the $title layer into $layer ..."
+  staging="$tools_root/.$hash.$$"
+  rm -rf "$staging"
+  mkdir -p "$staging"
+  cp "$repo/tools/$name/package.json" "$repo/tools/$name/package-lock.json" "$staging/"
+  (cd "$staging" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  for command in "$@"; do
+    # Word-split on purpose: "node node_modules/x/bin/x.js" is an interpreter and a script (fixed text of this file).
+    # shellcheck disable=SC2086
+    (cd "$staging" && $command --version >/dev/null) || { echo "$command --version failed in the $title layer." >&2; return 1; }
+  done
+  echo "$hash" > "$staging/.complete"
+  rm -rf "$layer"
+  mv "$staging" "$layer"
+  chmod -R a+rX "$layer"
+}
+
+# The CLI agents (Claude Code, OpenCode), bound at /opt/livepreview/agents. The pins are the packages' native linux-x64
+# builds (the wrappers' locks name every platform's).
+if [[ "${LIVEPREVIEW_SETUP_AGENTS:-1}" == "1" ]]; then
+  install_layer agents "${LIVEPREVIEW_AGENT_TOOLS_ROOT:-/opt/livepreview/tools/agents}" "agent tools" \
+    node_modules/@anthropic-ai/claude-code-linux-x64/claude node_modules/opencode-linux-x64/bin/opencode
+fi
+
+# The package managers other than npm (pnpm, Yarn 1, Yarn 4, Bun's native linux-x64 build), bound at
+# /opt/livepreview/package-managers (Repositories/PackageManagerToolsLayer.cs, PackageManagerTools).
+if [[ "${LIVEPREVIEW_SETUP_PACKAGE_MANAGERS:-1}" == "1" ]]; then
+  install_layer package-managers "${LIVEPREVIEW_PM_TOOLS_ROOT:-/opt/livepreview/tools/package-managers}" "package-manager tools" \
+    "node node_modules/pnpm/bin/pnpm.cjs" "node node_modules/yarn/bin/yarn.js" "node node_modules/@yarnpkg/cli-dist/bin/yarn.js" \
+    node_modules/@oven/bun-linux-x64/bin/bun
 fi
 
 # The dashboard's terminal is xterm.js from npm (src/LivePreview.Server/ClientLibs, pinned by its lock file). The server's

@@ -33,7 +33,7 @@ public static class AgentsExtensions
         services.TryAddSingleton<AgentToolsLayer>();
         services.TryAddSingleton<AgentToolsMount>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Sandboxes.ISandboxReadOnlyLayer, AgentToolsMount>(sp => sp.GetRequiredService<AgentToolsMount>()));
-        services.AddHostedService<AgentToolsInstaller>();
+        services.AddHostedService<Sandboxes.ToolsLayerInstaller<AgentToolsLayer>>();
         services.TryAddSingleton<WorkspaceFiles>();
         services.TryAddSingleton<AgentWorkspaceFactory>();
         services.TryAddSingleton<AnthropicModelSource>();

@@ -42,6 +42,7 @@ public static class LivePreviewApp
         builder.Services.AddPersistence();
         builder.Services.AddEvents();
         builder.Services.AddLocalSandboxes();
+        builder.Services.AddPackageManagerTools();
         builder.Services.AddEgress();
         builder.Services.AddGateway();
         builder.Services.AddSnapshots();

@@ -94,6 +94,20 @@ public sealed class CommandsApiTests(CommandWorld world) : IClassFixture<Command
     }
 
     [Fact]
+    public async Task The_package_managers_layer_is_bound_in_the_services_sandboxes_and_pnpm_runs_from_it()
+    {
+        // The layer scripts/setup.sh installed (test.sh runs it first), found by the service where setup.sh put it.
+        var started = await StartAsync([.. LivePreview.Repositories.PackageManagerTools.Pnpm, "--version"]);
+
+        var ended = await WaitEndedAsync(started);
+
+        var output = await OutputAsync(started);
+        Assert.True(ended.GetProperty("exit_code").GetInt32() == 0, output);
+        using var pins = JsonDocument.Parse(File.ReadAllText(Path.Combine(LivePreviewHost.RepositoryRoot, "tools", "package-managers", "package.json")));
+        Assert.Equal(pins.RootElement.GetProperty("dependencies").GetProperty("pnpm").GetString(), output.Trim());
+    }
+
+    [Fact]
     public async Task A_command_runs_in_the_given_directory_with_the_given_environment_and_no_shell_of_its_own()
     {
         var started = await StartAsync(["sh", "-c", "pwd; echo \"$GREETING\"; echo '$GREETING'"], cwd: "/app/src", env: new() { ["GREETING"] = "hi; rm -rf /" });

@@ -43,6 +43,8 @@ public sealed partial class PublishedServiceTests : IDisposable
             {
                 var status = await WaitForPreviewAsync(http, id);
                 Assert.True(status == "ready", $"{status}\n--- the published service's last log lines ---\n{string.Join('\n', _log)}");
+                // The published build names the package managers' layer by its embedded lock, finds it where setup.sh put it and binds it.
+                Assert.Equal(PinnedPnpm(), await RunInSandboxAsync(http, id, [.. LivePreview.Repositories.PackageManagerTools.Pnpm, "--version"]));
             }
             finally
             {
@@ -53,6 +55,31 @@ public sealed partial class PublishedServiceTests : IDisposable
         {
             await StopAsync(service);
         }
+    }
+
+    private static string PinnedPnpm()
+    {
+        using var pins = JsonDocument.Parse(File.ReadAllText(Path.Join(LivePreviewHost.RepositoryRoot, "tools", "package-managers", "package.json")));
+        return pins.RootElement.GetProperty("dependencies").GetProperty("pnpm").GetString()!;
+    }
+
+    /// <summary>Runs a command through the commands API and returns its trimmed output once it exited 0.</summary>
+    private static async Task<string> RunInSandboxAsync(HttpClient http, string id, string[] command)
+    {
+        using var started = await http.PostAsJsonAsync($"api/v1/sandboxes/{id}/commands", new { command });
+        Assert.True(started.StatusCode == HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync());
+        var commandId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        JsonElement current;
+        do
+        {
+            await Task.Delay(100);
+            current = await http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{id}/commands/{commandId}");
+        }
+        while (current.GetProperty("status").GetString() == "running" && DateTime.UtcNow < deadline);
+        var output = await http.GetStringAsync($"api/v1/sandboxes/{id}/commands/{commandId}/output");
+        Assert.True(current.GetProperty("status").GetString() == "exited" && current.GetProperty("exit_code").GetInt32() == 0, output);
+        return output.Trim();
     }
 
     /// <summary>The service's own environment minus any templates setting, its data here, the shared snapshots, no warm pool.</summary>

@@ -24,15 +24,6 @@ internal static partial class CliAgentLog
     [LoggerMessage(EventId = 2056, Level = LogLevel.Warning, Message = "{Agent} in sandbox {SandboxId}: a question could not be answered")]
     public static partial void QuestionFailed(ILogger logger, string agent, string sandboxId, Exception exception);
 
-    [LoggerMessage(EventId = 2057, Level = LogLevel.Information, Message = "Installing the agent tools layer into {Directory}: {Line}")]
-    public static partial void Installing(ILogger logger, string directory, string line);
-
-    [LoggerMessage(EventId = 2058, Level = LogLevel.Information, Message = "The agent tools layer is ready in {Directory}")]
-    public static partial void Installed(ILogger logger, string directory);
-
-    [LoggerMessage(EventId = 2059, Level = LogLevel.Error, Message = "The agent tools layer could not be installed into {Directory}")]
-    public static partial void InstallFailed(ILogger logger, string directory, Exception exception);
-
     [LoggerMessage(EventId = 2060, Level = LogLevel.Debug, Message = "{Agent} in sandbox {SandboxId} sent control request {Subtype}, which is not supported")]
     public static partial void UnsupportedControlRequest(ILogger logger, string agent, string sandboxId, string subtype);
 }

@@ -19,11 +19,6 @@ public sealed class CliAgentOptions
     /// <summary>The variable <c>scripts/setup.sh</c> reads for its tools root; the service reads the same one.</summary>
     public const string ToolsRootVariable = "LIVEPREVIEW_AGENT_TOOLS_ROOT";
 
-    internal string ResolveToolsRoot() =>
-        !string.IsNullOrWhiteSpace(ToolsRoot) ? ToolsRoot
-        : Environment.GetEnvironmentVariable(ToolsRootVariable) is { Length: > 0 } fromSetup ? fromSetup
-        : DefaultToolsRoot;
-
     /// <summary>Install the tools layer in the background at start when it is missing (about 600 MB from the npm registry).</summary>
     public bool InstallOnStart { get; set; }
 
