@@ -36,6 +36,9 @@ public sealed partial class PortWatcher(
     TimeProvider time,
     ILogger<PortWatcher> logger) : BackgroundService
 {
+    /// <summary>Previews a sandbox may hold, stopped ones included, per <see cref="PortDetectionOptions.MaxPorts"/>.</summary>
+    public const int StoredPreviewsPerPort = 5;
+
     private readonly ConcurrentDictionary<string, SandboxPorts> _bySandbox = new(StringComparer.Ordinal);
 
     private PortDetectionOptions Options => options.Value.PortDetection;
@@ -143,10 +146,21 @@ public sealed partial class PortWatcher(
         {
             return $"Port {port} is not previewed: {max} ports are open in this sandbox already (LivePreview:Previews:PortDetection:MaxPorts). Close one first.";
         }
-        var needsPreview = reachable && !PreviewManager.IsDevServerPort(framework, port) && previews.Find(new PreviewTarget(sandboxId, port)) is null;
-        if (needsPreview && previews.ForSandbox(sandboxId).Count >= max)
+        if (!reachable || PreviewManager.IsDevServerPort(framework, port))
         {
-            return $"Port {port} is not previewed: this sandbox has {max} previews already (LivePreview:Previews:PortDetection:MaxPorts); they go with the sandbox.";
+            return null;
+        }
+        var all = previews.ForSandbox(sandboxId);
+        var existing = all.FirstOrDefault(p => p.Port == port);
+        if (existing is null or { Status: PreviewStatus.Stopped } && all.Count(p => p.Status != PreviewStatus.Stopped) >= max)
+        {
+            return $"Port {port} is not previewed: {max} previews of this sandbox run already (LivePreview:Previews:PortDetection:MaxPorts). Stop one first.";
+        }
+        // A stopped preview stays (it comes back, same address, when its port opens again); a sandbox cycling through
+        // ports would make one for each, so there is a ceiling on how many it can hold.
+        if (existing is null && all.Count >= max * StoredPreviewsPerPort)
+        {
+            return $"Port {port} is not previewed: this sandbox holds {all.Count} previews, the most it may (MaxPorts × {StoredPreviewsPerPort}, LivePreview:Previews:PortDetection:MaxPorts); they go with the sandbox.";
         }
         return null;
     }
