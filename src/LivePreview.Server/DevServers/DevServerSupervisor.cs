@@ -98,18 +98,28 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
         var pageUri = new Uri($"http://{endpoint}{_spec.ProbePath}");
         var deadline = _context.Time.GetUtcNow() + options.ReadinessTimeout;
         var lastReason = "not probed yet";
+        var watchOnly = _spec.Command is null;
+        DateTimeOffset? notHttpSince = null;
         while (_context.Time.GetUtcNow() < deadline)
         {
             if (_process is { Exited.IsCompleted: true })
             {
                 return (false, $"The dev server exited with code {await _process.Exited} before it was ready.");
             }
-            var result = await _context.Probe.CheckAsync(endpoint, pageUri, requireScripts: _spec.Command is not null, ct);
+            var result = await _context.Probe.CheckAsync(endpoint, pageUri, requireScripts: !watchOnly, ct, anyAnswer: watchOnly);
             if (result.IsReady)
             {
                 return (true, null);
             }
             lastReason = result.Reason ?? lastReason;
+            // A watched port that keeps answering in something other than HTTP (a database, a raw socket) is said to be so,
+            // instead of spinning until the readiness timeout: there is no page to show, and waiting will not make one.
+            notHttpSince = result.NotHttp ? notHttpSince ?? _context.Time.GetUtcNow() : null;
+            if (watchOnly && notHttpSince is { } since && _context.Time.GetUtcNow() - since >= options.PortDetection.NotHttpAfter)
+            {
+                await _report(PreviewStatus.Error, $"Port {_spec.Port} takes connections but does not answer HTTP ({lastReason}); there is no page to preview.", 0);
+                return (false, null);
+            }
             await Task.Delay(options.ReadinessPollInterval, _context.Time, ct);
         }
         await KillProcessAsync();

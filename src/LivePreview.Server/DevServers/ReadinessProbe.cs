@@ -15,10 +15,19 @@ public sealed partial class ReadinessProbe(SandboxHttpLimits limits)
     private const int MaxScripts = 20;
     private const int MaxPathChars = 200;
 
-    public async Task<ProbeResult> CheckAsync(EndPoint endpoint, Uri pageUri, bool requireScripts, CancellationToken cancellationToken)
+    /// <param name="anyAnswer">
+    /// Ready on any HTTP answer, whatever its status (a watch-only preview of a port something else serves: an API's
+    /// 404 at / is still what it serves); a port that answers, but not in HTTP, is <see cref="ProbeResult.NotHttp"/>.
+    /// </param>
+    public async Task<ProbeResult> CheckAsync(EndPoint endpoint, Uri pageUri, bool requireScripts, CancellationToken cancellationToken, bool anyAnswer = false)
     {
         using var http = SandboxHttpClient.Create(endpoint, limits);
         var page = await http.GetAsync(pageUri, readBody: requireScripts, cancellationToken);
+        if (anyAnswer)
+        {
+            return page.Failure is null ? ProbeResult.Ready
+                : new ProbeResult(false, $"page: {page.Failure}") { NotHttp = page.NotHttp || page.TimedOut };
+        }
         if (NotOk(page) is { } problem)
         {
             return ProbeResult.NotReady($"page: {problem}");
@@ -67,6 +76,9 @@ public sealed partial class ReadinessProbe(SandboxHttpLimits limits)
 
 public sealed record ProbeResult(bool IsReady, string? Reason)
 {
+    /// <summary>The port took the connection but gave no HTTP answer (garbage, an early close, or silence).</summary>
+    public bool NotHttp { get; init; }
+
     public static ProbeResult Ready { get; } = new(true, null);
 
     public static ProbeResult NotReady(string reason) => new(false, reason);

@@ -73,6 +73,11 @@ public static class EventTypes
     public const string PreviewStopped = "PREVIEW_STOPPED";
     public const string DevServerLog = "DEV_SERVER_LOG";
     public const string DevServerCrashed = "DEV_SERVER_CRASHED";
+
+    // Port detection (Previews/PortWatcher): a port something in the sandbox listens on.
+    public const string PortOpened = "PORT_OPENED";
+    public const string PortClosed = "PORT_CLOSED";
+    public const string PortRefused = "PORT_REFUSED";
     public const string FileChanged = "FILE_CHANGED";
     public const string FileDeleted = "FILE_DELETED";
     public const string PreviewClientReport = "PREVIEW_CLIENT_REPORT";

@@ -84,6 +84,7 @@ public static class LivePreviewApp
         app.MapUsageApi();
         app.MapFilesApi();
         app.MapPreviewApi();
+        app.MapPortApi();
         app.MapGrantsApi();
         app.MapPrototypeApi();
         app.MapAgentSessionApi();
@@ -126,6 +127,8 @@ public static class LivePreviewApp
             .Validate(o => o.InjectScanBytes is > 0 and <= 1024 * 1024, "LivePreview:Previews:InjectScanBytes must be between 1 and 1048576.")
             .Validate(o => o.ReportBurst > 0 && o.ReportsPerSecond > 0 && o.MaxReportsPerWindow > 0 && o.ReportWindow > TimeSpan.Zero,
                 "LivePreview:Previews:ReportBurst, ReportsPerSecond, MaxReportsPerWindow and ReportWindow must be positive.")
+            .Validate(o => o.PortDetection.Interval > TimeSpan.Zero && o.PortDetection.MaxPorts >= 1 && o.PortDetection.NotHttpAfter >= TimeSpan.Zero,
+                "LivePreview:Previews:PortDetection: Interval must be positive and MaxPorts 1 or more.")
             .ValidateOnStart();
         services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.Section)
             .Validate(o => o.MaxSandboxes > 0, "LivePreview:Sandboxes:MaxSandboxes must be positive.").ValidateOnStart();
@@ -138,6 +141,8 @@ public static class LivePreviewApp
         services.TryAddSingleton<PreviewAddress>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainmentProbe, PreviewOriginProbe>());
         services.TryAddSingleton<PreviewManager>();
+        services.TryAddSingleton<PortWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<PortWatcher>());
         services.TryAddSingleton<SandboxManager>();
         services.TryAddSingleton<WorkspaceFiles>();
         services.AddHttpForwarder();

@@ -142,11 +142,17 @@ public sealed partial class PreviewManager(
         }
     }
 
+    /// <summary>
+    /// The port whose preview runs the dev server itself; a preview of any other port only watches what something else
+    /// serves there (a port found by <see cref="PortWatcher"/>, or one asked for with POST /api/v1/preview).
+    /// </summary>
+    public static bool IsDevServerPort(FrameworkDefinition framework, int port) => port == framework.DefaultPort;
+
     private DevServerSupervisor CreateSupervisor(PreviewEntry entry, FrameworkDefinition framework)
     {
         var s = entry.Snapshot;
         var basePath = address.DevServerBasePath(s.SandboxId, s.Port);
-        var command = s.Port == framework.DefaultPort ? framework.DevServerCommand(s.Port, basePath) : null;
+        var command = IsDevServerPort(framework, s.Port) ? framework.DevServerCommand(s.Port, basePath) : null;
         var spec = new SupervisorSpec(s.Id, s.SandboxId, s.Port, command, basePath ?? "/");
         var context = new SupervisorContext(provider, probe, events, options.Value, time, logger);
         return new DevServerSupervisor(spec, context, (status, error, restarts) => TransitionAsync(entry, status, error, restarts));

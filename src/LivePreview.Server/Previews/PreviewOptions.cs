@@ -64,4 +64,28 @@ public sealed class PreviewOptions
 
     /// <summary>Dev-server log lines kept per preview (shown with the error state and in the UI).</summary>
     public int LogLines { get; set; } = 200;
+
+    /// <summary>Every port a process in a sandbox listens on becomes a preview (section <c>LivePreview:Previews:PortDetection</c>).</summary>
+    public PortDetectionOptions PortDetection { get; set; } = new();
+}
+
+/// <summary>How <see cref="PortWatcher"/> finds the ports something listens on inside running sandboxes.</summary>
+public sealed class PortDetectionOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Time between two looks at every running sandbox's listening sockets.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Ports tracked per sandbox (the dev server's included); a port beyond them is refused with PORT_REFUSED, once.</summary>
+    public int MaxPorts { get; set; } = 10;
+
+    /// <summary>
+    /// Ports that are never previews: the egress proxy's (3128). The model gateway's and the egress proxy's configured
+    /// ports inside the sandbox (LivePreview:Gateway:SandboxPort, LivePreview:Egress:SandboxPort) are ignored as well.
+    /// </summary>
+    public int[] IgnoredPorts { get; set; } = [3128];
+
+    /// <summary>How long a watch-only preview may answer something that is not HTTP before it is marked as not HTTP.</summary>
+    public TimeSpan NotHttpAfter { get; set; } = TimeSpan.FromSeconds(3);
 }

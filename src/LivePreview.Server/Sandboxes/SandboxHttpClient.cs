@@ -16,7 +16,8 @@ public sealed record SandboxHttpLimits(int MaxBodyBytes, TimeSpan RequestTimeout
 }
 
 /// <summary>What a sandbox answered, read within the limits. <see cref="Failure"/> is set (bounded, host-worded) when nothing usable came back.</summary>
-public sealed record SandboxHttpResponse(int StatusCode, string? ContentType, string Body, bool Truncated, string? Failure, bool TimedOut = false)
+/// <param name="NotHttp">The port answered, but not in HTTP (a malformed response, or the connection closed before one).</param>
+public sealed record SandboxHttpResponse(int StatusCode, string? ContentType, string Body, bool Truncated, string? Failure, bool TimedOut = false, bool NotHttp = false)
 {
     public bool IsRedirect => StatusCode is >= 300 and < 400;
 
@@ -96,7 +97,10 @@ public sealed class SandboxHttpClient : IDisposable
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            return Failed(SandboxText.Clean(ex.Message, 300));
+            return Failed(SandboxText.Clean(ex.Message, 300)) with
+            {
+                NotHttp = ex is HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded },
+            };
         }
     }
 

@@ -61,6 +61,19 @@ public sealed class ActivityItemTests
         Assert.Equal(expected, Display.Ago(now.AddSeconds(-secondsAgo), now));
     }
 
+    [Fact]
+    public void Detected_ports_say_their_port_and_a_loopback_only_one_its_hint()
+    {
+        var reachable = ActivityItem.From(Event(EventTypes.PortOpened, new { port = 3001, address = "0.0.0.0", reachable = true, preview_id = "pv2", hint = (string?)null }));
+        var loopback = ActivityItem.From(Event(EventTypes.PortOpened, new { port = 4000, address = "127.0.0.1", reachable = false, preview_id = (string?)null, hint = "listen on 0.0.0.0" }));
+        var refused = ActivityItem.From(Event(EventTypes.PortRefused, new { port = 7006, reason = "5 ports are open" }));
+
+        Assert.Equal(("Port 3001 opened", "0.0.0.0", "info"), (reachable.Title, reachable.Detail, reachable.Tone));
+        Assert.Equal(("Port 4000 opened", "listen on 0.0.0.0", "muted"), (loopback.Title, loopback.Detail, loopback.Tone));
+        Assert.Equal(("Port 7006 not previewed", "5 ports are open", "danger"), (refused.Title, refused.Detail, refused.Tone));
+        Assert.Equal("Port 3001 closed", ActivityItem.From(Event(EventTypes.PortClosed, new { port = 3001 })).Title);
+    }
+
     private static LivePreviewEvent Event(string type, object? payload) =>
         new(7, type, "preview", "pv1", "sb1", DateTimeOffset.UnixEpoch, payload is null ? null : JsonSerializer.SerializeToElement(payload));
 }

@@ -179,6 +179,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         finally
         {
             _launcher.Dispose();
+            _ports.Dispose();
         }
     }
 }

@@ -28,6 +28,9 @@ public sealed partial record ActivityItem(
             EventTypes.PreviewFailed => Lifecycle(e, "danger", "Preview failed", FirstLine(Text(p, "error"))),
             EventTypes.PreviewStopped => Lifecycle(e, "muted", "Preview stopped", null),
             EventTypes.DevServerCrashed => Lifecycle(e, "danger", "Dev server crashed", Text(p, "reason")),
+            EventTypes.PortOpened => Lifecycle(e, Reachable(p) ? "info" : "muted", $"Port {Port(p)} opened", Text(p, "hint") ?? Text(p, "address")),
+            EventTypes.PortClosed => Lifecycle(e, "muted", $"Port {Port(p)} closed", null),
+            EventTypes.PortRefused => Lifecycle(e, "danger", $"Port {Port(p)} not previewed", Text(p, "reason")),
             EventTypes.DevServerLog => new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Output, "muted", "Dev server output", null, LogLines(p)),
             EventTypes.FileChanged => File(e, $"Edited {Text(p, "path")}", p),
             EventTypes.FileDeleted => File(e, $"Deleted {Text(p, "path")}", p),
@@ -46,6 +49,9 @@ public sealed partial record ActivityItem(
 
     private static string Port(JsonElement? payload) =>
         payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("port", out var v) ? v.ToString() : "?";
+
+    private static bool Reachable(JsonElement? payload) =>
+        payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("reachable", out var r) && r.ValueKind == JsonValueKind.True;
 
     private static bool Resumed(JsonElement? payload) =>
         payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("details", out var d)
