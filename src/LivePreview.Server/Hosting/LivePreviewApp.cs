@@ -1,4 +1,5 @@
 using LivePreview.Commands;
+using LivePreview.Tasks;
 using LivePreview.Agents;
 using LivePreview.AgentSessions;
 using LivePreview.Auth;
@@ -50,6 +51,7 @@ public static class LivePreviewApp
         builder.Services.AddSandboxAgentHost();
         builder.Services.AddCommands();
         builder.Services.AddHostGit();
+        builder.Services.AddTasks();
         builder.Services.AddPrototypes();
         builder.Services.AddAgentSessions();
         builder.Services.AddWarmPool();
