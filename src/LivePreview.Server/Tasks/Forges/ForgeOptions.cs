@@ -76,7 +76,7 @@ internal sealed class ForgeOptionsValidator : IValidateOptions<ForgeOptions>
 
     internal static Uri? ApiUri(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length == 0 && uri.Query.Length == 0 && uri.Fragment.Length == 0
-            && uri.AbsolutePath.EndsWith('/')
+            && url.EndsWith('/') && uri.AbsolutePath.EndsWith('/')
             && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
             ? uri : null;
 }
