@@ -1,4 +1,5 @@
 using LivePreview.Commands;
+using LivePreview.Tasks;
 using LivePreview.Agents;
 using LivePreview.AgentSessions;
 using LivePreview.Auth;
@@ -52,6 +53,7 @@ public static class LivePreviewApp
         builder.Services.AddSandboxAgentHost();
         builder.Services.AddCommands();
         builder.Services.AddHostGit();
+        builder.Services.AddTasks();
         builder.Services.AddPrototypes();
         builder.Services.AddRepositories();
         builder.Services.AddAgentSessions();

@@ -25,6 +25,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
     public DbSet<QuestionRecord> Questions => Set<QuestionRecord>();
     public DbSet<Commands.CommandRecord> Commands => Set<Commands.CommandRecord>();
     public DbSet<Usage.ModelUsageRecord> ModelUsage => Set<Usage.ModelUsageRecord>();
+    public DbSet<Tasks.TaskRecord> Tasks => Set<Tasks.TaskRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -73,6 +74,7 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
         modelBuilder.ApplyConfiguration(new QuestionConfiguration());
         modelBuilder.ApplyConfiguration(new Commands.CommandConfiguration());
         modelBuilder.ApplyConfiguration(new Usage.ModelUsageConfiguration());
+        modelBuilder.ApplyConfiguration(new Tasks.TaskConfiguration());
         modelBuilder.Entity<EventRecord>(e =>
         {
             e.ToTable("events");

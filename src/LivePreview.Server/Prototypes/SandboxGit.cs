@@ -60,10 +60,22 @@ public sealed class SandboxGit(ISandboxProvider provider)
     }
 
     /// <summary>Packs HEAD's history into a bundle inside the workspace, for the host to export.</summary>
-    public async Task CreateBundleAsync(string sandboxId, CancellationToken ct)
+    public Task CreateBundleAsync(string sandboxId, CancellationToken ct) => BundleAsync(sandboxId, ct, "HEAD", "main");
+
+    /// <summary>
+    /// Packs the history of one branch (<c>refs/heads/{branch}</c>, nothing else) into <see cref="ExportBundle"/>, for the host to push.
+    /// The caller validated <paramref name="branch"/> (git check-ref-format); as a full ref name it cannot read as an option.
+    /// </summary>
+    public Task CreateBranchBundleAsync(string sandboxId, string branch, CancellationToken ct) => BundleAsync(sandboxId, ct, "refs/heads/" + branch);
+
+    /// <summary>Creates <paramref name="branch"/> at HEAD (or resets it there) and checks it out; the working tree stays as it is.</summary>
+    public Task SwitchToNewBranchAsync(string sandboxId, string branch, CancellationToken ct) =>
+        GitAsync(sandboxId, ct, "-c", "core.fsmonitor=false", "switch", "-q", "--no-guess", "-C", branch);
+
+    private async Task BundleAsync(string sandboxId, CancellationToken ct, params string[] refs)
     {
         await provider.Files(sandboxId).WriteAsync(".livepreview/.keep", new MemoryStream(), ct);
-        await GitAsync(sandboxId, ct, "bundle", "create", "-q", ExportBundle, "HEAD", "main");
+        await GitAsync(sandboxId, ct, ["bundle", "create", "-q", ExportBundle, .. refs]);
     }
 
     /// <summary>The commit's first parent; null for the first commit.</summary>
