@@ -13,6 +13,7 @@ using LivePreview.Previews;
 using LivePreview.Prototypes;
 using LivePreview.Proxy;
 using LivePreview.Questions;
+using LivePreview.Repositories;
 using LivePreview.RateLimits;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
@@ -50,6 +51,7 @@ public static class LivePreviewApp
         builder.Services.AddSandboxAgentHost();
         builder.Services.AddCommands();
         builder.Services.AddHostGit();
+        builder.Services.AddRepositories();
         builder.Services.AddPrototypes();
         builder.Services.AddAgentSessions();
         builder.Services.AddWarmPool();

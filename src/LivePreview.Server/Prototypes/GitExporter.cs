@@ -64,8 +64,7 @@ public sealed partial class GitExporter(HostGit git, IOptions<PrototypeOptions> 
 
     private async Task ValidateBranchAsync(string? branch, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(branch) || branch.StartsWith('-') || branch.Any(char.IsControl)
-            || (await git.RunAsync(null, ["check-ref-format", "--branch", branch], ct)).ExitCode != 0)
+        if (!await git.IsValidBranchAsync(branch, ct))
         {
             throw new ExportException(400, $"'{branch}' is not a valid branch name (see git check-ref-format).");
         }
