@@ -7,7 +7,10 @@ namespace LivePreview.DevServers;
 /// <summary>What a supervisor runs and how it knows the result is ready.</summary>
 /// <param name="Command">The dev-server command inside the sandbox; null watches a port something else serves.</param>
 /// <param name="ProbePath">Path of the page probed for readiness (the Vite base in path mode).</param>
-public sealed record SupervisorSpec(string PreviewId, string SandboxId, int Port, IReadOnlyList<string>? Command, string ProbePath);
+/// <param name="WorkingDirectory">Workspace-relative folder the command runs in (a monorepo's app); null: the workspace root.</param>
+/// <param name="Environment">Variables added to the dev server's own (a repository's plan: PORT, HOST, …).</param>
+public sealed record SupervisorSpec(string PreviewId, string SandboxId, int Port, IReadOnlyList<string>? Command, string ProbePath,
+    string? WorkingDirectory = null, IReadOnlyDictionary<string, string>? Environment = null);
 
 /// <summary>Where a supervisor reports each state change; the preview lifecycle owns the state.</summary>
 public delegate Task StateSink(PreviewStatus status, string? error, int restarts);
@@ -73,7 +76,7 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
     {
         if (_spec.Command is not null)
         {
-            _process = await _context.Provider.StartProcessAsync(_spec.SandboxId, new SandboxProcessSpec(_spec.Command, DevServerEnvironment), ct);
+            _process = await _context.Provider.StartProcessAsync(_spec.SandboxId, new SandboxProcessSpec(_spec.Command, EnvironmentOf(_spec), _spec.WorkingDirectory), ct);
             _ = _log.PumpAsync(_process, ct);
         }
         var (ready, failure) = await WaitUntilReadyAsync(ct);
@@ -165,6 +168,20 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
         ["BROWSER"] = "none",
         ["FORCE_COLOR"] = "0",
     };
+
+    private static IReadOnlyDictionary<string, string> EnvironmentOf(SupervisorSpec spec)
+    {
+        if (spec.Environment is not { Count: > 0 } extra)
+        {
+            return DevServerEnvironment;
+        }
+        var merged = new Dictionary<string, string>(DevServerEnvironment);
+        foreach (var (key, value) in extra)
+        {
+            merged[key] = value;
+        }
+        return merged;
+    }
 
     private async Task KillProcessAsync()
     {

@@ -106,6 +106,12 @@ public static class EventTypes
     public const string SnapshotBuildProgress = "SNAPSHOT_BUILD_PROGRESS";
     public const string SnapshotBuildCompleted = "SNAPSHOT_BUILD_COMPLETED";
     public const string SnapshotBuildFailed = "SNAPSHOT_BUILD_FAILED";
+    // Repository sandboxes (Repositories/): entity type "sandbox".
+    public const string RepositoryCloned = "REPOSITORY_CLONED";
+    public const string AppDetected = "APP_DETECTED";
+    public const string DependenciesInstalling = "DEPENDENCIES_INSTALLING";
+    public const string DependenciesProgress = "DEPENDENCIES_PROGRESS";
+    public const string DependenciesReady = "DEPENDENCIES_READY";
     public const string FirewallRestored = "FIREWALL_RESTORED";
     public const string EgressRefused = "EGRESS_REFUSED";
     public const string CommandStarted = "COMMAND_STARTED";

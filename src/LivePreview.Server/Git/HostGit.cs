@@ -63,6 +63,37 @@ public sealed partial class HostGit : IDisposable
         return RunCoreAsync(repository, args, remote, ct);
     }
 
+    /// <summary>
+    /// Clones one branch of a remote the policy accepted into <paramref name="target"/> (which must not exist), with
+    /// <c>--depth 1</c>: the sandbox needs the files, and a commit made on top of a shallow tip still pushes (the remote
+    /// has its parents). <c>--no-local</c>: a local path is cloned through upload-pack like any remote, never hard-linked
+    /// (the clone is handed to the sandbox user, and a hard link would hand over the original's objects too). No tags, no
+    /// submodules; hooks, fsmonitor and foreign config stay off as for every command (a <c>.gitattributes</c> filter names
+    /// a driver only config can define, and there is none).
+    /// </summary>
+    public Task<GitResult> CloneAsync(GitRemote remote, string? branch, string target, CancellationToken ct)
+    {
+        List<string> args = ["-c", "core.symlinks=true", "clone", "--quiet", "--depth", "1", "--single-branch", "--no-tags", "--no-local"];
+        if (remote.Transport == GitTransport.File)
+        {
+            args.Add($"--upload-pack={UploadPack}");
+        }
+        if (branch is not null)
+        {
+            args.Add("--branch");
+            args.Add(branch);
+        }
+        args.Add("--");
+        args.Add(remote.Transport == GitTransport.File ? "file://" + remote.Url : remote.Url);
+        args.Add(target);
+        return RunCoreAsync(null, args, remote, ct);
+    }
+
+    /// <summary>True when <paramref name="branch"/> is a branch name git accepts (<c>git check-ref-format --branch</c>) and cannot be read as an option.</summary>
+    public async Task<bool> IsValidBranchAsync(string? branch, CancellationToken ct) =>
+        !string.IsNullOrWhiteSpace(branch) && !branch.StartsWith('-') && !branch.Any(char.IsControl)
+        && (await RunAsync(null, ["check-ref-format", "--branch", branch], ct)).ExitCode == 0;
+
     /// <summary>The start info of a command, with nothing started: what git is given, and nothing else (tests read it).</summary>
     internal ProcessStartInfo StartInfo(string? repository, IReadOnlyList<string> arguments, GitRemote? remote)
     {

@@ -53,6 +53,8 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         ExportException e => (e.Status, "Export failed", e.Message),
         GitException e => (409, "Git failed in the sandbox", e.Message),
         Git.GitRemoteRefusedException e => (400, "Git remote not allowed", e.Message),
+        Repositories.RepositoryException e => (e.Status, e.Status == 400 ? "Invalid repository request" : "Repository cannot be used", e.Message),
+        Repositories.AppDetectionException e => (422, "No app found in the repository", e.Message),
         IllegalTransitionException e => (409, "Illegal state change", e.Message),
         SandboxLimitException e => (429, "Too many sandboxes", e.Message),
         Terminals.TerminalLimitException e => (409, "Too many terminals", e.Message),

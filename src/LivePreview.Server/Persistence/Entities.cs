@@ -20,6 +20,22 @@ public sealed class SandboxRecord
     public string? Error { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>A sandbox made from a repository (Repositories/): its remote as the policy wrote it (never a credential), branch and commit; null for templates.</summary>
+    public string? RepositoryUrl { get; set; }
+    public string? RepositoryBranch { get; set; }
+    public string? RepositoryCommit { get; set; }
+
+    /// <summary>The detected <see cref="Repositories.AppProfile"/> (JSON), with the request's overrides applied.</summary>
+    public string? AppProfile { get; set; }
+
+    /// <summary>How its dev server starts (<see cref="Repositories.DevServerPlan"/> as JSON): kept, so a restart starts the same command.</summary>
+    public string? DevServerPlan { get; set; }
+
+    /// <summary>The dependency layer the sandbox's overlay sits on (never evicted while a row names it).</summary>
+    public string? DependencyLayerId { get; set; }
+    public bool? DependenciesReused { get; set; }
+    public long? InstallMs { get; set; }
 }
 
 public sealed class PreviewRecord

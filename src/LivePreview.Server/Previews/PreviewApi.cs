@@ -35,7 +35,7 @@ public static class PreviewApi
         // Someone else's sandbox is the unknown-sandbox 404, before its state could tell that it exists.
         await sandboxes.RequireVisibleAsync(request.SandboxId, user, ct);
         var (sandbox, framework) = await sandboxes.RequireRunningAsync(request.SandboxId, ct);
-        var preview = await previews.EnsureAsync(sandbox.Id, framework, request.Port ?? framework.DefaultPort, ct);
+        var preview = await sandboxes.EnsurePreviewAsync(sandbox, framework, request.Port, ct);
         return Results.Ok(ToResponse(preview, previews.LogLines(preview.Id)));
     }
 
@@ -55,7 +55,7 @@ public static class PreviewApi
         }
         var all = previews.ForSandbox(sandboxId);
         Frameworks.FrameworkCatalog.TryGet(sandbox.Framework, out var framework);
-        var preview = all.FirstOrDefault(p => p.Port == framework?.DefaultPort) ?? all.LastOrDefault();
+        var preview = all.FirstOrDefault(p => p.Port == (sandbox.DevServerPlan?.Port ?? framework?.DefaultPort)) ?? all.LastOrDefault();
         return preview is null
             ? Problems.NotFound("No preview", $"Sandbox '{sandboxId}' has no preview yet; create one with POST /api/v1/preview/.")
             : Results.Ok(ToResponse(preview, previews.LogLines(preview.Id)));

@@ -46,6 +46,25 @@ public sealed partial class PreviewManager(
             throw new PreviewNotSupportedException(
                 "Next.js cannot serve under a path prefix without editing its basePath; use host mode (LivePreview:Previews:Mode=Host) with a wildcard domain.");
         }
+        return await EnsureCoreAsync(sandboxId, port, entry => CreateSupervisor(entry, framework), cancellationToken);
+    }
+
+    /// <summary>
+    /// Like the template overload, for a sandbox made from a repository: its dev server is the <paramref name="plan"/>'s
+    /// command, in its folder with its variables, on its port.
+    /// </summary>
+    public Task<PreviewSnapshot> EnsureAsync(string sandboxId, Repositories.DevServerPlan plan, CancellationToken cancellationToken) =>
+        EnsureCoreAsync(sandboxId, plan.Port, entry => CreateSupervisor(entry, plan), cancellationToken);
+
+    /// <summary>A preview of a port something else serves (no command): a repository sandbox's other ports.</summary>
+    public Task<PreviewSnapshot> EnsureWatchedAsync(string sandboxId, int port, CancellationToken cancellationToken) =>
+        EnsureCoreAsync(sandboxId, port, entry => CreateSupervisor(entry, (Repositories.DevServerPlan?)null), cancellationToken);
+
+    /// <summary>The path prefix the dev server of <paramref name="port"/> is served under (path mode), null in host mode.</summary>
+    public string? DevServerBasePath(string sandboxId, int port) => address.DevServerBasePath(sandboxId, port);
+
+    private async Task<PreviewSnapshot> EnsureCoreAsync(string sandboxId, int port, Func<PreviewEntry, DevServerSupervisor> create, CancellationToken cancellationToken)
+    {
         var entry = await GetOrCreateEntryAsync(new PreviewTarget(sandboxId, port), cancellationToken);
         await entry.Control.WaitAsync(cancellationToken);
         try
@@ -61,7 +80,7 @@ public sealed partial class PreviewManager(
             }
             if (entry.Supervisor is null)
             {
-                entry.Supervisor = CreateSupervisor(entry, framework);
+                entry.Supervisor = create(entry);
                 entry.Supervisor.Start();
             }
             return entry.Snapshot;
@@ -154,6 +173,15 @@ public sealed partial class PreviewManager(
         var basePath = address.DevServerBasePath(s.SandboxId, s.Port);
         var command = IsDevServerPort(framework, s.Port) ? framework.DevServerCommand(s.Port, basePath) : null;
         var spec = new SupervisorSpec(s.Id, s.SandboxId, s.Port, command, basePath ?? "/");
+        var context = new SupervisorContext(provider, probe, events, options.Value, time, logger);
+        return new DevServerSupervisor(spec, context, (status, error, restarts) => TransitionAsync(entry, status, error, restarts));
+    }
+
+    private DevServerSupervisor CreateSupervisor(PreviewEntry entry, Repositories.DevServerPlan? plan)
+    {
+        var s = entry.Snapshot;
+        var basePath = address.DevServerBasePath(s.SandboxId, s.Port);
+        var spec = new SupervisorSpec(s.Id, s.SandboxId, s.Port, plan?.Command, basePath ?? "/", plan?.WorkingDirectory, plan?.Environment);
         var context = new SupervisorContext(provider, probe, events, options.Value, time, logger);
         return new DevServerSupervisor(spec, context, (status, error, restarts) => TransitionAsync(entry, status, error, restarts));
     }

@@ -16,6 +16,12 @@ public interface IDependencyLayers
     /// <exception cref="DependencyInstallException">The install failed or timed out; the message has its last output lines.</exception>
     Task<DependencyLayer> EnsureAsync(string sourceDirectory, AppProfile profile, IReadOnlyList<string> installCommand,
         IProgress<string>? progress, CancellationToken cancellationToken);
+
+    /// <summary>The id (key) of the layer <see cref="EnsureAsync"/> would return for these inputs, without building anything.</summary>
+    string KeyOf(string sourceDirectory, AppProfile profile, IReadOnlyList<string> installCommand);
+
+    /// <summary>The folder of the finished layer <paramref name="layerId"/> (an attach after a restart: no build), or null when there is none.</summary>
+    string? DirectoryOf(string layerId);
 }
 
 /// <param name="Id">The key (hex), also the layer folder's name.</param>

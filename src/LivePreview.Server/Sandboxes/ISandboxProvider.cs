@@ -56,8 +56,19 @@ public interface ISandboxProvider
 
 /// <summary>What a sandbox is made from.</summary>
 /// <param name="SandboxId">A <see cref="SandboxId"/>.</param>
-/// <param name="SnapshotDirectory">The built snapshot (template + node_modules + warmed caches), read-only from here on.</param>
-public sealed record SandboxSpec(string SandboxId, string SnapshotDirectory);
+/// <param name="SnapshotDirectory">
+/// The built snapshot (template + node_modules + warmed caches), read-only from here on; for a sandbox made from a
+/// repository, the host's checkout of it (the top lower layer).
+/// </param>
+/// <param name="LowerDirectories">
+/// Further read-only layers below <see cref="SnapshotDirectory"/>, topmost first (a repository sandbox: its dependency
+/// layer); null or empty for none. Recorded with the sandbox, so an attach after a restart mounts the same stack.
+/// </param>
+public sealed record SandboxSpec(string SandboxId, string SnapshotDirectory, IReadOnlyList<string>? LowerDirectories = null)
+{
+    /// <summary>Every lower layer, topmost first.</summary>
+    public IReadOnlyList<string> Layers => [SnapshotDirectory, .. LowerDirectories ?? []];
+}
 
 /// <param name="Command">Program and arguments, never a shell string.</param>
 /// <param name="Environment">Extra environment variables.</param>

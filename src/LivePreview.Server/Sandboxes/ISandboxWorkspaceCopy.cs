@@ -10,4 +10,12 @@ public interface ISandboxWorkspaceCopy
     /// are dropped. Returns the number of files and links copied.
     /// </summary>
     Task<int> CopyWorkspaceAsync(string sandboxId, string targetDirectory, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="CopyWorkspaceAsync"/>, but only the folders <paramref name="relativePaths"/> (workspace-relative,
+    /// forward slashes) are copied, each to the same place under <paramref name="targetDirectory"/>. A path one of whose
+    /// parts is not a real directory (missing, a file, a link) is skipped, never followed. Dependency layers copy out
+    /// only the <c>node_modules</c> folders an install made.
+    /// </summary>
+    Task<int> CopyWorkspaceFoldersAsync(string sandboxId, string targetDirectory, IReadOnlyList<string> relativePaths, CancellationToken cancellationToken);
 }

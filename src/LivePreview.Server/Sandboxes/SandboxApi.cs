@@ -3,21 +3,37 @@ using LivePreview.Frameworks;
 using LivePreview.Hosting;
 using LivePreview.Previews;
 using LivePreview.RateLimits;
+using LivePreview.Repositories;
 
 namespace LivePreview.Sandboxes;
 
-public sealed record CreateSandboxRequest(string? Framework);
+/// <param name="Framework">A template (without <paramref name="Repository"/>), or the framework to assume instead of the detected one.</param>
+/// <param name="Repository">A repository to make the sandbox from (instead of a template).</param>
+/// <param name="App">Overrides of what is detected in the repository.</param>
+public sealed record CreateSandboxRequest(string? Framework, RepositoryRequest? Repository = null, AppOverridesRequest? App = null);
+
+/// <summary>The create request's <c>app</c>: every field optional, each replaces the detected value.</summary>
+public sealed record AppOverridesRequest(string? Directory, string? DevScript, int? Port, string? PackageManager);
 
 public sealed record SandboxResponse(
     string Id, string Framework, string Provider, string Status, string? SnapshotId, string? Error,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyList<PreviewResponse> Previews);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyList<PreviewResponse> Previews,
+    RepositorySource? Repository = null, AppResponse? App = null, DependencyInfo? Dependencies = null);
+
+/// <summary>What was detected in a repository sandbox's app (the create request's overrides applied).</summary>
+public sealed record AppResponse(string Framework, string? DevTool, string? DevToolVersion, string PackageManager, string AppDirectory,
+    string? DevScript, int Port, bool Frontend, IReadOnlyList<string> Reasons)
+{
+    public static AppResponse From(AppProfile p) =>
+        new(p.Framework, p.DevTool, p.DevToolVersion, p.PackageManager.ToString().ToLowerInvariant(), p.AppDirectory, p.DevScript, p.Port, p.Frontend, p.Reasons);
+}
 
 public static class SandboxApi
 {
     public static IEndpointRouteBuilder MapSandboxApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/sandboxes").WithTags("Sandboxes");
-        group.MapPost("/", CreateAsync).RequireUserLimit(UserLimit.SandboxCreates).WithSummary("Create a sandbox from a framework snapshot; its dev server and preview start by themselves.");
+        group.MapPost("/", CreateAsync).RequireUserLimit(UserLimit.SandboxCreates).WithSummary("Create a sandbox from a framework snapshot, or from a repository ({\"repository\": {\"url\", \"branch\"}}); its dev server and preview start by themselves.");
         group.MapGet("/", ListAsync).WithSummary("List sandboxes.");
         group.MapGet("/{id}", GetAsync).WithSummary("Get a sandbox and its previews.");
         group.MapPost("/{id}/stop", StopAsync).WithSummary("Stop a sandbox's processes; the workspace stays.");
@@ -30,6 +46,20 @@ public static class SandboxApi
 
     private static async Task<IResult> CreateAsync(CreateSandboxRequest? request, HttpContext context, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
     {
+        if (request?.Repository is { } repository)
+        {
+            if (ParseOverrides(request) is not { } overrides)
+            {
+                return Problems.BadRequest("Invalid app overrides",
+                    "\"app\" may give \"directory\" (relative, no '..'), \"dev_script\", \"port\" (1–65535) and \"package_manager\" (npm, pnpm, yarn or bun).");
+            }
+            var created = await sandboxes.CreateFromRepositoryAsync(repository, overrides, context.User, ct);
+            return Results.Created($"/api/v1/sandboxes/{created.Id}", ToResponse(created, previews));
+        }
+        if (request?.App is not null)
+        {
+            return Problems.BadRequest("App overrides need a repository", "\"app\" overrides what is detected in a repository; give \"repository\": {\"url\": …} too, or leave \"app\" out for a template.");
+        }
         if (!FrameworkCatalog.TryGet(request?.Framework, out var framework))
         {
             return Problems.BadRequest("Unknown framework",
@@ -58,10 +88,34 @@ public static class SandboxApi
     private static async Task<IResult> DeleteAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, CancellationToken ct) =>
         await sandboxes.FindVisibleAsync(id, user, ct) is not null && await sandboxes.DeleteAsync(id, ct) ? Results.NoContent() : NotFound(id);
 
+    /// <summary>Null when an override is malformed.</summary>
+    private static AppOverrides? ParseOverrides(CreateSandboxRequest request)
+    {
+        var app = request.App;
+        PackageManager? manager = null;
+        if (app?.PackageManager is { } name)
+        {
+            if (!Enum.TryParse<PackageManager>(name, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || name.Any(char.IsDigit))
+            {
+                return null;
+            }
+            manager = parsed;
+        }
+        var directory = app?.Directory?.Trim('/');
+        if (app?.Port is < 1 or > 65535
+            || (directory is not null && (directory.Split('/').Any(p => p is ".." or ".") || directory.Any(c => c == '\\' || char.IsControl(c))))
+            || (request.Framework is { } framework && (framework.Length > 64 || !framework.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))))
+        {
+            return null;
+        }
+        return new AppOverrides(request.Framework, manager, directory, app?.DevScript, app?.Port);
+    }
+
     internal static IResult NotFound(string id) =>
         Problems.NotFound("Sandbox not found", $"No sandbox has the id '{id}'. List sandboxes with GET /api/v1/sandboxes.");
 
     public static SandboxResponse ToResponse(SandboxSnapshot s, PreviewManager previews) =>
         new(s.Id, s.Framework, s.Provider, s.Status.ToString().ToLowerInvariant(), s.SnapshotId, s.Error, s.CreatedAt, s.UpdatedAt,
-            previews.ForSandbox(s.Id).Select(p => PreviewApi.ToResponse(p, null)).ToList());
+            previews.ForSandbox(s.Id).Select(p => PreviewApi.ToResponse(p, null)).ToList(),
+            s.Repository, s.App is null ? null : AppResponse.From(s.App), s.Dependencies);
 }

@@ -57,6 +57,11 @@ public sealed partial class SandboxManager
         await previews.ForgetSandboxAsync(id, cancellationToken);
         await NotifyStoppingAsync(id, deleting: true, cancellationToken);
         await provider.DeleteAsync(id, cancellationToken);
+        if (sandbox.Repository is not null)
+        {
+            // After the provider: the checkout is the overlay's lower layer until the overlay is gone.
+            repositories.Cloner.Delete(id);
+        }
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             await db.Sandboxes.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
@@ -81,7 +86,11 @@ public sealed partial class SandboxManager
         foreach (var sandbox in known)
         {
             FrameworkCatalog.TryGet(sandbox.Framework, out var framework);
-            if (sandbox.Status == SandboxStatus.Creating)
+            if (sandbox.Status == SandboxStatus.Creating && sandbox.Repository is not null)
+            {
+                background.Run($"provision {sandbox.Id}", ct => ProvisionRepositoryAsync(sandbox.Id, ct));
+            }
+            else if (sandbox.Status == SandboxStatus.Creating)
             {
                 background.Run($"provision {sandbox.Id}", ct => ProvisionAsync(sandbox.Id, framework, ct));
             }
@@ -100,6 +109,11 @@ public sealed partial class SandboxManager
     private async Task ResumeAsync(string id, CancellationToken cancellationToken)
     {
         var sandbox = await GetAsync(id, cancellationToken);
+        if (sandbox?.Repository is not null)
+        {
+            await ResumeRepositoryAsync(sandbox, cancellationToken);
+            return;
+        }
         if (sandbox?.SnapshotId is null || !FrameworkCatalog.TryGet(sandbox.Framework, out var framework))
         {
             return;

@@ -25,6 +25,7 @@ public sealed partial class SandboxManager(
     IOptions<QuotaOptions> quotas,
     IEnumerable<ISandboxAdmission> admissions,
     IEnumerable<ISandboxStopHook> stopHooks,
+    Repositories.RepositoryServices repositories,
     TimeProvider time,
     ILogger<SandboxManager> logger)
 {

@@ -20,13 +20,23 @@ internal sealed class NpmCi(ISandboxProvider provider, IEgressPolicy egress, Npm
     // optional dependencies. So scripts would add nothing but a place for hostile code to run.
     private static readonly string[] Arguments = ["ci", "--no-audit", "--no-fund", "--include=dev", "--ignore-scripts"];
 
-    public async Task RunAsync(string sandboxId, Func<string, Task> onLine, CancellationToken ct)
+    public Task RunAsync(string sandboxId, Func<string, Task> onLine, CancellationToken ct) =>
+        RunAsync(sandboxId, [options.NpmCommand, .. Arguments], null, options.BuildTimeout, "LivePreview:Snapshots:BuildTimeout", onLine, ct);
+
+    /// <summary>
+    /// Runs any install command (npm, pnpm, yarn, bun: an argument list) in <paramref name="workingDirectory"/> of the
+    /// sandbox with the same grant and environment; a failure says what the command printed last.
+    /// </summary>
+    /// <exception cref="SnapshotException">The command failed or did not finish within <paramref name="timeout"/>.</exception>
+    public async Task RunAsync(string sandboxId, IReadOnlyList<string> command, string? workingDirectory, TimeSpan timeout, string timeoutSetting,
+        Func<string, Task> onLine, CancellationToken ct)
     {
         var registryUri = await registry.GetAsync(ct);
         await using var grant = await egress.GrantAsync(sandboxId, [new EgressTarget(registryUri.Host, registryUri.Port)], ct);
-        using var timeoutCts = new CancellationTokenSource(options.BuildTimeout);
+        using var timeoutCts = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
-        var process = await provider.StartProcessAsync(sandboxId, new SandboxProcessSpec([options.NpmCommand, .. Arguments], Environment(registryUri, grant.ProxyUri)), ct);
+        var name = string.Join(' ', command.Take(2).Select(Path.GetFileName));
+        var process = await provider.StartProcessAsync(sandboxId, new SandboxProcessSpec(command, Environment(registryUri, grant.ProxyUri), workingDirectory), ct);
         await using (process)
         {
             var summary = new FailureSummary();
@@ -44,12 +54,12 @@ internal sealed class NpmCi(ISandboxProvider provider, IEgressPolicy egress, Npm
                 var exitCode = await process.Exited.WaitAsync(linked.Token);
                 if (exitCode != 0)
                 {
-                    throw new SnapshotException($"npm ci failed with exit code {exitCode}:{System.Environment.NewLine}{summary}");
+                    throw new SnapshotException($"{name} failed with exit code {exitCode}:{System.Environment.NewLine}{summary}");
                 }
             }
             catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !ct.IsCancellationRequested)
             {
-                throw new SnapshotException($"npm ci did not finish within {options.BuildTimeout.TotalMinutes:0.#} min (LivePreview:Snapshots:BuildTimeout).");
+                throw new SnapshotException($"{name} did not finish within {timeout.TotalMinutes:0.#} min ({timeoutSetting}).");
             }
             finally
             {

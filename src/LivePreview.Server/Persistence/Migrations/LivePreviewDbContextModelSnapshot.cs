@@ -334,8 +334,20 @@ namespace LivePreview.Persistence.Migrations
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AppProfile")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("DependenciesReused")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DependencyLayerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DevServerPlan")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
@@ -344,11 +356,23 @@ namespace LivePreview.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("InstallMs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Owner")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Provider")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RepositoryBranch")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RepositoryCommit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RepositoryUrl")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SnapshotId")

@@ -3,7 +3,19 @@ namespace LivePreview.Sandboxes.Local;
 /// <summary>The workspace as a host folder: the merged overlay view, copied once the sandbox's processes are dead.</summary>
 internal sealed partial class LocalSandboxProvider : ISandboxWorkspaceCopy
 {
-    public async Task<int> CopyWorkspaceAsync(string sandboxId, string targetDirectory, CancellationToken cancellationToken)
+    public Task<int> CopyWorkspaceAsync(string sandboxId, string targetDirectory, CancellationToken cancellationToken) =>
+        CopyAsync(sandboxId, targetDirectory, (merged, ct) => WorkspaceCopy.Copy(merged, targetDirectory, ct), cancellationToken);
+
+    public Task<int> CopyWorkspaceFoldersAsync(string sandboxId, string targetDirectory, IReadOnlyList<string> relativePaths, CancellationToken cancellationToken)
+    {
+        foreach (var path in relativePaths)
+        {
+            RelativePath.Split(path);
+        }
+        return CopyAsync(sandboxId, targetDirectory, (merged, ct) => WorkspaceCopy.CopyFolders(merged, relativePaths, targetDirectory, ct), cancellationToken);
+    }
+
+    private async Task<int> CopyAsync(string sandboxId, string targetDirectory, Func<string, CancellationToken, int> copy, CancellationToken cancellationToken)
     {
         Record(sandboxId);
         var layout = Layout(sandboxId);
@@ -17,6 +29,6 @@ internal sealed partial class LocalSandboxProvider : ISandboxWorkspaceCopy
         {
             throw new IOException($"'{targetDirectory}' exists already.");
         }
-        return await Task.Run(() => WorkspaceCopy.Copy(layout.Merged, targetDirectory, cancellationToken), cancellationToken);
+        return await Task.Run(() => copy(layout.Merged, cancellationToken), cancellationToken);
     }
 }

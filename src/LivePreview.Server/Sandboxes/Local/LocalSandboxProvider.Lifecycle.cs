@@ -11,9 +11,12 @@ internal sealed partial class LocalSandboxProvider
         // Also on attach: after a restart the network exists already, and no sandbox runs without the firewall.
         await _firewall.EnsureAsync(cancellationToken);
         layout.CreateDirectories();
-        if (SandboxOwnership.EnsureSnapshot(record.SnapshotDirectory, SandboxOwner.From(_options), Path.Join(_root, ".snapshots-owned")))
+        foreach (var lower in record.Layers)
         {
-            LocalSandboxLog.SnapshotOwned(_logger, record.SnapshotDirectory, _options.HostUid);
+            if (SandboxOwnership.EnsureSnapshot(lower, SandboxOwner.From(_options), Path.Join(_root, ".snapshots-owned")))
+            {
+                LocalSandboxLog.SnapshotOwned(_logger, lower, _options.HostUid);
+            }
         }
         var owner = SandboxOwner.From(_options);
         if (OverlayMount.IsMounted(layout.Merged) && SandboxOwnership.Apply(layout, owner))
@@ -30,7 +33,7 @@ internal sealed partial class LocalSandboxProvider
             // A bind left from before would keep an old overlay of the same upper layer (or an old disk mount) alive.
             HomeBind.Remove(_root, layout.Id);
             WorkspaceBind.Remove(_root, layout.Id);
-            OverlayMount.Mount(layout, record.SnapshotDirectory);
+            OverlayMount.Mount(layout, record.Layers);
             repaired.Add("mount");
         }
         WorkspaceBind.Ensure(layout, _root, owner);
@@ -97,7 +100,7 @@ internal sealed partial class LocalSandboxProvider
     }
 
     /// <summary>Picks the lowest /30 that no sandbox of this root holds and no host interface uses, and records it.</summary>
-    private async Task<LocalSandboxRecord> AllocateAsync(SandboxLayout layout, string snapshot, CancellationToken cancellationToken)
+    private async Task<LocalSandboxRecord> AllocateAsync(SandboxLayout layout, string snapshot, IReadOnlyList<string> lowers, CancellationToken cancellationToken)
     {
         await _allocation.WaitAsync(cancellationToken);
         try
@@ -112,7 +115,7 @@ internal sealed partial class LocalSandboxProvider
             {
                 throw new InvalidOperationException($"All {SandboxSubnet.Capacity} sandbox subnets of {_options.SubnetPrefix}.0.0/16 are in use.");
             }
-            var record = new LocalSandboxRecord(snapshot, index, _time.GetUtcNow(), _disk.Enabled ? _options.DiskLimitMb : 0);
+            var record = new LocalSandboxRecord(snapshot, index, _time.GetUtcNow(), _disk.Enabled ? _options.DiskLimitMb : 0, lowers.Count == 0 ? null : lowers);
             Directory.CreateDirectory(_root);
             if (!OperatingSystem.IsWindows())
             {

@@ -56,14 +56,15 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
     {
         var layout = Layout(spec.SandboxId);
         var snapshot = ValidateSnapshot(spec.SnapshotDirectory);
+        var lowers = (spec.LowerDirectories ?? []).Select(ValidateSnapshot).ToList();
         using var held = await LockAsync(layout.Id, cancellationToken);
         var existing = layout.ReadRecord();
         if (existing is null)
         {
             _disk.EnsureFreeSpace(_root);
         }
-        var record = existing ?? await AllocateAsync(layout, snapshot, cancellationToken);
-        if (record.SnapshotDirectory != snapshot)
+        var record = existing ?? await AllocateAsync(layout, snapshot, lowers, cancellationToken);
+        if (record.SnapshotDirectory != snapshot || !record.Layers.Skip(1).SequenceEqual(lowers))
         {
             throw new InvalidOperationException($"Sandbox '{layout.Id}' already exists on another snapshot ({record.SnapshotDirectory}).");
         }

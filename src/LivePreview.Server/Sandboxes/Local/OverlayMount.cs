@@ -6,16 +6,19 @@ internal static class OverlayOptions
     /// <summary>',' separates mount options, ':' separates lower layers and '\' escapes; none can appear in a layer path.</summary>
     public static bool HasForbiddenCharacter(string path) => path.AsSpan().IndexOfAny(",:\\") >= 0;
 
-    public static string For(string lower, string upper, string work)
+    public static string For(string lower, string upper, string work) => For([lower], upper, work);
+
+    /// <summary>Several lower layers, topmost first (<c>lowerdir=a:b</c>).</summary>
+    public static string For(IReadOnlyList<string> lowers, string upper, string work)
     {
-        foreach (var path in new[] { lower, upper, work })
+        foreach (var path in lowers.Append(upper).Append(work))
         {
             if (HasForbiddenCharacter(path))
             {
                 throw new ArgumentException($"'{path}' contains ',', ':' or '\\', which overlayfs mount options cannot carry.");
             }
         }
-        return $"lowerdir={lower},upperdir={upper},workdir={work}";
+        return $"lowerdir={string.Join(':', lowers)},upperdir={upper},workdir={work}";
     }
 }
 
@@ -27,13 +30,32 @@ internal static class OverlayMount
     /// resolves them at mount time and shows the options as given, so the sandbox's mountinfo names no
     /// host path (a path is what the git-export attack needed).
     /// </summary>
-    public static void Mount(SandboxLayout layout, string snapshotDirectory)
+    public static void Mount(SandboxLayout layout, string snapshotDirectory) => Mount(layout, [snapshotDirectory]);
+
+    /// <summary>With several lower layers, topmost first.</summary>
+    public static void Mount(SandboxLayout layout, IReadOnlyList<string> lowerDirectories)
     {
-        OverlayOptions.For(snapshotDirectory, layout.Upper, layout.Work);
-        using var lower = OpenPath(snapshotDirectory);
+        OverlayOptions.For(lowerDirectories, layout.Upper, layout.Work);
+        var lowers = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
+        try
+        {
+            foreach (var directory in lowerDirectories)
+            {
+                lowers.Add(OpenPath(directory));
+            }
+            MountCore(layout, lowers);
+        }
+        finally
+        {
+            lowers.ForEach(l => l.Dispose());
+        }
+    }
+
+    private static void MountCore(SandboxLayout layout, List<Microsoft.Win32.SafeHandles.SafeFileHandle> lowers)
+    {
         using var upper = OpenPath(layout.Upper);
         using var work = OpenPath(layout.Work);
-        var data = OverlayOptions.For(FdPath(lower), FdPath(upper), FdPath(work));
+        var data = OverlayOptions.For(lowers.Select(FdPath).ToList(), FdPath(upper), FdPath(work));
         // nosuid/nodev: the workspace is written by untrusted code; nothing in it may gain privileges on the host.
         if (LibC.Mount("overlay", layout.Merged, "overlay", LibC.MS_NOSUID | LibC.MS_NODEV, data) != 0)
         {

@@ -2,8 +2,17 @@ using System.Text.Json;
 
 namespace LivePreview.Sandboxes.Local;
 
-/// <summary>What <c>sandbox.json</c> records: enough to re-create the mount and the network after a restart. DiskLimitMb 0: no image (also records written before it existed).</summary>
-internal sealed record LocalSandboxRecord(string SnapshotDirectory, int SubnetIndex, DateTimeOffset CreatedAt, int DiskLimitMb = 0);
+/// <summary>
+/// What <c>sandbox.json</c> records: enough to re-create the mount and the network after a restart. DiskLimitMb 0: no
+/// image (also records written before it existed). LowerDirectories: the layers below the snapshot, topmost first
+/// (null in records written before there were any).
+/// </summary>
+internal sealed record LocalSandboxRecord(string SnapshotDirectory, int SubnetIndex, DateTimeOffset CreatedAt, int DiskLimitMb = 0,
+    IReadOnlyList<string>? LowerDirectories = null)
+{
+    /// <summary>Every lower layer of the overlay, topmost first.</summary>
+    public IReadOnlyList<string> Layers => [SnapshotDirectory, .. LowerDirectories ?? []];
+}
 
 /// <summary>
 /// Where one sandbox's pieces live on the host: <c>{Root}/{id}/disk/upper|work</c> (on the loop-mounted

@@ -46,7 +46,8 @@ internal static class SandboxOwnership
     /// Hands a snapshot (an overlay's lower layer) to the sandbox user, once per finished snapshot. The
     /// snapshot store writes <c>manifest.json</c> last, and files may be added to a snapshot folder until
     /// then (the dep-cache warmer copies its cache in after a sandbox has used the folder), so "done" is
-    /// a marker in the provider's own folder named after the snapshot and its manifest's identity, written
+    /// a marker in the provider's own folder named after the snapshot and its manifest's identity (<c>manifest.json</c>
+    /// inside, or <c>{folder}.json</c> beside it for a dependency layer; neither: a walk every time), written
     /// after the walk: a crash half-way, a rebuilt snapshot or a folder still being built means another walk.
     /// </summary>
     public static bool EnsureSnapshot(string snapshotDirectory, SandboxOwner owner, string markerFolder)
@@ -74,7 +75,12 @@ internal static class SandboxOwnership
 
     private static string? MarkerFor(string snapshotDirectory, SandboxOwner owner, string markerFolder)
     {
+        // A dependency layer keeps its manifest beside its folder ({key}.json): inside, it would show in the workspace.
         var manifest = new FileInfo(Path.Join(snapshotDirectory, "manifest.json"));
+        if (!manifest.Exists)
+        {
+            manifest = new FileInfo(Path.TrimEndingDirectorySeparator(snapshotDirectory) + ".json");
+        }
         if (!manifest.Exists || manifest.LinkTarget is not null)
         {
             return null;

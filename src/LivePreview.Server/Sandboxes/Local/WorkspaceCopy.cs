@@ -48,6 +48,50 @@ internal static class WorkspaceCopy
         return copied;
     }
 
+    /// <summary>
+    /// Copies only the folders <paramref name="relativePaths"/> of <paramref name="root"/>; every part of each path is
+    /// checked (without following) to be a directory first, so a link planted as <c>packages</c> leads nowhere.
+    /// </summary>
+    public static int CopyFolders(string root, IReadOnlyList<string> relativePaths, string to, CancellationToken cancellationToken)
+    {
+        System.IO.Directory.CreateDirectory(to);
+        var copied = 0;
+        foreach (var relative in relativePaths)
+        {
+            var parts = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var source = root;
+            var isFolder = parts.Length > 0;
+            foreach (var part in parts)
+            {
+                source = Path.Join(source, part);
+                if (!TryRawMode(source, out var mode) || (mode & TypeMask) != Directory)
+                {
+                    isFolder = false;
+                    break;
+                }
+            }
+            if (isFolder)
+            {
+                var target = Path.Join(to, string.Join('/', parts));
+                System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                copied += Copy(source, target, cancellationToken);
+            }
+        }
+        return copied;
+    }
+
+    private static bool TryRawMode(string path, out int mode)
+    {
+        var buffer = new byte[256];
+        if (LibC.Statx(AtFdCwd, path, LibC.AT_SYMLINK_NOFOLLOW, 0x1 | 0x2, buffer) != 0)
+        {
+            mode = 0;
+            return false;
+        }
+        mode = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(28));
+        return true;
+    }
+
     private static UnixFileMode ModeOf(string path) => (UnixFileMode)(RawMode(path) & 0xFFF);
 
     private static int RawMode(string path)

@@ -47,11 +47,12 @@ internal static partial class Display
         return tail > 0 ? plain[..tail].TrimEnd() : plain;
     }
 
-    /// <summary>The preview a sandbox page shows: the framework's dev-server port, else the newest (as the API picks).</summary>
+    /// <summary>The preview a sandbox page shows: the framework's (a repository's plan's) dev-server port, else the newest (as the API picks).</summary>
     public static PreviewSnapshot? PrimaryPreview(IReadOnlyList<PreviewSnapshot> previews, SandboxSnapshot sandbox)
     {
         FrameworkCatalog.TryGet(sandbox.Framework, out var framework);
-        return previews.FirstOrDefault(p => p.Port == framework?.DefaultPort) ?? previews.LastOrDefault();
+        var port = sandbox.DevServerPlan?.Port ?? framework?.DefaultPort;
+        return previews.FirstOrDefault(p => p.Port == port) ?? previews.LastOrDefault();
     }
 
     [GeneratedRegex(@"\x1B\[[0-9;?]*[ -/]*[@-~]")]
