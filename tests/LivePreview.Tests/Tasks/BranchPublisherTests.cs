@@ -18,6 +18,7 @@ public sealed class BranchPublisherTests(BranchPublisherTests.SandboxFixture fix
     private readonly string _scratch = fixture.Scratch;
     private readonly LivePreviewHost _host = fixture.Host;
     private readonly string _sandboxId = fixture.SandboxId;
+    private string _content = "";
 
     /// <summary>One service and one react-vite sandbox for the whole class: each test makes its own remote.</summary>
     public sealed class SandboxFixture : IAsyncLifetime
@@ -54,7 +55,7 @@ public sealed class BranchPublisherTests(BranchPublisherTests.SandboxFixture fix
         Assert.Equal(commit, pushed);
         var log = await SandboxLifecycleTests.RunAsync("git", "-C", remote, "log", "--format=%H %s", Branch);
         Assert.StartsWith($"{commit} Task tk123: a dark mode", log);
-        Assert.Equal("dark\n", await SandboxLifecycleTests.RunAsync("git", "-C", remote, "show", $"{Branch}:src/task.txt"));
+        Assert.Equal(_content, await SandboxLifecycleTests.RunAsync("git", "-C", remote, "show", $"{Branch}:src/task.txt"));
         var refs = (await SandboxLifecycleTests.RunAsync("git", "-C", remote, "for-each-ref", "--format=%(refname) %(objectname)")).Trim().Split('\n');
         Assert.Equal([$"refs/heads/{Branch} {commit}", $"refs/heads/main {remoteMain}"], refs.Order(StringComparer.Ordinal));
     }
@@ -119,11 +120,13 @@ public sealed class BranchPublisherTests(BranchPublisherTests.SandboxFixture fix
     /// <summary>The sandbox's git: a first commit on main, then the task's branch with one change.</summary>
     private async Task<string> CommitOnTaskBranchAsync()
     {
+        // The sandbox is shared by the class: each commit writes something new.
+        _content = $"dark {Guid.NewGuid():N}\n";
         var git = _host.Service<SandboxGit>();
         await git.EnsureRepositoryAsync(_sandboxId, CancellationToken.None);
         await git.CommitAllAsync(_sandboxId, "Initial", allowEmpty: true, CancellationToken.None);
         await git.SwitchToNewBranchAsync(_sandboxId, Branch, CancellationToken.None);
-        await _host.Service<ISandboxProvider>().Files(_sandboxId).WriteAsync("src/task.txt", new MemoryStream("dark\n"u8.ToArray()), CancellationToken.None);
+        await _host.Service<ISandboxProvider>().Files(_sandboxId).WriteAsync("src/task.txt", new MemoryStream(System.Text.Encoding.UTF8.GetBytes(_content)), CancellationToken.None);
         return (await git.CommitAllAsync(_sandboxId, "Task tk123: a dark mode", allowEmpty: false, CancellationToken.None))!.Sha;
     }
 
