@@ -37,14 +37,14 @@ internal sealed class DependencyLayerStore : IDependencyLayers, IDisposable
     public string Root { get; }
 
     public async Task<DependencyLayer> EnsureAsync(string sourceDirectory, AppProfile profile, IReadOnlyList<string> installCommand,
-        IProgress<string>? progress, CancellationToken cancellationToken)
+        IProgress<string>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? installEnvironment = null)
     {
         var (key, folders) = DependencyLayerKey.Compute(sourceDirectory, profile, installCommand);
         if (Find(key) is { } existing)
         {
             return existing;
         }
-        return await JoinOrStart(key, sourceDirectory, folders, installCommand, progress).WaitAsync(cancellationToken);
+        return await JoinOrStart(key, sourceDirectory, folders, installCommand, installEnvironment, progress).WaitAsync(cancellationToken);
     }
 
     public string KeyOf(string sourceDirectory, AppProfile profile, IReadOnlyList<string> installCommand) =>
@@ -65,7 +65,7 @@ internal sealed class DependencyLayerStore : IDependencyLayers, IDisposable
     public string? DirectoryOf(string key) =>
         key.Length == 64 && key.All(char.IsAsciiHexDigitLower) && File.Exists(Path.Join(Root, key) + ".json") ? Path.Join(Root, key) : null;
 
-    private Task<DependencyLayer> JoinOrStart(string key, string source, IReadOnlyList<string> folders, IReadOnlyList<string> command, IProgress<string>? progress)
+    private Task<DependencyLayer> JoinOrStart(string key, string source, IReadOnlyList<string> folders, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment, IProgress<string>? progress)
     {
         lock (_gate)
         {
@@ -77,13 +77,13 @@ internal sealed class DependencyLayerStore : IDependencyLayers, IDisposable
             var listeners = new Listeners();
             listeners.Add(progress);
             // Task.Run keeps the build's synchronous start outside the lock; callers await the task.
-            var task = Task.Run(() => BuildAsync(key, source, folders, command, listeners), CancellationToken.None);
+            var task = Task.Run(() => BuildAsync(key, source, folders, command, environment, listeners), CancellationToken.None);
             _running[key] = new RunningBuild(task, listeners);
             return task;
         }
     }
 
-    private async Task<DependencyLayer> BuildAsync(string key, string source, IReadOnlyList<string> folders, IReadOnlyList<string> command, Listeners listeners)
+    private async Task<DependencyLayer> BuildAsync(string key, string source, IReadOnlyList<string> folders, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment, Listeners listeners)
     {
         var ct = _lifetime.Token;
         var started = _time.GetTimestamp();
@@ -92,7 +92,7 @@ internal sealed class DependencyLayerStore : IDependencyLayers, IDisposable
         {
             RepositoryLog.LayerBuilding(_logger, key);
             Directory.CreateDirectory(Root);
-            await InstallAsync(key, source, folders, command, work, listeners, ct);
+            await InstallAsync(key, source, folders, command, environment, work, listeners, ct);
             var elapsed = _time.GetElapsedTime(started);
             var size = SourceFiles.SizeOf(work);
             var layer = MoveIntoPlace(key, work, new LayerManifest(key, _time.GetUtcNow(), (long)elapsed.TotalMilliseconds, size, [.. command]));
@@ -116,7 +116,7 @@ internal sealed class DependencyLayerStore : IDependencyLayers, IDisposable
     }
 
     /// <summary>A build sandbox over the source runs the install; then only the node_modules folders are copied out.</summary>
-    private async Task InstallAsync(string key, string source, IReadOnlyList<string> folders, IReadOnlyList<string> command, string work,
+    private async Task InstallAsync(string key, string source, IReadOnlyList<string> folders, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment, string work,
         Listeners listeners, CancellationToken ct)
     {
         if (_provider is not ISandboxWorkspaceCopy copier)
@@ -133,7 +133,7 @@ internal sealed class DependencyLayerStore : IDependencyLayers, IDisposable
                 RepositoryLog.InstallOutput(_logger, key, line);
                 listeners.Report(line);
                 return Task.CompletedTask;
-            }, ct);
+            }, ct, environment);
             var modules = folders.Select(f => f.Length == 0 ? "node_modules" : $"{f}/node_modules").ToList();
             var files = await copier.CopyWorkspaceFoldersAsync(sandboxId, work, modules, ct);
             listeners.Report($"Copied {files} installed files out of the build sandbox");

@@ -15,7 +15,7 @@ public interface IDependencyLayers
     /// </summary>
     /// <exception cref="DependencyInstallException">The install failed or timed out; the message has its last output lines.</exception>
     Task<DependencyLayer> EnsureAsync(string sourceDirectory, AppProfile profile, IReadOnlyList<string> installCommand,
-        IProgress<string>? progress, CancellationToken cancellationToken);
+        IProgress<string>? progress, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? installEnvironment = null);
 
     /// <summary>The id (key) of the layer <see cref="EnsureAsync"/> would return for these inputs, without building anything.</summary>
     string KeyOf(string sourceDirectory, AppProfile profile, IReadOnlyList<string> installCommand);

@@ -29,14 +29,14 @@ internal sealed class NpmCi(ISandboxProvider provider, IEgressPolicy egress, Npm
     /// </summary>
     /// <exception cref="SnapshotException">The command failed or did not finish within <paramref name="timeout"/>.</exception>
     public async Task RunAsync(string sandboxId, IReadOnlyList<string> command, string? workingDirectory, TimeSpan timeout, string timeoutSetting,
-        Func<string, Task> onLine, CancellationToken ct)
+        Func<string, Task> onLine, CancellationToken ct, IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         var registryUri = await registry.GetAsync(ct);
         await using var grant = await egress.GrantAsync(sandboxId, [new EgressTarget(registryUri.Host, registryUri.Port)], ct);
         using var timeoutCts = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
         var name = string.Join(' ', command.Take(2).Select(Path.GetFileName));
-        var process = await provider.StartProcessAsync(sandboxId, new SandboxProcessSpec(command, Environment(registryUri, grant.ProxyUri), workingDirectory), ct);
+        var process = await provider.StartProcessAsync(sandboxId, new SandboxProcessSpec(command, Merge(extraEnvironment, Environment(registryUri, grant.ProxyUri)), workingDirectory), ct);
         await using (process)
         {
             var summary = new FailureSummary();
@@ -66,6 +66,17 @@ internal sealed class NpmCi(ISandboxProvider provider, IEgressPolicy egress, Npm
                 await process.KillAsync();
             }
         }
+    }
+
+    /// <summary>The package manager's own settings (the detector's), under ours: registry, cache and proxy are always the service's.</summary>
+    private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string>? extra, Dictionary<string, string> ours)
+    {
+        var merged = new Dictionary<string, string>(extra ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (name, value) in ours)
+        {
+            merged[name] = value;
+        }
+        return merged;
     }
 
     /// <summary>Everything npm needs and nothing else; both spellings of the proxy variables, as tools differ in which they read.</summary>
