@@ -69,8 +69,7 @@ public sealed class ImportedBundle : IAsyncDisposable
     /// <summary>Refuses what git would not take as a branch name, and anything that could read as an option or a forced refspec.</summary>
     public static async Task ValidateBranchAsync(HostGit git, string? branch, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(branch) || branch.StartsWith('-') || branch.StartsWith('+') || branch.Any(char.IsControl) || branch.Length > 255
-            || (await git.RunAsync(null, ["check-ref-format", "--branch", branch], ct)).ExitCode != 0)
+        if (!await git.IsValidBranchAsync(branch, ct))
         {
             throw new GitPushException(400, $"'{branch}' is not a valid branch name (see git check-ref-format).");
         }
