@@ -18,6 +18,7 @@ public sealed class TaskEndToEndTests : IAsyncLifetime
     private const string Token = "ghp_tasks_end_to_end";
     private const string Instruction = "add a navbar with dark mode toggle";
     private readonly TestRepositories _repos = new();
+    private readonly string _replays = Directory.CreateTempSubdirectory("lp-task-replays-").FullName;
     private GitHttpServer _git = null!;
     private FakeGitHub _github = null!;
     private LivePreviewHost _host = null!;
@@ -27,8 +28,17 @@ public sealed class TaskEndToEndTests : IAsyncLifetime
         // https: a forge opens pull requests on https remotes only (the CA of the server's self-signed certificate is trusted).
         _git = await GitHttpServer.StartAsync(https: true);
         _github = await FakeGitHub.StartAsync(Token, "octo/app");
+        // The recorded react-vite edits, and one for a node backend (the framework detected for it).
+        Directory.CreateDirectory(Path.Join(_replays, "node"));
+        CopyTree(Path.Join(LivePreviewHost.RepositoryRoot, "replays", "react-vite"), Path.Join(_replays, "react-vite"));
+        File.WriteAllText(Path.Join(_replays, "node", "health.json"), JsonSerializer.Serialize(new
+        {
+            prompt = "add a health route", match = "contains", summary = "Added health.js.",
+            steps = new object[] { new { tool = "write_file", arguments = new { path = "health.js", content = "module.exports = () => 'ok'\n" } } },
+        }));
         _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
         {
+            ["LivePreview:Agents:ReplayDirectory"] = _replays,
             ["LivePreview:Git:AllowedRemotes:0"] = _git.BaseUrl.ToString(),
             ["LivePreview:Git:CaCertificates"] = _git.CaCertificatePath,
             ["LivePreview:Forges:0:Host"] = $"127.0.0.1:{_git.BaseUrl.Port}",
@@ -45,6 +55,42 @@ public sealed class TaskEndToEndTests : IAsyncLifetime
         await _github.DisposeAsync();
         await _git.DisposeAsync();
         _repos.Dispose();
+        Directory.Delete(_replays, recursive: true);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Join(to, Path.GetFileName(file)));
+        }
+    }
+
+    [Fact]
+    public async Task A_backend_task_completes_with_a_pull_request_and_its_sandbox_never_gets_a_preview()
+    {
+        var source = Path.Join(_repos.Root, "api-app");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Join(source, "package.json"), "{\"name\":\"api-app\",\"private\":true,\"scripts\":{\"dev\":\"node server.js\"}}\n");
+        File.WriteAllText(Path.Join(source, "server.js"), "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT || 3000)\n");
+        var remote = _git.AddRepositoryFrom(source, "octo/app");
+
+        using var created = await _host.Http.PostAsJsonAsync("api/v1/tasks", new
+        {
+            title = "add a health route", repository = new { url = remote, base_branch = "main" }, required_capabilities = new[] { "api" }, agent = "replay",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        var task = await WaitForEndAsync(id);
+        Assert.True(task.GetProperty("status").GetString() == "completed", task.ToString());
+        Assert.Equal(JsonValueKind.Null, task.GetProperty("preview_url").ValueKind);
+        Assert.Equal("https://github.com/octo/app/pull/1", task.GetProperty("pull_request_url").GetString());
+        Assert.Contains("'ok'", _git.Git(_git.PathOf("octo/app"), "show", $"refs/heads/livepreview/{id}:health.js"), StringComparison.Ordinal);
+        var events = await EventsAsync(task.GetProperty("sandbox_id").GetString()!);
+        Assert.Contains("TASK_COMPLETED", events);
+        Assert.DoesNotContain("PREVIEW_READY", events);
     }
 
     [Fact]
