@@ -24,7 +24,8 @@ public interface IEventBus
 }
 
 /// <summary>An event before it has a sequence number.</summary>
-public sealed record EventDraft(string Type, string EntityType, string EntityId, string? SandboxId, object? Payload = null);
+/// <param name="Owner">Who may read it when no sandbox names one yet (a task's events before its sandbox exists); a sandbox's owner wins.</param>
+public sealed record EventDraft(string Type, string EntityType, string EntityId, string? SandboxId, object? Payload = null, string? Owner = null);
 
 /// <summary>A persisted event. Serialized as { sequence, type, entity_type, entity_id, sandbox_id, timestamp, payload }.</summary>
 /// <param name="Owner">Who may read it (<see cref="Persistence.EventRecord.Owner"/>; null: admins only); not serialized.</param>
@@ -112,6 +113,14 @@ public static class EventTypes
     public const string DependenciesInstalling = "DEPENDENCIES_INSTALLING";
     public const string DependenciesProgress = "DEPENDENCIES_PROGRESS";
     public const string DependenciesReady = "DEPENDENCIES_READY";
+    // Tasks (Tasks/TaskWorker.cs): entity type "task", entity id the task's id, sandbox id once it has one.
+    public const string TaskClaimed = "TASK_CLAIMED";
+    public const string TaskSandboxReady = "TASK_SANDBOX_READY";
+    public const string TaskAgentStarted = "TASK_AGENT_STARTED";
+    public const string TaskPushed = "TASK_PUSHED";
+    public const string TaskPrCreated = "TASK_PR_CREATED";
+    public const string TaskCompleted = "TASK_COMPLETED";
+    public const string TaskFailed = "TASK_FAILED";
     public const string FirewallRestored = "FIREWALL_RESTORED";
     public const string EgressRefused = "EGRESS_REFUSED";
     public const string CommandStarted = "COMMAND_STARTED";
@@ -147,6 +156,7 @@ public static class EntityTypes
     public const string File = "file";
     public const string Prototype = "prototype";
     public const string AgentSession = "session";
+    public const string Task = "task";
     public const string Host = "host";
     public const string User = "user";
     public const string Key = "key";

@@ -67,9 +67,9 @@ internal sealed partial class InProcessEventBus(
         var rows = await db.Database.SqlQuery<StoredEvent>($"""
             INSERT INTO events (Type, EntityType, EntityId, SandboxId, Timestamp, Payload, Owner)
             VALUES ({draft.Type}, {draft.EntityType}, {draft.EntityId}, {draft.SandboxId}, {ticks}, {payload},
-                CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE Id = {draft.SandboxId})
+                COALESCE(CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE Id = {draft.SandboxId})
                      THEN (SELECT Owner FROM sandboxes WHERE Id = {draft.SandboxId})
-                     ELSE (SELECT Owner FROM events WHERE SandboxId = {draft.SandboxId} ORDER BY Sequence DESC LIMIT 1) END)
+                     ELSE (SELECT Owner FROM events WHERE SandboxId = {draft.SandboxId} ORDER BY Sequence DESC LIMIT 1) END, {draft.Owner}))
             RETURNING Sequence, Owner
             """).ToListAsync(CancellationToken.None);
         return rows.Single();

@@ -1,5 +1,4 @@
 using LivePreview.Commands;
-using LivePreview.Tasks;
 using LivePreview.Agents;
 using LivePreview.AgentSessions;
 using LivePreview.Auth;
@@ -19,6 +18,7 @@ using LivePreview.Repositories;
 using LivePreview.Sandboxes;
 using LivePreview.Sandboxes.Local;
 using LivePreview.Snapshots;
+using LivePreview.Tasks;
 using LivePreview.Terminals;
 using LivePreview.Usage;
 using LivePreview.Ui;
@@ -90,6 +90,7 @@ public static class LivePreviewApp
         app.MapGrantsApi();
         app.MapPrototypeApi();
         app.MapAgentSessionApi();
+        app.MapTaskApi();
         app.MapEventsApi();
         app.MapQuestionsApi();
         app.MapWarmPoolApi();

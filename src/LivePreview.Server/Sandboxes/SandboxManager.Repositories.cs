@@ -23,6 +23,16 @@ public sealed partial class SandboxManager
     public async Task<SandboxSnapshot> CreateFromRepositoryAsync(RepositoryRequest request, AppOverrides? overrides, ClaimsPrincipal user, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(user);
+        return await CreateFromRepositoryAsync(request, overrides, user.RequireUserId(), QuotaFor(user), ct);
+    }
+
+    /// <summary>The same create for a user who is not the caller (the task worker acts for a task's owner), under the per-user quota.</summary>
+    public Task<SandboxSnapshot> CreateFromRepositoryAsync(RepositoryRequest request, AppOverrides? overrides, string owner, CancellationToken ct) =>
+        CreateFromRepositoryAsync(request, overrides, owner, quotas.Value.MaxSandboxesPerUser, ct);
+
+    private async Task<SandboxSnapshot> CreateFromRepositoryAsync(RepositoryRequest request, AppOverrides? overrides, string owner, int quota, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
         var remote = await repositories.Policy.CheckAsync(request.Url, ct);
         if (request.Branch is not null && !await repositories.Git.IsValidBranchAsync(request.Branch, ct))
         {
@@ -35,11 +45,10 @@ public sealed partial class SandboxManager
         }
         var id = SandboxId.New();
         var now = time.GetUtcNow();
-        var owner = user.RequireUserId();
         var record = new SandboxRecord { Id = id, Framework = "repository", Provider = provider.Name, Owner = owner, Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now };
-        if (!await TryInsertBelowLimitAsync(record, QuotaFor(user), ct))
+        if (!await TryInsertBelowLimitAsync(record, quota, ct))
         {
-            throw await RefusalAsync(owner, QuotaFor(user), ct);
+            throw await RefusalAsync(owner, quota, ct);
         }
         try
         {

@@ -21,6 +21,12 @@ public sealed class TaskOptions
 
     /// <summary>Largest bundle of a task's branch (the sandbox writes it, the host copies it into its own temp folder) in bytes.</summary>
     public long MaxPushBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Task workers in this process (each runs one task at a time); 0 runs none (tasks queue up).</summary>
+    public int Workers { get; set; } = 1;
+
+    /// <summary>How often an idle worker looks for a due task, and a busy one for its sandbox, preview and agent.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 internal sealed class TaskOptionsValidator : IValidateOptions<TaskOptions>
@@ -39,6 +45,14 @@ internal sealed class TaskOptionsValidator : IValidateOptions<TaskOptions>
         if (options.RetryBackoff < TimeSpan.Zero || options.MaxRetryBackoff < options.RetryBackoff)
         {
             errors.Add($"{TaskOptions.Section}:RetryBackoff must be zero or positive and not above MaxRetryBackoff.");
+        }
+        if (options.Workers is < 0 or > 64)
+        {
+            errors.Add($"{TaskOptions.Section}:Workers must be between 0 and 64.");
+        }
+        if (options.PollInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{TaskOptions.Section}:PollInterval must be positive (e.g. 00:00:01).");
         }
         if (options.MaxPushBytes < 1)
         {

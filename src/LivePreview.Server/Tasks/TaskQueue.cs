@@ -48,6 +48,18 @@ public sealed partial class TaskQueue(
         return await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == id, ct);
     }
 
+    /// <summary>The newest tasks first, at most <paramref name="limit"/>: the owner's, or every one when <paramref name="owner"/> is null (admins).</summary>
+    public async Task<IReadOnlyList<TaskRecord>> ListAsync(string? owner, int limit, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Tasks.AsNoTracking();
+        if (owner is not null)
+        {
+            query = query.Where(t => t.Owner == owner);
+        }
+        return await query.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id).Take(limit).ToListAsync(ct);
+    }
+
     /// <summary>
     /// Claims the due task with the highest priority (oldest first among equals) for <paramref name="instanceId"/>: a queued
     /// task whose next attempt is due, or a claimed one whose lease lapsed (its worker crashed or hung). Null when none is due.

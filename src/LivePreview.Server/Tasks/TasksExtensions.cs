@@ -7,7 +7,7 @@ namespace LivePreview.Tasks;
 
 public static class TasksExtensions
 {
-    /// <summary>The task queue, branch pushes from sandboxes and pull requests through forges (no routes yet).</summary>
+    /// <summary>The task queue, branch pushes from sandboxes and pull requests through forges and the worker that runs tasks.</summary>
     public static IServiceCollection AddTasks(this IServiceCollection services)
     {
         services.AddOptions<TaskOptions>().BindConfiguration(TaskOptions.Section).ValidateOnStart();
@@ -17,6 +17,7 @@ public static class TasksExtensions
         services.TryAddSingleton<SandboxGit>();
         services.TryAddSingleton<BranchPublisher>();
         services.AddForges();
+        services.AddHostedService<TaskWorker>();
         return services;
     }
 }

@@ -26,7 +26,8 @@ public sealed class OwnerWorld : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Host = await LivePreviewHost.StartAsync();
+        // No task worker: alice's task stays queued, so its routes have a task of hers to show and nothing else runs it.
+        Host = await LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Tasks:Workers"] = "0" });
         AliceKey = await CreateKeyAsync("alice");
         BobKey = await CreateKeyAsync("bob");
         CarolKey = await CreateKeyAsync("carol");
@@ -57,8 +58,12 @@ public sealed class OwnerWorld : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, command.StatusCode);
         var commandId = (await command.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
-        Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[^1].GetProperty("id").GetString()!, spareKeyId, CommandId: commandId);
-        Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId, agentSessionId, commandId,
+        // A task of alice's (queued directly: its repository need not pass the remote policy, no worker runs it).
+        var task = await Host.Service<LivePreview.Tasks.TaskQueue>().EnqueueAsync(
+            new LivePreview.Tasks.NewTask("alice", "route walk", "https://forge.invalid/alice/app.git", "main"), CancellationToken.None);
+
+        Alice = new RouteValues(sandboxId, preview.GetProperty("id").GetString()!, sessionId, checkpoints[^1].GetProperty("id").GetString()!, spareKeyId, CommandId: commandId, TaskId: task.Id);
+        Secrets = [sandboxId, Alice.PreviewId, sessionId, turnId, agentSessionId, commandId, task.Id,
             .. checkpoints.Select(c => c.GetProperty("id").GetString()!), .. checkpoints.Select(c => c.GetProperty("sha").GetString()!)];
     }
 
@@ -122,11 +127,11 @@ public sealed class OwnerWorld : IAsyncLifetime
 }
 
 /// <summary>What fills a route's parameters: one user's real resources, or ids of the same shapes that do not exist.</summary>
-public sealed record RouteValues(string SandboxId, string PreviewId, string SessionId, string CheckpointId, string KeyId, string? GrantId = null, string? CommandId = null)
+public sealed record RouteValues(string SandboxId, string PreviewId, string SessionId, string CheckpointId, string KeyId, string? GrantId = null, string? CommandId = null, string? TaskId = null)
 {
     public static RouteValues Unknown() => new(
         "z" + Random(11), "pv" + Random(10), "ps" + Random(10), "cp" + Random(10), "key_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
-        "gr" + Random(10), "cmd_z" + Random(11));
+        "gr" + Random(10), "cmd_z" + Random(11), "tk" + Random(12));
 
     /// <summary>Lower-case letters and digits, like the service's ids.</summary>
     private static string Random(int length) =>

@@ -59,6 +59,7 @@ internal static partial class RouteWalk
         ("id", "preview") => values.PreviewId,
         ("id", "session") => values.SessionId,
         ("id", "keys") => values.KeyId,
+        ("id", "tasks") => values.TaskId ?? throw new InvalidOperationException($"{route}: no task to fill {{id}} with."),
         ("cid", "commands") => values.CommandId ?? throw new InvalidOperationException($"{route}: no command to fill {{cid}} with."),
         _ => throw new InvalidOperationException(
             $"{route}: the walk cannot fill {{{name}}} after '{before}'. Teach RouteWalk.ValueFor which resource it names, so the route is proven, not skipped."),
@@ -112,7 +113,7 @@ internal static partial class RouteWalk
         foreach (var (name, value) in new[]
         {
             ("sandbox", values.SandboxId), ("preview", values.PreviewId), ("session", values.SessionId),
-            ("checkpoint", values.CheckpointId), ("key", values.KeyId), ("grant", values.GrantId), ("command", values.CommandId),
+            ("checkpoint", values.CheckpointId), ("key", values.KeyId), ("grant", values.GrantId), ("command", values.CommandId), ("task", values.TaskId),
         })
         {
             if (value is not null)

@@ -30,4 +30,11 @@ public sealed class RouteWalkTests
     public void A_grant_parameter_is_filled_once_the_owner_has_a_grant() =>
         Assert.Equal("api/v1/preview/pvpvpvpvpvpv/grants/gr1",
             RouteWalk.Fill(new Route(HttpMethod.Delete, "/api/v1/preview/{id}/grants/{grantId}"), Values with { GrantId = "gr1" }));
+
+    [Fact]
+    public void A_task_parameter_is_filled_with_the_owners_task_and_fails_the_walk_without_one()
+    {
+        Assert.Equal("api/v1/tasks/tktk/cancel", RouteWalk.Fill(new Route(HttpMethod.Post, "/api/v1/tasks/{id}/cancel"), Values with { TaskId = "tktk" }));
+        Assert.Throws<InvalidOperationException>(() => RouteWalk.Fill(new Route(HttpMethod.Get, "/api/v1/tasks/{id}"), Values));
+    }
 }
