@@ -72,11 +72,11 @@ public sealed partial class PortWatcher(
 
     private async Task PollAsync(ISandboxPorts ports, CancellationToken ct)
     {
-        List<(string Id, string Framework)> running;
+        List<(string Id, string Framework, string? Plan)> running;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             running = (await db.Sandboxes.AsNoTracking().Where(s => s.Status == SandboxStatus.Running)
-                .Select(s => new { s.Id, s.Framework }).ToListAsync(ct)).Select(s => (s.Id, s.Framework)).ToList();
+                .Select(s => new { s.Id, s.Framework, s.DevServerPlan }).ToListAsync(ct)).Select(s => (s.Id, s.Framework, s.DevServerPlan)).ToList();
         }
         // A stopped or deleted sandbox is watched no more; its previews were stopped with it.
         var ids = running.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
@@ -84,15 +84,12 @@ public sealed partial class PortWatcher(
         {
             _bySandbox.TryRemove(gone, out _);
         }
-        foreach (var (id, frameworkName) in running)
+        foreach (var (id, framework, plan) in running)
         {
-            if (!FrameworkCatalog.TryGet(frameworkName, out var framework))
-            {
-                continue;
-            }
             try
             {
-                await PollSandboxAsync(ports, id, framework, ct);
+                var state = _bySandbox.GetOrAdd(id, _ => new SandboxPorts(DevServerPort(framework, plan)));
+                await PollSandboxAsync(ports, id, state, ct);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && ex is not OperationCanceledException)
             {
@@ -101,20 +98,29 @@ public sealed partial class PortWatcher(
         }
     }
 
-    private async Task PollSandboxAsync(ISandboxPorts ports, string sandboxId, FrameworkDefinition framework, CancellationToken ct)
+    /// <summary>
+    /// The port the sandbox's own dev server listens on, which has its preview already: a repository sandbox's stored plan
+    /// says it (any framework, any port), a template's definition otherwise; null when neither is known yet.
+    /// </summary>
+    private static int? DevServerPort(string framework, string? plan) =>
+        Repositories.RepositoryJson.Read<Repositories.DevServerPlan>(plan)?.Port
+        ?? (FrameworkCatalog.TryGet(framework, out var template) ? template.DefaultPort : null);
+
+    private async Task PollSandboxAsync(ISandboxPorts ports, string sandboxId, SandboxPorts state, CancellationToken ct)
     {
         var sockets = await ports.ListListeningAsync(sandboxId, ct);
         var own = ports.AddressOf(sandboxId);
         var ignored = Ignored();
         var now = sockets.Where(s => !ignored.Contains(s.Port)).GroupBy(s => s.Port)
             .ToDictionary(g => g.Key, g => Classify(g, own));
-        var state = _bySandbox.GetOrAdd(sandboxId, _ => new SandboxPorts());
 
         // A port whose reachability changed (rebound from 127.0.0.1 to 0.0.0.0) closes and opens again.
         foreach (var port in state.Open.Values.Where(p => !now.TryGetValue(p.Port, out var seen) || seen.Reachable != p.Reachable).ToList())
         {
             state.Open.Remove(port.Port);
-            await ClosedAsync(sandboxId, framework, port, ct);
+            // The list is current before the event goes out: whoever reacts to the event and asks for the ports sees it.
+            state.Publish();
+            await ClosedAsync(sandboxId, state.DevServerPort, port, ct);
         }
         state.Refused.RemoveWhere(port => !now.ContainsKey(port));
         foreach (var (port, seen) in now.OrderBy(kv => kv.Key))
@@ -123,7 +129,7 @@ public sealed partial class PortWatcher(
             {
                 continue;
             }
-            if (Refusal(sandboxId, framework, state, port, seen.Reachable) is { } reason)
+            if (Refusal(sandboxId, state, port, seen.Reachable) is { } reason)
             {
                 state.Refused.Add(port);
                 LogRefused(logger, sandboxId, port, reason);
@@ -133,20 +139,20 @@ public sealed partial class PortWatcher(
             }
             var detected = new DetectedPort(port, seen.Address.ToString(), seen.Reachable, time.GetUtcNow());
             state.Open[port] = detected;
-            await OpenedAsync(sandboxId, framework, detected, ct);
+            state.Publish();
+            await OpenedAsync(sandboxId, state.DevServerPort, detected, ct);
         }
-        state.Published = [.. state.Open.Values.OrderBy(p => p.Port)];
     }
 
     /// <summary>Why a new port gets nothing: too many open, or too many previews made already (a sandbox cycling ports would make one each).</summary>
-    private string? Refusal(string sandboxId, FrameworkDefinition framework, SandboxPorts state, int port, bool reachable)
+    private string? Refusal(string sandboxId, SandboxPorts state, int port, bool reachable)
     {
         var max = Options.MaxPorts;
         if (state.Open.Count >= max)
         {
             return $"Port {port} is not previewed: {max} ports are open in this sandbox already (LivePreview:Previews:PortDetection:MaxPorts). Close one first.";
         }
-        if (!reachable || PreviewManager.IsDevServerPort(framework, port))
+        if (!reachable || port == state.DevServerPort)
         {
             return null;
         }
@@ -165,14 +171,14 @@ public sealed partial class PortWatcher(
         return null;
     }
 
-    private async Task OpenedAsync(string sandboxId, FrameworkDefinition framework, DetectedPort port, CancellationToken ct)
+    private async Task OpenedAsync(string sandboxId, int? devServerPort, DetectedPort port, CancellationToken ct)
     {
         string? previewId = null, hint = null;
         if (!port.Reachable)
         {
             hint = $"Port {port.Port} listens on {port.Address} only, which the preview cannot reach: listen on 0.0.0.0 (or ::) to preview it.";
         }
-        else if (PreviewManager.IsDevServerPort(framework, port.Port))
+        else if (port.Port == devServerPort)
         {
             // The dev server's own port has its preview (started, stopped and restarted by the sandbox's lifecycle).
             previewId = previews.Find(new PreviewTarget(sandboxId, port.Port))?.Id;
@@ -181,7 +187,7 @@ public sealed partial class PortWatcher(
         {
             try
             {
-                previewId = (await previews.EnsureAsync(sandboxId, framework, port.Port, ct)).Id;
+                previewId = (await previews.EnsureWatchedAsync(sandboxId, port.Port, ct)).Id;
             }
             catch (PreviewNotSupportedException ex)
             {
@@ -193,12 +199,12 @@ public sealed partial class PortWatcher(
             new { port = port.Port, address = port.Address, reachable = port.Reachable, preview_id = previewId, hint }), CancellationToken.None);
     }
 
-    private async Task ClosedAsync(string sandboxId, FrameworkDefinition framework, DetectedPort port, CancellationToken ct)
+    private async Task ClosedAsync(string sandboxId, int? devServerPort, DetectedPort port, CancellationToken ct)
     {
         LogClosed(logger, sandboxId, port.Port);
         await events.PublishAsync(new EventDraft(EventTypes.PortClosed, EntityTypes.Sandbox, sandboxId, sandboxId,
             new { port = port.Port, address = port.Address }), CancellationToken.None);
-        if (port.Reachable && !PreviewManager.IsDevServerPort(framework, port.Port)
+        if (port.Reachable && port.Port != devServerPort
             && previews.Find(new PreviewTarget(sandboxId, port.Port)) is { Status: not PreviewStatus.Stopped } preview)
         {
             await previews.StopAsync(preview.Id, ct);
@@ -224,13 +230,18 @@ public sealed partial class PortWatcher(
     internal static bool IsReachable(IPAddress address, IPAddress? own) =>
         address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || (own is not null && address.Equals(own));
 
-    private sealed class SandboxPorts
+    /// <param name="devServerPort">The port of the sandbox's own dev server (read once: a running sandbox keeps its plan).</param>
+    private sealed class SandboxPorts(int? devServerPort)
     {
+        public int? DevServerPort { get; } = devServerPort;
+
         public Dictionary<int, DetectedPort> Open { get; } = [];
 
         public HashSet<int> Refused { get; } = [];
 
         public volatile IReadOnlyList<DetectedPort> Published = [];
+
+        public void Publish() => Published = [.. Open.Values.OrderBy(p => p.Port)];
     }
 
     [LoggerMessage(EventId = 2500, Level = LogLevel.Information, Message = "Sandbox {SandboxId}: port {Port} opened on {Address} (reachable: {Reachable})")]

@@ -84,6 +84,35 @@ public sealed class RepositorySandboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Port_detection_covers_a_repository_sandbox_of_any_framework_on_its_own_port()
+    {
+        // Framework "vite" (no template of that name) on a port of the request's choosing: the dev server's port is
+        // known from the sandbox's stored plan, not from a template, so it is its own preview and other ports are watched.
+        var repo = _repos.FromTemplate("ports", "Ports 9021");
+        var id = (await CreateAsync(new { repository = new { url = repo }, framework = "vite", app = new { port = 4321 } })).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(id, "running");
+        Assert.Contains("<title>Ports 9021</title>", await PageAsync(id));
+        var devPreview = (await _host.WaitForPreviewAsync(id)).GetProperty("id").GetString()!;
+
+        var dev = await WaitForPortEventAsync(id, "PORT_OPENED", 4321);
+        Assert.True(dev.GetProperty("reachable").GetBoolean());
+        Assert.Equal(devPreview, dev.GetProperty("preview_id").GetString());
+
+        using var started = await _host.Http.PostAsJsonAsync($"api/v1/sandboxes/{id}/commands",
+            new { command = new[] { "node", "-e", "require('http').createServer((q, s) => s.end('api 9021')).listen(3001, '0.0.0.0')" } });
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var api = await WaitForPortEventAsync(id, "PORT_OPENED", 3001);
+        var apiPreview = api.GetProperty("preview_id").GetString()!;
+        Assert.NotEqual(devPreview, apiPreview);
+        // Listed as soon as the event is out: whoever reacts to PORT_OPENED finds the port.
+        var ports = (await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{id}/ports")).EnumerateArray().ToList();
+        Assert.Contains(ports, p => p.GetProperty("port").GetInt32() == 3001);
+        Assert.Contains(ports, p => p.GetProperty("port").GetInt32() == 4321);
+        var sandbox = await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{id}");
+        Assert.Single(sandbox.GetProperty("previews").EnumerateArray(), p => p.GetProperty("port").GetInt32() == 4321);
+    }
+
+    [Fact]
     public async Task Bad_requests_are_refused_with_what_to_do_and_leave_no_sandbox()
     {
         var repo = _repos.FromTemplate("plain", "Plain");
@@ -184,6 +213,22 @@ public sealed class RepositorySandboxTests : IAsyncLifetime
         using var page = await _host.Http.GetAsync(url);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         return await page.Content.ReadAsStringAsync();
+    }
+
+    private async Task<JsonElement> WaitForPortEventAsync(string sandboxId, string type, int port)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var page = await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/events?after=0&sandbox_id={sandboxId}&types={type}&limit=500");
+            if (page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("payload")).LastOrDefault(p => p.GetProperty("port").GetInt32() == port)
+                is { ValueKind: JsonValueKind.Object } found)
+            {
+                return found;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"No {type} for port {port} of sandbox {sandboxId}.");
     }
 
     private async Task<List<string>> EventTypesAsync(string sandboxId)
