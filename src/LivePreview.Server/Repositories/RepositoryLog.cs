@@ -31,4 +31,7 @@ internal static partial class RepositoryLog
 
     [LoggerMessage(EventId = 2459, Level = LogLevel.Warning, Message = "The source folder of sandbox {SandboxId} was not deleted")]
     public static partial void SourceNotDeleted(ILogger logger, string sandboxId, Exception exception);
+
+    [LoggerMessage(EventId = 2460, Level = LogLevel.Warning, Message = "Sandbox {SandboxId}: its dev server could not be planned again, the stored plan is kept: {Reason}")]
+    public static partial void ReplanFailed(ILogger logger, string sandboxId, string reason);
 }

@@ -175,7 +175,10 @@ public sealed partial class SandboxManager
         return await previews.EnsureAsync(sandbox.Id, framework, port ?? framework.DefaultPort, ct);
     }
 
-    /// <summary>Attach after a restart or a start: the same checkout and layer, the stored plan.</summary>
+    /// <summary>
+    /// Attach after a restart or a start: the same checkout and layer, the plan made again over them — the same command
+    /// unless the preview's address changed (host ↔ path mode moves the base path the dev server is told), stored if so.
+    /// </summary>
     private async Task ResumeRepositoryAsync(SandboxSnapshot sandbox, CancellationToken ct)
     {
         var source = repositories.Cloner.SourceDirectory(sandbox.Id);
@@ -186,6 +189,24 @@ public sealed partial class SandboxManager
             var failed = await UpdateAsync(sandbox.Id, r => { r.Status = SandboxStatus.Error; r.Error = "The sandbox's checkout, dependency layer or workspace is gone; delete it and create it again."; });
             await PublishAsync(EventTypes.SandboxFailed, failed!, new { error = failed!.Error });
             return;
+        }
+        if (sandbox.App is { } profile)
+        {
+            try
+            {
+                var replanned = await repositories.Detector.PlanDevServerAsync(profile, new LayeredTree(new DirectoryTree(source), new DirectoryTree(layer)),
+                    previews.DevServerBasePath(sandbox.Id, plan.Port), ct);
+                if (RepositoryJson.Write(replanned) is var json && json != RepositoryJson.Write(plan))
+                {
+                    await UpdateAsync(sandbox.Id, r => r.DevServerPlan = json);
+                    sandbox = sandbox with { DevServerPlan = replanned };
+                    plan = replanned;
+                }
+            }
+            catch (AppDetectionException ex)
+            {
+                RepositoryLog.ReplanFailed(logger, sandbox.Id, ex.Message);
+            }
         }
         var wasStopped = sandbox.Status == SandboxStatus.Stopped;
         var record = await UpdateAsync(sandbox.Id, r => r.Status = SandboxStatus.Running);

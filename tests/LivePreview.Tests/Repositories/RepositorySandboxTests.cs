@@ -84,6 +84,33 @@ public sealed class RepositorySandboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restart_into_path_mode_starts_the_repository_dev_server_under_its_new_base_path()
+    {
+        var repo = _repos.FromTemplate("modes", "Modes 5501");
+        var id = (await CreateAsync(new { repository = new { url = repo } })).GetProperty("id").GetString()!;
+        await WaitForStatusAsync(id, "running");
+        Assert.Contains("<title>Modes 5501</title>", await PageAsync(id));
+
+        var dataDirectory = _host.DataDirectory;
+        await _host.App.StopAsync();
+        await _host.App.DisposeAsync();
+        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>(Settings) { ["LivePreview:Previews:Mode"] = "Path" }, dataDirectory);
+
+        var preview = await _host.WaitForPreviewAsync(id);
+        var url = preview.GetProperty("preview_url").GetString()!;
+        var basePath = new Uri(url).AbsolutePath;
+        Assert.NotEqual("/", basePath);
+        using var page = await _host.Http.GetAsync(url);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.True(page.StatusCode == HttpStatusCode.OK, $"{(int)page.StatusCode}: {html}");
+        Assert.Contains("<title>Modes 5501</title>", html);
+        // Vite was told the new base: its client script is served under it.
+        Assert.Contains($"{basePath}@vite/client", html);
+        var sandbox = await _host.Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{id}");
+        Assert.Equal("running", sandbox.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Port_detection_covers_a_repository_sandbox_of_any_framework_on_its_own_port()
     {
         // Framework "vite" (no template of that name) on a port of the request's choosing: the dev server's port is
