@@ -54,14 +54,23 @@ public sealed class RepositoryCloner(HostGit git, IOptions<LivePreviewOptions> s
         }
         var head = await git.RunAsync(target, ["rev-parse", "--verify", "HEAD^{commit}"], ct);
         var commit = head.Output.Trim();
-        return head.ExitCode == 0 && commit.Length is 40 or 64 && commit.All(Uri.IsHexDigit)
-            ? commit
-            : throw new RepositoryException(422, "The clone has no commit checked out (an empty repository?).");
+        if (head.ExitCode != 0 || commit.Length is not (40 or 64) || !commit.All(Uri.IsHexDigit))
+        {
+            Delete(sandboxId);
+            throw new RepositoryException(422, "The clone has no commit checked out (an empty repository?).");
+        }
+        // Written last, beside the folder (inside it would be a file of the workspace): a finished checkout's manifest,
+        // which is what lets the provider hand a lower layer to the sandbox user once instead of at every attach.
+        await File.WriteAllTextAsync(ManifestOf(sandboxId), RepositoryJson.Write(new { commit, remote = remote.Url }), ct);
+        return commit;
     }
+
+    private string ManifestOf(string sandboxId) => SourceDirectory(sandboxId) + ".json";
 
     /// <summary>Removes a sandbox's checkout (the sandbox is gone, or its create failed). Links inside are removed, never followed.</summary>
     public void Delete(string sandboxId)
     {
+        File.Delete(ManifestOf(sandboxId));
         var target = SourceDirectory(sandboxId);
         if (Directory.Exists(target))
         {

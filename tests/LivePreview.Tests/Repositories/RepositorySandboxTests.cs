@@ -79,7 +79,11 @@ public sealed class RepositorySandboxTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.NoContent, (await _host.Http.DeleteAsync($"api/v1/sandboxes/{firstId}")).StatusCode);
         Assert.False(Directory.Exists(Path.Join(dataDirectory, "sources", firstId)));
+        Assert.False(File.Exists(Path.Join(dataDirectory, "sources", firstId + ".json")));
         Assert.True(Directory.Exists(Path.Join(dataDirectory, "sources", secondId)));
+        // The checkout's manifest beside it: the provider hands the layer to the sandbox user once, not at every attach.
+        Assert.Contains(ready.GetProperty("repository").GetProperty("commit").GetString()!,
+            File.ReadAllText(Path.Join(dataDirectory, "sources", secondId + ".json")));
         Assert.False(File.Exists(_repos.Marker), "a hook, filter or fsmonitor of the repository ran on the host");
     }
 
