@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what LivePreview needs on a fresh Debian machine: bubblewrap (sandbox isolation), e2fsprogs (sandbox disks),
 # libseccomp2 (the sandboxes' seccomp filter), util-linux's setpriv (sandboxes run as an unprivileged host user),
-# iproute2 (one network namespace per sandbox), Chromium (end-to-end tests), Node.js and npm
-# (snapshots install their dependencies from the npm registry). Idempotent and quick when done.
+# iproute2 (one network namespace per sandbox), Chromium (end-to-end tests), Redis (tests of several instances),
+# Node.js and npm (snapshots install their dependencies from the npm registry). Idempotent and quick when done.
 set -euo pipefail
 
 need=()
@@ -18,6 +18,11 @@ if [[ "${LIVEPREVIEW_SETUP_BROWSER:-1}" == "1" ]]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+# Redis, for the tests of several instances (the event bus's signals); the service needs it only when
+# ConnectionStrings:Redis names a server, which the operator runs.
+if [[ "${LIVEPREVIEW_SETUP_REDIS:-1}" == "1" ]]; then
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+fi
 
 if (( ${#need[@]} )); then
   if [[ $(id -u) -ne 0 ]]; then

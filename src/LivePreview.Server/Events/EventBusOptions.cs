@@ -35,7 +35,20 @@ public sealed class EventBusOptions
     /// <summary>Events deleted per statement, so a large clean-up never holds the write lock for long.</summary>
     public int RetentionBatchSize { get; set; } = 1000;
 
+    /// <summary>
+    /// The Redis channel the instances of one deployment signal new events on (with <c>ConnectionStrings:Redis</c> set);
+    /// deployments that share a Redis server need one each.
+    /// </summary>
+    public string RedisChannel { get; set; } = "livepreview:events";
+
+    /// <summary>
+    /// With Redis: how often each instance also reads the database for events it was not signalled (a lost signal
+    /// delays delivery by at most this long).
+    /// </summary>
+    public TimeSpan RedisPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     internal bool IsValid() =>
+        !string.IsNullOrWhiteSpace(RedisChannel) && RedisPollInterval > TimeSpan.Zero &&
         SubscriberBufferSize > 0 && ReplayPageSize > 0 && RetentionBatchSize > 0
         && HeartbeatInterval > TimeSpan.Zero && KeepAliveInterval >= TimeSpan.Zero && KeepAliveTimeout > TimeSpan.Zero
         && SendTimeout > TimeSpan.Zero && Retention >= TimeSpan.Zero && RetentionInterval > TimeSpan.Zero;

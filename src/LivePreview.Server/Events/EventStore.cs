@@ -25,6 +25,13 @@ public sealed class EventStore(IDbContextFactory<LivePreviewDbContext> dbFactory
         return records.Select(ToEvent).ToList();
     }
 
+    /// <summary>The newest stored event's sequence, 0 when there is none.</summary>
+    public async Task<long> LastSequenceAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Events.MaxAsync(e => (long?)e.Sequence, cancellationToken) ?? 0;
+    }
+
     /// <summary>
     /// Deletes up to <paramref name="batchSize"/> of the oldest events if they are older than the cutoff;
     /// returns how many went. Only the first rows in sequence order are looked at (timestamps grow with

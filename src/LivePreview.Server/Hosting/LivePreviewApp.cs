@@ -41,7 +41,7 @@ public static class LivePreviewApp
         UseDefaultUrlUnlessConfigured(builder);
         builder.Services.AddLivePreviewCore();
         builder.Services.AddPersistence();
-        builder.Services.AddEvents();
+        builder.Services.AddEvents(builder.Configuration);
         builder.Services.AddLocalSandboxes();
         builder.Services.AddPackageManagerTools();
         builder.Services.AddEgress();
