@@ -11,55 +11,74 @@ internal static class EventsBenchRun
 {
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    public static async Task<string> RunAsync(EventsBenchOptions options)
+    public static async Task<EventsResult> RunAsync(EventsBenchOptions options, BenchConfiguration configuration)
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("livepreview-eventsbench-").FullName;
+        var shared = Directory.CreateTempSubdirectory("livepreview-eventsbench-").FullName;
         var key = "lpk_bench_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        var app = LivePreviewApp.Build(
-        [
-            $"--LivePreview:Auth:BootstrapKey={key}",
-            "--urls=http://127.0.0.1:0",
-            $"--LivePreview:DataDirectory={dataDirectory}",
-            $"--LivePreview:TemplatesDirectory={Path.Combine(RepositoryRoot, "templates")}",
-            $"--LivePreview:Snapshots:Root={Path.Combine(dataDirectory, "snapshots")}",
-            "--LivePreview:WarmPool:Size=0",
-            "--Logging:LogLevel:Default=Warning",
-        ]);
-        await app.StartAsync();
+        await using var redis = configuration.Redis ? await RedisProcess.StartAsync(shared) : null;
+        var apps = new List<WebApplication>();
         try
         {
-            var port = new Uri(app.Urls.First()).Port;
-            return await MeasureAsync(app.Services.GetRequiredService<IEventBus>(), port, key, options);
+            for (var i = 0; i < configuration.Instances; i++)
+            {
+                var dataDirectory = Directory.CreateDirectory(Path.Combine(shared, $"instance-{i}")).FullName;
+                List<string> args =
+                [
+                    $"--LivePreview:Auth:BootstrapKey={key}",
+                    "--urls=http://127.0.0.1:0",
+                    $"--LivePreview:DataDirectory={dataDirectory}",
+                    $"--LivePreview:Database:ConnectionString=Data Source={Path.Combine(shared, "livepreview.db")}",
+                    $"--LivePreview:TemplatesDirectory={Path.Combine(RepositoryRoot, "templates")}",
+                    $"--LivePreview:Snapshots:Root={Path.Combine(dataDirectory, "snapshots")}",
+                    $"--LivePreview:Events:WriteBatchSize={configuration.WriteBatchSize}",
+                    "--LivePreview:WarmPool:Size=0",
+                    "--Logging:LogLevel:Default=Warning",
+                ];
+                if (redis is not null)
+                {
+                    args.Add($"--ConnectionStrings:Redis={redis.ConnectionString}");
+                }
+                var app = LivePreviewApp.Build([.. args]);
+                apps.Add(app);
+                await app.StartAsync();
+            }
+            var ports = apps.Select(a => new Uri(a.Urls.First()).Port).ToArray();
+            var buses = apps.Select(a => a.Services.GetRequiredService<IEventBus>()).ToArray();
+            return await MeasureAsync(configuration, buses, ports, key, options);
         }
         finally
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            Directory.Delete(dataDirectory, recursive: true);
+            foreach (var app in apps)
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+            Directory.Delete(shared, recursive: true);
         }
     }
 
-    private static async Task<string> MeasureAsync(IEventBus bus, int port, string key, EventsBenchOptions options)
+    /// <summary>Clients alternate over the instances (the unfiltered one on the last), publishers too: with two, half of every client's events come from the other instance.</summary>
+    private static async Task<EventsResult> MeasureAsync(BenchConfiguration configuration, IEventBus[] buses, int[] ports, string key, EventsBenchOptions options)
     {
         var sandboxes = Enumerable.Range(0, options.Clients).Select(_ => SandboxId.New()).ToArray();
-        var filtered = await Task.WhenAll(sandboxes.Select(s => StreamClient.ConnectAsync(port, key, $"sandbox_id={s}")));
-        var unfiltered = await StreamClient.ConnectAsync(port, key, "");
+        var filtered = await Task.WhenAll(sandboxes.Select((s, i) => StreamClient.ConnectAsync(ports[i % ports.Length], key, $"sandbox_id={s}")));
+        var unfiltered = await StreamClient.ConnectAsync(ports[^1], key, "");
         StreamClient[] all = [.. filtered, unfiltered];
         using var stop = new CancellationTokenSource();
         var reading = all.Select(c => Task.Run(() => c.ReadAsync(stop.Token))).ToArray();
         try
         {
             // Warm-up: one unmeasured event per sandbox, which also proves every client is subscribed.
-            await PublishAsync(bus, sandboxes, sandboxes.Length, 1, measured: false);
+            await PublishAsync(buses, sandboxes, sandboxes.Length, options.Publishers, measured: false);
             await WaitForAsync(() => filtered.All(c => c.Received >= 1), TimeSpan.FromSeconds(60));
 
             var started = Stopwatch.GetTimestamp();
-            await PublishAsync(bus, sandboxes, options.Events, options.Publishers, measured: true);
+            await PublishAsync(buses, sandboxes, options.Events, options.Publishers, measured: true);
             var published = Stopwatch.GetElapsedTime(started);
             var expected = sandboxes.Length + options.Events;
             await WaitForAsync(() => all.Sum(c => c.Received) >= 2 * expected || all.Any(c => c.CloseStatus is not null), TimeSpan.FromSeconds(120));
             var delivered = Stopwatch.GetElapsedTime(started, all.Max(c => c.LastReceivedAt));
-            return EventsReport.Format(options, published, delivered, filtered, unfiltered);
+            return new EventsResult(configuration, published, delivered, filtered, unfiltered);
         }
         finally
         {
@@ -72,12 +91,13 @@ internal static class EventsBenchRun
         }
     }
 
-    /// <summary>Round-robin over the sandboxes from <paramref name="publishers"/> concurrent loops sharing one counter.</summary>
-    private static async Task PublishAsync(IEventBus bus, string[] sandboxes, int count, int publishers, bool measured)
+    /// <summary>Round-robin over the sandboxes from <paramref name="publishers"/> concurrent loops sharing one counter, spread over the buses.</summary>
+    private static async Task PublishAsync(IEventBus[] buses, string[] sandboxes, int count, int publishers, bool measured)
     {
         var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, publishers).Select(_ => Task.Run(async () =>
+        await Task.WhenAll(Enumerable.Range(0, publishers).Select(p => Task.Run(async () =>
         {
+            var bus = buses[p % buses.Length];
             for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
             {
                 var payload = new { sent_at = Stopwatch.GetTimestamp(), measured, i };

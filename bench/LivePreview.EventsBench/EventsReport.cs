@@ -3,36 +3,36 @@ using System.Text;
 
 namespace LivePreview.EventsBench;
 
+/// <summary>What one configuration measured.</summary>
+internal sealed record EventsResult(BenchConfiguration Configuration, TimeSpan Published, TimeSpan Delivered, StreamClient[] Filtered, StreamClient Unfiltered);
+
 internal static class EventsReport
 {
-    public static string Format(EventsBenchOptions options, TimeSpan published, TimeSpan delivered, StreamClient[] filtered, StreamClient unfiltered)
+    public static string Format(EventsBenchOptions options, IReadOnlyList<EventsResult> results)
     {
-        var filteredLatencies = filtered.SelectMany(c => c.LatenciesMs).Order().ToArray();
-        var unfilteredLatencies = unfiltered.LatenciesMs.Order().ToArray();
-        var closed = filtered.Append(unfiltered).Count(c => c.CloseStatus is not null);
-        var deliveries = filteredLatencies.Length + unfilteredLatencies.Length;
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
         var text = new StringBuilder()
             .AppendLine("## Live event stream (WebSocket fan-out)")
             .AppendLine()
-            .AppendLine(Invariant($"{options.Clients} clients each filtered to its own sandbox + 1 unfiltered; {options.Events:N0} events published round-robin over the sandboxes by {options.Publishers} concurrent publishers through IEventBus (each event persisted in SQLite, then delivered). Latency: publisher's timestamp in the payload, taken before PublishAsync (so it includes waiting for the bus's single write lock), or the event's own timestamp, stamped by the bus just before the insert, to the client's receive; same process, same clock. {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}."))
+            .AppendLine(Invariant($"{options.Clients} clients each filtered to its own sandbox + 1 unfiltered; {options.Events:N0} events per configuration published round-robin over the sandboxes by {options.Publishers} concurrent publishers through IEventBus (stored in the database, then delivered; with two instances clients and publishers alternate over them, so half of each client's events cross instances through Redis). Latency: the publisher's Stopwatch timestamp in the payload, taken before PublishAsync, to the client's receive; same process, same clock. {Environment.ProcessorCount} cores, load average {load} at the end, {DateTime.UtcNow:yyyy-MM-dd}."))
             .AppendLine()
-            .AppendLine("| metric | value |")
-            .AppendLine("|---|---|")
-            .AppendLine(Invariant($"| events published | {options.Events:N0} in {published.TotalSeconds:F2} s |"))
-            .AppendLine(Invariant($"| publish rate | **{options.Events / published.TotalSeconds:N0} events/s** |"))
-            .AppendLine(Invariant($"| deliveries (filtered + unfiltered) | {filteredLatencies.Length:N0} + {unfilteredLatencies.Length:N0}, all done {delivered.TotalSeconds:F2} s after the first publish ({deliveries / delivered.TotalSeconds:N0}/s) |"))
-            .AppendLine(Row("latency from PublishAsync call, filtered clients", filteredLatencies))
-            .AppendLine(Row("latency from PublishAsync call, unfiltered client", unfilteredLatencies))
-            .AppendLine(Row("latency from the bus's timestamp (persist + deliver), filtered clients", filtered.SelectMany(c => c.SinceStampMs).Order().ToArray()))
-            .AppendLine(Invariant($"| clients closed as too slow (4008) | {closed} |"));
+            .AppendLine("| configuration | write batch | events/s | vs first row | filtered clients p50 / p99 / max | unfiltered p50 / p99 | deliveries | closed as too slow |")
+            .AppendLine("|---|---|---|---|---|---|---|---|");
+        var baseline = results.Count > 0 ? options.Events / results[0].Published.TotalSeconds : 0;
+        foreach (var r in results)
+        {
+            var filtered = r.Filtered.SelectMany(c => c.LatenciesMs).Order().ToArray();
+            var unfiltered = r.Unfiltered.LatenciesMs.Order().ToArray();
+            var rate = options.Events / r.Published.TotalSeconds;
+            var closed = r.Filtered.Append(r.Unfiltered).Count(c => c.CloseStatus is not null);
+            text.AppendLine(Invariant($"| {r.Configuration.Name} | {r.Configuration.WriteBatchSize} | **{rate:N0}** | {rate / baseline:F2}× | {P(filtered, 0.5)} / **{P(filtered, 0.99)}** / {P(filtered, 1)} ms | {P(unfiltered, 0.5)} / {P(unfiltered, 0.99)} ms | {filtered.Length + unfiltered.Length:N0} of {2 * options.Events:N0} | {closed} |"));
+        }
         return text.ToString();
     }
 
-    private static string Row(string name, double[] sorted) => sorted.Length == 0
-        ? $"| {name} | no events received |"
-        : Invariant($"| {name} p50 / p95 / p99 / max | **{Percentile(sorted, 0.50):F2}** / **{Percentile(sorted, 0.95):F2}** / {Percentile(sorted, 0.99):F2} / {sorted[^1]:F2} ms |");
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    private static string P(double[] sorted, double p) => sorted.Length == 0
+        ? "–"
+        : sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))].ToString("F2", CultureInfo.InvariantCulture);
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,20 +1,34 @@
 using LivePreview.EventsBench;
 
-// Fan-out of the live event stream: the real service in this process, N WebSocket clients each
-// filtered to its own sandbox (plus one unfiltered), events published as fast as the bus takes them.
-// Prints one markdown table and writes it to artifacts/bench/events.md.
+// Fan-out of the live event stream: the real service in this process (one instance, or two sharing one SQLite
+// database and a real redis-server), N WebSocket clients each filtered to its own sandbox (plus one unfiltered),
+// events published as fast as the bus takes them. Every configuration in one run; prints one markdown table and
+// writes it to artifacts/bench/events.md.
 var options = new EventsBenchOptions();
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
-    _ = args[i] switch
+    switch (args[i])
     {
-        "--clients" => options.Clients = int.Parse(args[i + 1]),
-        "--events" => options.Events = int.Parse(args[i + 1]),
-        "--publishers" => options.Publishers = int.Parse(args[i + 1]),
-        _ => throw new ArgumentException($"Unknown option {args[i]}; use --clients, --events, --publishers."),
-    };
+        case "--clients": options.Clients = int.Parse(args[i + 1]); break;
+        case "--events": options.Events = int.Parse(args[i + 1]); break;
+        case "--publishers": options.Publishers = int.Parse(args[i + 1]); break;
+        case "--only": options.Only = args[i + 1]; break;
+        default: throw new ArgumentException($"Unknown option {args[i]}; use --clients, --events, --publishers, --only.");
+    }
 }
-var report = await EventsBenchRun.RunAsync(options);
+BenchConfiguration[] configurations =
+[
+    new("SQLite, 1 instance, an event per transaction", 1, false, 1),
+    new("SQLite, 1 instance, batched", 1, false, 256),
+    new("SQLite + Redis, 2 instances, batched", 2, true, 256),
+];
+var results = new List<EventsResult>();
+foreach (var configuration in configurations.Where(c => options.Only is null || c.Name.Contains(options.Only, StringComparison.OrdinalIgnoreCase)))
+{
+    Console.WriteLine($"Running: {configuration.Name} ...");
+    results.Add(await EventsBenchRun.RunAsync(options, configuration));
+}
+var report = EventsReport.Format(options, results);
 Console.WriteLine(report);
 var path = Path.Combine(EventsBenchRun.RepositoryRoot, "artifacts", "bench", "events.md");
 Directory.CreateDirectory(Path.GetDirectoryName(path)!);

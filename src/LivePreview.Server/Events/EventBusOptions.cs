@@ -36,6 +36,12 @@ public sealed class EventBusOptions
     public int RetentionBatchSize { get; set; } = 1000;
 
     /// <summary>
+    /// Most events stored in one transaction: publishers queue, one writer stores what is queued a batch at a time
+    /// (one commit per batch instead of one per event). 1 stores each event in its own transaction.
+    /// </summary>
+    public int WriteBatchSize { get; set; } = 256;
+
+    /// <summary>
     /// The Redis channel the instances of one deployment signal new events on (with <c>ConnectionStrings:Redis</c> set);
     /// deployments that share a Redis server need one each.
     /// </summary>
@@ -48,7 +54,7 @@ public sealed class EventBusOptions
     public TimeSpan RedisPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     internal bool IsValid() =>
-        !string.IsNullOrWhiteSpace(RedisChannel) && RedisPollInterval > TimeSpan.Zero &&
+        !string.IsNullOrWhiteSpace(RedisChannel) && RedisPollInterval > TimeSpan.Zero && WriteBatchSize > 0 &&
         SubscriberBufferSize > 0 && ReplayPageSize > 0 && RetentionBatchSize > 0
         && HeartbeatInterval > TimeSpan.Zero && KeepAliveInterval >= TimeSpan.Zero && KeepAliveTimeout > TimeSpan.Zero
         && SendTimeout > TimeSpan.Zero && Retention >= TimeSpan.Zero && RetentionInterval > TimeSpan.Zero;

@@ -7,44 +7,35 @@ using Microsoft.Extensions.Options;
 namespace LivePreview.Events;
 
 /// <summary>
-/// Persists each event in the database, then hands it to the subscribers whose filter matches.
-/// Subscribers are indexed by sandbox id so a publish touches only the connections that care.
-/// One writer at a time keeps sequence order and delivery order the same.
+/// Persists each event in the database (a batch per transaction, <see cref="EventBatchWriter"/>), then hands it to the
+/// subscribers whose filter matches. The one writer loop stores and delivers in queue order, so sequence order and
+/// delivery order are the same.
 /// </summary>
-internal sealed class InProcessEventBus(
-    IDbContextFactory<LivePreviewDbContext> dbFactory,
-    IOptions<EventBusOptions> options,
-    TimeProvider time,
-    ILogger<InProcessEventBus> logger) : IEventBus
+internal sealed class InProcessEventBus : IEventBus, IAsyncDisposable
 {
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly EventSubscribers _subscribers = new(options.Value.SubscriberBufferSize, logger);
+    private readonly EventSubscribers _subscribers;
+    private readonly EventBatchWriter _writer;
+
+    public InProcessEventBus(IDbContextFactory<LivePreviewDbContext> dbFactory, IOptions<EventBusOptions> options, TimeProvider time, ILogger<InProcessEventBus> logger)
+    {
+        _subscribers = new EventSubscribers(options.Value.SubscriberBufferSize, logger);
+        _writer = new EventBatchWriter(dbFactory, options.Value.WriteBatchSize, batch =>
+        {
+            foreach (var e in batch)
+            {
+                _subscribers.Deliver(e);
+            }
+            return Task.CompletedTask;
+        }, time, logger);
+    }
 
     /// <summary>Sandboxes that have at least one subscriber (for tests).</summary>
     internal int IndexedSandboxCount => _subscribers.IndexedSandboxCount;
 
-    public async Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(draft);
-        var payload = draft.Payload is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(draft.Payload, JsonDefaults.Options);
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            var timestamp = time.GetUtcNow();
-            StoredEvent stored;
-            await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
-            {
-                stored = await InsertAsync(db, draft, timestamp, payload?.GetRawText());
-            }
-            var published = new LivePreviewEvent(stored.Sequence, draft.Type, draft.EntityType, draft.EntityId, draft.SandboxId, timestamp, payload, stored.Owner);
-            _subscribers.Deliver(published);
-            return published;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    /// <summary>Stored and delivered when it returns. Once queued, an event is stored whatever <paramref name="cancellationToken"/> does.</summary>
+    public Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default) => _writer.WriteAsync(draft);
+
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
 
     /// <summary>
     /// Stores the event with its owner read in the same statement: the sandbox's owner while the sandbox exists,

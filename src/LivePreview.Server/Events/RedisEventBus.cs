@@ -26,7 +26,6 @@ internal sealed partial class RedisEventBus(
     TimeProvider time,
     ILogger<RedisEventBus> logger) : IEventBus, IHostedService, IAsyncDisposable
 {
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly EventSubscribers _subscribers = new(options.Value.SubscriberBufferSize, logger);
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -37,7 +36,12 @@ internal sealed partial class RedisEventBus(
     private long _signalled;
     private int _disposed;
 
+    private EventBatchWriter? _writer;
+
     private EventSequencer Sequencer => _sequencer ??= new EventSequencer(store, _subscribers, options.Value.ReplayPageSize);
+
+    private EventBatchWriter Writer => LazyInitializer.EnsureInitialized(ref _writer,
+        () => new EventBatchWriter(dbFactory, options.Value.WriteBatchSize, DeliverAndSignalAsync, time, logger));
 
     /// <summary>The last sequence delivered to this instance's subscribers (for tests).</summary>
     internal long Delivered => Sequencer.Delivered;
@@ -72,6 +76,10 @@ internal sealed partial class RedisEventBus(
         {
             return;
         }
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
         await _stopping.CancelAsync();
         await _catchingUp.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_redis is not null)
@@ -80,27 +88,20 @@ internal sealed partial class RedisEventBus(
         }
     }
 
-    public async Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default)
+    /// <summary>Stored and delivered here when it returns; the other instances are signalled once per stored batch.</summary>
+    public Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default) => Writer.WriteAsync(draft);
+
+    private async Task DeliverAndSignalAsync(IReadOnlyList<LivePreviewEvent> batch)
     {
-        ArgumentNullException.ThrowIfNull(draft);
-        var payload = draft.Payload is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(draft.Payload, JsonDefaults.Options);
-        LivePreviewEvent published;
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        foreach (var e in batch)
         {
-            var timestamp = time.GetUtcNow();
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            var stored = await InProcessEventBus.InsertAsync(db, draft, timestamp, payload?.GetRawText());
-            published = new LivePreviewEvent(stored.Sequence, draft.Type, draft.EntityType, draft.EntityId, draft.SandboxId, timestamp, payload, stored.Owner);
+            await Sequencer.OfferAsync(e, CancellationToken.None);
         }
-        finally
+        if (batch.Count > 0)
         {
-            _writeLock.Release();
+            // After the commit, and without waiting: a signal that is lost is made up for by the other instances' periodic look.
+            _redis?.GetSubscriber().Publish(_channel, batch[^1].Sequence, CommandFlags.FireAndForget);
         }
-        await Sequencer.OfferAsync(published, CancellationToken.None);
-        // After the commit, and without waiting: a signal that is lost is made up for by the other instances' periodic look.
-        _redis?.GetSubscriber().Publish(_channel, published.Sequence, CommandFlags.FireAndForget);
-        return published;
     }
 
     public IAsyncEnumerable<LivePreviewEvent> SubscribeAsync(EventFilter filter, CancellationToken cancellationToken)

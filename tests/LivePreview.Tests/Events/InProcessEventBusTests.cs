@@ -25,6 +25,34 @@ public sealed class InProcessEventBusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_burst_is_stored_and_delivered_in_call_order_and_an_event_that_cannot_be_stored_fails_only_its_own_publisher()
+    {
+        var bus = _db.CreateBus(TimeProvider.System, new EventBusOptions { WriteBatchSize = 16 });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var live = bus.SubscribeAsync(EventFilter.All, cts.Token);
+
+        // Queued at once: the writer stores them a batch per transaction; the batch holding the bad one is stored again one by one.
+        var publishes = Enumerable.Range(0, 100).Select(i => i == 50
+            ? bus.PublishAsync(new EventDraft(null!, "file", "src/x.ts", "abcdefghijkl"))
+            : bus.PublishAsync(EventFixtures.FileChanged("abcdefghijkl", i))).ToList();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => publishes[50]);
+        var stored = (await Task.WhenAll(publishes.Where((_, i) => i != 50))).Select(e => e.Sequence).ToList();
+        Assert.Equal(stored.Order(), stored);
+        Assert.Equal(stored, await _db.SequencesAsync());
+        var received = new List<long>();
+        await foreach (var e in live)
+        {
+            received.Add(e.Sequence);
+            if (received.Count == stored.Count)
+            {
+                break;
+            }
+        }
+        Assert.Equal(stored, received);
+    }
+
+    [Fact]
     public async Task A_subscriber_that_falls_behind_its_buffer_gets_its_buffered_events_then_a_slow_subscriber_error()
     {
         var bus = _db.CreateBus(TimeProvider.System, new EventBusOptions { SubscriberBufferSize = 3 });
