@@ -8,8 +8,8 @@ internal sealed class EventsBenchOptions
     /// <summary>Events published in each measured run, round-robin over the clients' sandboxes.</summary>
     public int Events { get; set; } = 20_000;
 
-    /// <summary>Concurrent publishers (spread over the instances).</summary>
-    public int Publishers { get; set; } = 4;
+    /// <summary>Concurrent publishers (spread over the instances): many sandboxes publish at once in a real service.</summary>
+    public int Publishers { get; set; } = 32;
 
     /// <summary>Only the configurations whose name contains this (all when null).</summary>
     public string? Only { get; set; }
