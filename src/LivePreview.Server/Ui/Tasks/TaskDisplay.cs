@@ -47,6 +47,14 @@ internal static class TaskDisplay
         };
     }
 
+    /// <summary>The tone class of a step (<c>tone-…</c>): a step done is info, the end success or danger.</summary>
+    public static string ToneName(TaskStepTone tone) => tone switch
+    {
+        TaskStepTone.Success => "success",
+        TaskStepTone.Danger => "danger",
+        _ => "info",
+    };
+
     public static string? Short(string? commit) => commit is { Length: > 12 } ? commit[..12] : commit;
 }
 
