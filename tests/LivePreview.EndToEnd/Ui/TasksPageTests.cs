@@ -73,11 +73,13 @@ public sealed class TasksPageTests : IAsyncLifetime
         var log = BrowserLog.Attach(page);
         var shots = Browser.ArtifactsDirectory("ui");
 
-        // The nav link; the form is usable once the circuit is up (the agent list comes from the registry).
+        // The nav link, once the dashboard's circuit is up (a click before it is a full page load); the form's button is
+        // enabled once the tasks page's circuit is.
+        await log.WaitAsync(page.Locator("[data-testid=create-sandbox]:enabled").WaitForAsync(new() { Timeout = 60_000 }));
         await page.GetByTestId("nav-tasks").ClickAsync();
         await page.WaitForURLAsync("**/tasks");
         await log.WaitAsync(page.GetByTestId("no-tasks").WaitForAsync(new() { Timeout = 60_000 }));
-        await log.WaitAsync(page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('[data-testid=task-agent] option[value=replay]')", null, new() { Timeout = 60_000 }));
+        await log.WaitAsync(page.Locator("[data-testid=task-create]:enabled").WaitForAsync(new() { Timeout = 60_000 }));
 
         // The API's own checks: a base branch git refuses is said under the form, and nothing is queued.
         await page.GetByTestId("task-title").FillAsync(Title);

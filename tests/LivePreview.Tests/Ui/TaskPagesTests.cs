@@ -43,12 +43,14 @@ public sealed class TaskPagesTests : BunitContext
     [Fact]
     public void The_form_sends_what_was_typed_with_the_chosen_agent_and_capabilities_shows_a_refusal_and_clears_the_title_once_queued()
     {
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         var sent = new List<CreateTaskRequest>();
         var accept = false;
         AgentStatus[] agents = [new("anthropic", false, "Set LivePreview__Agents__Anthropic__ApiKey."), new("replay", true, null)];
         var form = Render<NewTaskForm>(p => p.Add(x => x.Agents, agents).Add(x => x.DefaultAgent, "anthropic")
             .Add(x => x.OnCreate, r => { sent.Add(r); return System.Threading.Tasks.Task.FromResult(accept); }));
 
+        Assert.False(form.Find("[data-testid=task-create]").HasAttribute("disabled"));
         Assert.Contains("LivePreview__Agents__Anthropic__ApiKey", form.Find("[data-testid=task-agent-problem]").TextContent);
         form.Find("[data-testid=task-agent]").Change("replay");
         Assert.Empty(form.FindAll("[data-testid=task-agent-problem]"));
