@@ -140,7 +140,8 @@ public sealed class TasksPageTests : IAsyncLifetime
         await stranger.GetByTestId("signin-key").FillAsync(key);
         await stranger.GetByTestId("signin-submit").ClickAsync();
         await stranger.WaitForURLAsync(new Uri(_host.BaseUri, "/").ToString());
-        await stranger.GotoAsync(new Uri(_host.BaseUri, $"tasks/{id}").ToString());
+        var notFound = await stranger.GotoAsync(new Uri(_host.BaseUri, $"tasks/{id}").ToString());
+        Assert.Equal(404, notFound!.Status);
         await stranger.GetByTestId("not-found").WaitForAsync(new() { Timeout = 30_000 });
         Assert.Equal(0, await stranger.GetByTestId("task-title").CountAsync());
         Assert.DoesNotContain(Title, await stranger.ContentAsync(), StringComparison.Ordinal);
