@@ -137,6 +137,16 @@ public sealed class TaskPagesTests : BunitContext
         Assert.Equal("failed", final.Find("[data-testid=task-status]").GetAttribute("data-status"));
     }
 
+    [Fact]
+    public void A_task_step_on_the_sandbox_is_worded_in_the_session_feed_as_on_the_task_page()
+    {
+        var item = LivePreview.Ui.Sandbox.ActivityItem.From(Event(19, EventTypes.TaskPushed, new { branch = "livepreview/tk1", commit = "0123456789abcdef", files = 1 }));
+        Assert.Equal("Task: Branch pushed", item.Title);
+        Assert.Equal("livepreview/tk1 at 0123456789ab (1 files)", item.Detail);
+        Assert.Equal("info", item.Tone);
+        Assert.Equal("danger", LivePreview.Ui.Sandbox.ActivityItem.From(Event(20, EventTypes.TaskFailed, new { error = "boom", retryable = false, status = "failed" })).Tone);
+    }
+
     [Theory]
     [InlineData("https://github.com/octo/app.git", "github.com/octo/app")]
     [InlineData("https://127.0.0.1:4443/octo/app", "127.0.0.1:4443/octo/app")]
