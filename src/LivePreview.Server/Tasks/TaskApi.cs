@@ -52,72 +52,97 @@ public static class TaskApi
     private static async Task<IResult> CreateAsync(CreateTaskRequest? request, ClaimsPrincipal user, TaskQueue queue, GitRemotePolicy remotes, HostGit git,
         AgentRegistry agents, CancellationToken ct)
     {
+        var (task, refused) = await CheckAsync(request, user.RequireUserId(), remotes, git, agents, ct);
+        if (refused is { } r)
+        {
+            return Problems.BadRequest(r.Title, r.Detail);
+        }
+        var queued = await queue.EnqueueAsync(task!, ct);
+        return TypedResults.Created($"/api/v1/tasks/{queued.Id}", TaskResponse.From(queued));
+    }
+
+    /// <summary>
+    /// The create route's checks, for the API and the tasks page alike: the task to queue for <paramref name="owner"/>, or
+    /// the 400's title and detail. A remote that <see cref="GitRemotePolicy"/> refuses throws its <see cref="GitRemoteRefusedException"/>.
+    /// </summary>
+    public static async Task<(NewTask? Task, (string Title, string Detail)? Refused)> CheckAsync(CreateTaskRequest? request, string owner,
+        GitRemotePolicy remotes, HostGit git, AgentRegistry agents, CancellationToken ct)
+    {
         var title = request?.Title?.Trim();
         if (string.IsNullOrEmpty(title) || title.Length > MaxTitle || title.Any(char.IsControl))
         {
-            return Problems.BadRequest("Invalid title", $"Give \"title\": 1–{MaxTitle} characters on one line, what the task should do (it becomes the pull request's title).");
+            return (null, ("Invalid title", $"Give \"title\": 1–{MaxTitle} characters on one line, what the task should do (it becomes the pull request's title)."));
         }
         var description = request!.Description ?? "";
         if (description.Length > MaxDescription)
         {
-            return Problems.BadRequest("Description too long", $"\"description\" may have at most {MaxDescription} characters.");
+            return (null, ("Description too long", $"\"description\" may have at most {MaxDescription} characters."));
         }
         if (request.Repository?.Url is not { Length: > 0 } url)
         {
-            return Problems.BadRequest("Repository missing", "Give \"repository\": {\"url\": \"https://…\", \"base_branch\": \"main\"}: the repository to work on and the branch the pull request targets.");
+            return (null, ("Repository missing", "Give \"repository\": {\"url\": \"https://…\", \"base_branch\": \"main\"}: the repository to work on and the branch the pull request targets."));
         }
         var remote = await remotes.CheckAsync(url, ct);
         var baseBranch = request.Repository.BaseBranch ?? "main";
         if (!await git.IsValidBranchAsync(baseBranch, ct))
         {
-            return Problems.BadRequest("Invalid base branch", $"\"base_branch\" '{Clean(baseBranch)}' is not a valid branch name (see git check-ref-format); e.g. \"main\".");
+            return (null, ("Invalid base branch", $"\"base_branch\" '{Clean(baseBranch)}' is not a valid branch name (see git check-ref-format); e.g. \"main\"."));
         }
         var capabilities = request.RequiredCapabilities ?? [];
         if (capabilities.Any(c => c is null || !Capabilities.Contains(c)))
         {
-            return Problems.BadRequest("Unknown capability", $"\"required_capabilities\" may use {string.Join(", ", Capabilities.Order(StringComparer.Ordinal))}.");
+            return (null, ("Unknown capability", $"\"required_capabilities\" may use {string.Join(", ", Capabilities.Order(StringComparer.Ordinal))}."));
         }
         if (capabilities.Count > Capabilities.Count)
         {
-            return Problems.BadRequest("Too many capabilities", $"\"required_capabilities\" may list each of {string.Join(", ", Capabilities.Order(StringComparer.Ordinal))} once.");
+            return (null, ("Too many capabilities", $"\"required_capabilities\" may list each of {string.Join(", ", Capabilities.Order(StringComparer.Ordinal))} once."));
         }
         var agent = string.IsNullOrWhiteSpace(request.Agent) ? null : request.Agent.Trim();
         var availability = agents.Availability(agent);
         if (!availability.Available)
         {
-            return Problems.BadRequest("Agent not available", availability.Problem ?? $"The agent '{availability.Name}' cannot run.");
+            return (null, ("Agent not available", availability.Problem ?? $"The agent '{availability.Name}' cannot run."));
         }
         if (request.Priority is < -1000 or > 1000)
         {
-            return Problems.BadRequest("Invalid priority", "\"priority\" must be between -1000 and 1000 (higher runs first; default 0).");
+            return (null, ("Invalid priority", "\"priority\" must be between -1000 and 1000 (higher runs first; default 0)."));
         }
-        var task = await queue.EnqueueAsync(new NewTask(user.RequireUserId(), title, remote.Url, baseBranch)
+        return (new NewTask(owner, title, remote.Url, baseBranch)
         {
             Description = description, RequiredCapabilities = [.. capabilities.Distinct(StringComparer.Ordinal)], Agent = availability.Name,
             Priority = request.Priority ?? 0,
-        }, ct);
-        return TypedResults.Created($"/api/v1/tasks/{task.Id}", TaskResponse.From(task));
+        }, null);
     }
 
     private static async Task<IResult> CancelAsync(string id, ClaimsPrincipal user, TaskQueue queue, CancellationToken ct)
     {
+        var (task, refused) = await TryCancelAsync(id, user, queue, ct);
+        return refused is { } r ? Results.Problem(statusCode: r.Status, title: r.Title, detail: r.Detail) : TypedResults.Ok(TaskResponse.From(task!));
+    }
+
+    /// <summary>The cancel route's checks and call, for the API and the task page alike: the cancelled task, or why not (404 for a stranger, 409 once ended).</summary>
+    public static async Task<(TaskRecord? Task, (int Status, string Title, string Detail)? Refused)> TryCancelAsync(string id, ClaimsPrincipal user, TaskQueue queue, CancellationToken ct)
+    {
         if (await FindVisibleAsync(id, user, queue, ct) is not { } task)
         {
-            return NotFound(id);
+            return (null, (StatusCodes.Status404NotFound, NotFoundTitle, NotFoundDetail(id)));
         }
         if (!await queue.CancelAsync(task.Id, task.Owner, ct))
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Task has ended", detail: $"Task '{task.Id}' is {task.Status.ToString().ToLowerInvariant()} already; only a queued or running task can be cancelled.");
+            return (null, (StatusCodes.Status409Conflict, "Task has ended", $"Task '{task.Id}' is {task.Status.ToString().ToLowerInvariant()} already; only a queued or running task can be cancelled."));
         }
-        return TypedResults.Ok(TaskResponse.From((await queue.GetAsync(task.Id, ct))!));
+        return ((await queue.GetAsync(task.Id, ct))!, null);
     }
 
     /// <summary>The task when the caller owns it or is an admin; a stranger gets the same answer as for a task that does not exist.</summary>
-    private static async Task<TaskRecord?> FindVisibleAsync(string id, ClaimsPrincipal user, TaskQueue queue, CancellationToken ct) =>
+    public static async Task<TaskRecord?> FindVisibleAsync(string id, ClaimsPrincipal user, TaskQueue queue, CancellationToken ct) =>
         await queue.GetAsync(id, ct) is { } task && user.Owns(task.Owner) ? task : null;
 
-    private static IResult NotFound(string id) =>
-        Problems.NotFound("Task not found", $"There is no task '{Clean(id)}' of yours. List your tasks with GET /api/v1/tasks.");
+    private const string NotFoundTitle = "Task not found";
+
+    private static string NotFoundDetail(string id) => $"There is no task '{Clean(id)}' of yours. List your tasks with GET /api/v1/tasks.";
+
+    private static IResult NotFound(string id) => Problems.NotFound(NotFoundTitle, NotFoundDetail(id));
 
     private static string Clean(string text) => text.Length > 100 || text.Any(char.IsControl) ? "(invalid)" : text;
 }

@@ -205,18 +205,86 @@ public sealed partial class TaskWorker(
         }
     }
 
+    /// <summary>
+    /// Until the session leaves running / waiting_for_answer. Subscribed to the sandbox's session ends before each read of
+    /// the state, so an end between the read and the wait still wakes it; the events are only wake-ups (the state is read
+    /// again), and a slow re-check stays as a safety net (a missed event, a stream the bus ended). An agent may wait for
+    /// an answer for long: no deadline, the lease is renewed meanwhile.
+    /// </summary>
     private async Task<AgentSessionView> WaitForSessionAsync(Run run, string sandboxId, CancellationToken ct)
     {
-        while (true)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var stream = events.SubscribeAsync(new EventFilter(sandboxId, SessionWakeUps), stop.Token).GetAsyncEnumerator(stop.Token);
+        Task<bool>? next = null;
+        var live = true;
+        try
         {
-            var view = await sessions.ViewAsync(sandboxId, ct)
-                ?? throw new TaskStepException("The task's agent session is gone.", retryable: false);
-            if (view.Status is not ("running" or "waiting_for_answer"))
+            while (true)
             {
-                return view;
+                var view = await sessions.ViewAsync(sandboxId, ct)
+                    ?? throw new TaskStepException("The task's agent session is gone.", retryable: false);
+                if (view.Status is not ("running" or "waiting_for_answer"))
+                {
+                    return view;
+                }
+                var recheck = Task.Delay(SessionRecheck, time, ct);
+                if (live)
+                {
+                    next ??= NextOrEndAsync(stream);
+                    await Task.WhenAny(next, recheck);
+                    ct.ThrowIfCancellationRequested();
+                    if (next.IsCompleted)
+                    {
+                        live = await next;
+                        next = null;
+                    }
+                }
+                else
+                {
+                    await recheck;
+                }
+                await RenewIfDueAsync(run, ct);
             }
-            // An agent may wait for an answer for long: the lease is renewed, no deadline.
-            await PauseAsync(run, DateTimeOffset.MaxValue, "", ct);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            if (next is not null)
+            {
+                await next.ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            await stream.DisposeAsync();
+        }
+    }
+
+    /// <summary>Events that may end a session (or its sandbox) on the sandbox being waited on.</summary>
+    private static readonly HashSet<string> SessionWakeUps =
+    [
+        EventTypes.SessionCompleted, EventTypes.SessionFailed, EventTypes.Interrupted,
+        EventTypes.SandboxStopped, EventTypes.SandboxDeleted, EventTypes.SandboxFailed,
+    ];
+
+    /// <summary>The safety net's period while waiting on events: not below the poll interval, and often enough to renew the lease.</summary>
+    private TimeSpan SessionRecheck
+    {
+        get
+        {
+            var o = options.CurrentValue;
+            var often = o.Lease / 4 < TimeSpan.FromSeconds(5) ? o.Lease / 4 : TimeSpan.FromSeconds(5);
+            return often > o.PollInterval ? often : o.PollInterval;
+        }
+    }
+
+    /// <summary>The next event, or false once the stream ended (the bus drops a reader that fell too far behind).</summary>
+    private static async Task<bool> NextOrEndAsync(IAsyncEnumerator<LivePreviewEvent> stream)
+    {
+        try
+        {
+            return await stream.MoveNextAsync();
+        }
+        catch (SlowSubscriberException)
+        {
+            return false;
         }
     }
 
@@ -228,8 +296,12 @@ public sealed partial class TaskWorker(
             throw new TaskStepException(timeout, retryable: true);
         }
         await Task.Delay(options.CurrentValue.PollInterval, time, ct);
-        var lease = options.CurrentValue.Lease;
-        if (run.Lease.Until - time.GetUtcNow() < lease / 2)
+        await RenewIfDueAsync(run, ct);
+    }
+
+    private async Task RenewIfDueAsync(Run run, CancellationToken ct)
+    {
+        if (run.Lease.Until - time.GetUtcNow() < options.CurrentValue.Lease / 2)
         {
             run.Lease = await queue.RenewLeaseAsync(run.Lease, null, ct);
         }

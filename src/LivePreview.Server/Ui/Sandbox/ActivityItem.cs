@@ -34,6 +34,8 @@ public sealed partial record ActivityItem(
             EventTypes.DevServerLog => new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Output, "muted", "Dev server output", null, LogLines(p)),
             EventTypes.FileChanged => File(e, $"Edited {Text(p, "path")}", p),
             EventTypes.FileDeleted => File(e, $"Deleted {Text(p, "path")}", p),
+            // A task's steps are on its sandbox too: worded as on the task's page.
+            _ when Tasks.TaskDisplay.Step(e) is { } step => Lifecycle(e, Tasks.TaskDisplay.ToneName(step.Tone), "Task: " + step.Label, step.Detail),
             _ => Agent(e) ?? Lifecycle(e, "muted", e.Type, Text(p, "message")),
         };
     }

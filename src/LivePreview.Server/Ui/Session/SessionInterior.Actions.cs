@@ -8,11 +8,11 @@ using Microsoft.AspNetCore.Components;
 namespace LivePreview.Ui.Session;
 
 /// <summary>
-/// What the page's buttons do: the same services as the API, behind the same checks — the sandbox must be the
+/// What the session's buttons do: the same services as the API, behind the same checks — the sandbox must be the
 /// user's (else the API's 404), a start asks the API's per-user limit first. Each refusal is said where its
 /// button is, never thrown at the circuit.
 /// </summary>
-public sealed partial class SessionPage
+public sealed partial class SessionInterior
 {
     private bool _acting;
     private ActionProblem? _startProblem;

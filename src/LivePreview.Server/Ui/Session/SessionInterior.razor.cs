@@ -14,18 +14,25 @@ using Microsoft.Extensions.Options;
 namespace LivePreview.Ui.Session;
 
 /// <summary>
-/// An agent session on one sandbox: the activity on the left, Terminal / Preview / Files on the right, the
+/// The inside of an agent session on one sandbox (the session page's body, and a task page's): the activity on the left, Terminal / Preview / Files on the right, the
 /// session's state and actions above, and the question the agent waits on. It subscribes to the sandbox's
 /// events first, then reads the stored ones and the current state (session, pending questions), so a reload
 /// or a reconnect shows exactly where things are; after that the live events keep it current.
 /// </summary>
-public sealed partial class SessionPage
+public sealed partial class SessionInterior
 {
     private const int StoredPageSize = 500;
 
     private enum Tab { Terminal, Preview, Files }
 
-    [Parameter] public string Id { get; set; } = "";
+    /// <summary>The sandbox whose latest session is shown; a sandbox the user may not see is "No such sandbox".</summary>
+    [Parameter, EditorRequired] public string Id { get; set; } = "";
+
+    /// <summary>
+    /// Inside a task's page: a heading under the page's, and no Start or Resume — the task's worker started the session
+    /// and waits for its end, so a new one would not become the task's. Questions, Interrupt and the tabs stay.
+    /// </summary>
+    [Parameter] public bool Embedded { get; set; }
 
     [Inject] private SandboxManager Sandboxes { get; set; } = null!;
     [Inject] private AgentSessionManager Sessions { get; set; } = null!;
@@ -38,7 +45,7 @@ public sealed partial class SessionPage
     [Inject] private TimeProvider Time { get; set; } = null!;
     [Inject] private IOptions<UiOptions> Options { get; set; } = null!;
     [Inject] private IOptions<QuestionOptions> QuestionSettings { get; set; } = null!;
-    [Inject] private ILogger<SessionPage> Logger { get; set; } = null!;
+    [Inject] private ILogger<SessionInterior> Logger { get; set; } = null!;
 
     private SandboxSnapshot? _sandbox;
     private PreviewSnapshot? _preview;
