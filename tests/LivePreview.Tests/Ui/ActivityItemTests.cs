@@ -25,6 +25,24 @@ public sealed class ActivityItemTests
     }
 
     [Fact]
+    public void A_repository_sandbox_s_steps_are_said_in_words()
+    {
+        var cloned = ActivityItem.From(Event(EventTypes.RepositoryCloned, new { details = new { url = "https://git.example/app.git", branch = "main", commit = "0123456789abcdef0123456789abcdef01234567" } }));
+        var detected = ActivityItem.From(Event(EventTypes.AppDetected, new { details = new { profile = new { framework = "svelte-vite", package_manager = "pnpm", port = 5173 } } }));
+        var installing = ActivityItem.From(Event(EventTypes.DependenciesInstalling, new { details = new { layer = "ab12", reused = false, command = "pnpm install --frozen-lockfile" } }));
+        var output = ActivityItem.From(Event(EventTypes.DependenciesProgress, new { details = new { layer = "ab12", line = "\u001b[32mProgress\u001b[39m: resolved 120" } }));
+        var ready = ActivityItem.From(Event(EventTypes.DependenciesReady, new { details = new { layer = "ab12", reused = false, install_ms = 12_300 } }));
+        var reused = ActivityItem.From(Event(EventTypes.DependenciesReady, new { details = new { layer = "ab12", reused = true, install_ms = 0 } }));
+
+        Assert.Equal(("Repository cloned", "https://git.example/app.git · 0123456"), (cloned.Title, cloned.Detail));
+        Assert.Equal(("App detected", "svelte-vite · pnpm · port 5173"), (detected.Title, detected.Detail));
+        Assert.Equal(("Installing dependencies", "pnpm install --frozen-lockfile"), (installing.Title, installing.Detail));
+        Assert.Equal((ActivityKind.Output, "Progress: resolved 120"), (output.Kind, Assert.Single(output.Lines)));
+        Assert.Equal(("Dependencies installed", "12.3 s"), (ready.Title, ready.Detail));
+        Assert.Equal(("Dependencies ready (layer reused)", null), (reused.Title, reused.Detail));
+    }
+
+    [Fact]
     public void A_failed_preview_shows_the_first_line_of_its_error()
     {
         var item = ActivityItem.From(Event(EventTypes.PreviewFailed, new { port = 5173, error = "The dev server exited.\nLast output:\nboom" }));

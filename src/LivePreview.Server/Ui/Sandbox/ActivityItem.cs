@@ -32,6 +32,14 @@ public sealed partial record ActivityItem(
             EventTypes.PortClosed => Lifecycle(e, "muted", $"Port {Port(p)} closed", null),
             EventTypes.PortRefused => Lifecycle(e, "danger", $"Port {Port(p)} not previewed", Text(p, "reason")),
             EventTypes.DevServerLog => new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Output, "muted", "Dev server output", null, LogLines(p)),
+            EventTypes.RepositoryCloned => Lifecycle(e, "info", "Repository cloned", Dotted(Text(Details(p), "url"), Short(Text(Details(p), "commit")))),
+            EventTypes.AppDetected => Lifecycle(e, "info", "App detected", Profile(Details(p))),
+            EventTypes.DependenciesInstalling => Lifecycle(e, "progress", Flag(Details(p), "reused") ? "Dependencies: reusing a layer" : "Installing dependencies",
+                Text(Details(p), "command") ?? Text(Details(p), "layer")),
+            EventTypes.DependenciesProgress => new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Output, "muted", "Install output", null,
+                Text(Details(p), "line") is { } line ? [Shared.Display.PlainText(line)] : []),
+            EventTypes.DependenciesReady => Lifecycle(e, "success", Flag(Details(p), "reused") ? "Dependencies ready (layer reused)" : "Dependencies installed",
+                Seconds(Number(Details(p), "install_ms"))),
             EventTypes.FileChanged => File(e, $"Edited {Text(p, "path")}", p),
             EventTypes.FileDeleted => File(e, $"Deleted {Text(p, "path")}", p),
             // A task's steps are on its sandbox too: worded as on the task's page.
@@ -48,6 +56,21 @@ public sealed partial record ActivityItem(
 
     private static string? Text(JsonElement? payload, string name) =>
         payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static string? Short(string? commit) => commit is { Length: > 7 } ? commit[..7] : commit;
+
+    /// <summary>The parts there are, with " · " between them; null when there is none.</summary>
+    private static string? Dotted(params string?[] parts) => parts.Any(x => x is not null) ? string.Join(" · ", parts.Where(x => x is not null)) : null;
+
+    private static string? Profile(JsonElement? details) =>
+        details is { ValueKind: JsonValueKind.Object } d && d.TryGetProperty("profile", out var profile) && profile.ValueKind == JsonValueKind.Object
+            ? Dotted(Text(profile, "framework"), Text(profile, "package_manager"), Number(profile, "port") is { } port ? $"port {port}" : null)
+            : null;
+
+    private static string? Seconds(string? milliseconds) =>
+        long.TryParse(milliseconds, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? (ms / 1000.0).ToString("0.0 s", System.Globalization.CultureInfo.InvariantCulture)
+            : null;
 
     private static string Port(JsonElement? payload) =>
         payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("port", out var v) ? v.ToString() : "?";
