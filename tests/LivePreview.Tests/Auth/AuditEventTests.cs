@@ -159,6 +159,8 @@ public sealed class AuditEventTests : IAsyncLifetime
         page.WaitForAssertion(() => page.Find("[data-testid=key-secret]"));
         var key = page.Find("[data-testid=key-secret]").TextContent.Trim();
         var id = (await _host.Service<ApiKeys>().FindAnyAsync(key, CancellationToken.None))!.Id;
+        // The list shows the new key after the secret; wait for its row rather than race the render.
+        page.WaitForAssertion(() => page.Find($"[data-testid=key-revoke-{id}]"));
         page.Find($"[data-testid=key-revoke-{id}]").Click();
         page.WaitForAssertion(() => Assert.Empty(page.FindAll($"[data-testid=key-revoke-{id}]")));
 
