@@ -21,11 +21,14 @@ public sealed record SandboxResponse(
     RepositorySource? Repository = null, AppResponse? App = null, DependencyInfo? Dependencies = null);
 
 /// <summary>What was detected in a repository sandbox's app (the create request's overrides applied).</summary>
+/// <param name="DevToolVersion">The range package.json declares until the dependencies are installed, then the version installed (the plan's).</param>
 public sealed record AppResponse(string Framework, string? DevTool, string? DevToolVersion, string PackageManager, string AppDirectory,
     string? DevScript, int Port, bool Frontend, IReadOnlyList<string> Reasons)
 {
-    public static AppResponse From(AppProfile p) =>
-        new(p.Framework, p.DevTool, p.DevToolVersion, p.PackageManager.ToString().ToLowerInvariant(), p.AppDirectory, p.DevScript, p.Port, p.Frontend, p.Reasons);
+    /// <param name="plan">The dev-server plan, made over the installed tree: its exact version wins over the declared range.</param>
+    public static AppResponse From(AppProfile p, DevServerPlan? plan = null) =>
+        new(p.Framework, p.DevTool, plan?.DevToolVersion ?? p.DevToolVersion, p.PackageManager.ToString().ToLowerInvariant(), p.AppDirectory, p.DevScript, p.Port,
+            p.Frontend, p.Reasons);
 }
 
 public static class SandboxApi
@@ -117,5 +120,5 @@ public static class SandboxApi
     public static SandboxResponse ToResponse(SandboxSnapshot s, PreviewManager previews) =>
         new(s.Id, s.Framework, s.Provider, s.Status.ToString().ToLowerInvariant(), s.SnapshotId, s.Error, s.CreatedAt, s.UpdatedAt,
             previews.ForSandbox(s.Id).Select(p => PreviewApi.ToResponse(p, null)).ToList(),
-            s.Repository, s.App is null ? null : AppResponse.From(s.App), s.Dependencies);
+            s.Repository, s.App is null ? null : AppResponse.From(s.App, s.DevServerPlan), s.Dependencies);
 }

@@ -1,0 +1,27 @@
+using System.Runtime.InteropServices;
+using LivePreview.CorpusBench;
+
+// Time to preview for each app of tests/corpus, cold (an empty dependency-layers folder) and warm (its layer present),
+// through the API as a user sees it, and the availability over the corpus run several times. Prints one Markdown table,
+// also written to artifacts/bench/corpus.md.
+CorpusBenchOptions options;
+try
+{
+    options = CorpusBenchOptions.Parse(args);
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+using var cancel = new CancellationTokenSource();
+// The first Ctrl+C or SIGTERM stops measuring and cleans up; a second one ends the process at once.
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = !cancel.IsCancellationRequested;
+    cancel.Cancel();
+}
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+return await CorpusBenchRun.RunAsync(options, cancel.Token);
