@@ -12,7 +12,7 @@ namespace LivePreview.Events;
 /// <summary>
 /// Persists each event in the database, then hands it to the subscribers whose filter matches.
 /// Subscribers are indexed by sandbox id so a publish touches only the connections that care.
-/// One writer at a time keeps sequence order and delivery order the same.
+/// One writer at a time keeps sequence order and delivery order the same (across instances on PostgreSQL: see PublishAsync).
 /// </summary>
 internal sealed partial class InProcessEventBus(
     IDbContextFactory<LivePreviewDbContext> dbFactory,
@@ -42,7 +42,15 @@ internal sealed partial class InProcessEventBus(
             StoredEvent stored;
             await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
             {
+                // The sequence is the cursor clients resume from (events after N), so it must grow in commit order.
+                // SQLite's single writer gives that. A PostgreSQL identity does not: two transactions can take 7 and 8
+                // and commit 8 first, and a reader that saw 8 would never ask for 7. The advisory lock makes taking the
+                // number and committing the row one step across every instance; _writeLock only spares this process
+                // the database round trips of queueing on it.
+                await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+                await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
                 stored = await InsertAsync(db, draft, timestamp, payload?.GetRawText());
+                await transaction.CommitAsync(CancellationToken.None);
             }
             var published = new LivePreviewEvent(stored.Sequence, draft.Type, draft.EntityType, draft.EntityId, draft.SandboxId, timestamp, payload, stored.Owner);
             Deliver(published);
@@ -65,12 +73,13 @@ internal sealed partial class InProcessEventBus(
     {
         var ticks = (long)TimestampConverter.ConvertToProvider(timestamp)!;
         var rows = await db.Database.SqlQuery<StoredEvent>($"""
-            INSERT INTO events (Type, EntityType, EntityId, SandboxId, Timestamp, Payload, Owner)
-            VALUES ({draft.Type}, {draft.EntityType}, {draft.EntityId}, {draft.SandboxId}, {ticks}, {payload},
-                COALESCE(CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE Id = {draft.SandboxId})
-                     THEN (SELECT Owner FROM sandboxes WHERE Id = {draft.SandboxId})
-                     ELSE (SELECT Owner FROM events WHERE SandboxId = {draft.SandboxId} ORDER BY Sequence DESC LIMIT 1) END, {draft.Owner}))
-            RETURNING Sequence, Owner
+            INSERT INTO events ("Type", "EntityType", "EntityId", "SandboxId", "Timestamp", "Payload", "Owner")
+            VALUES ({draft.Type}, {draft.EntityType}, {draft.EntityId}, CAST({draft.SandboxId} AS TEXT), {ticks}, CAST({payload} AS TEXT),
+                COALESCE(CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE "Id" = CAST({draft.SandboxId} AS TEXT))
+                     THEN (SELECT "Owner" FROM sandboxes WHERE "Id" = CAST({draft.SandboxId} AS TEXT))
+                     ELSE (SELECT "Owner" FROM events WHERE "SandboxId" = CAST({draft.SandboxId} AS TEXT) ORDER BY "Sequence" DESC LIMIT 1) END,
+                    CAST({draft.Owner} AS TEXT)))
+            RETURNING "Sequence", "Owner"
             """).ToListAsync(CancellationToken.None);
         return rows.Single();
     }

@@ -67,7 +67,13 @@ public sealed class LivePreviewHost : IAsyncDisposable
             // compete for the two cores and show up in sandbox counts of tests about something else.
             "--LivePreview:WarmPool:Size=0",
         };
-        args.AddRange((settings ?? new Dictionary<string, string?>()).Select(kv => $"--{kv.Key}={kv.Value}"));
+        settings ??= new Dictionary<string, string?>();
+        if (PostgresServer.SuiteRunsOnPostgres && !settings.ContainsKey("LivePreview:Database:Provider"))
+        {
+            args.Add("--LivePreview:Database:Provider=PostgreSQL");
+            args.Add($"--ConnectionStrings:LivePreview={await PostgresDatabaseForAsync(dataDirectory)}");
+        }
+        args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
         var app = LivePreviewApp.Build([.. args]);
         try
         {
@@ -82,6 +88,27 @@ public sealed class LivePreviewHost : IAsyncDisposable
         // A test that unsets the key gets the one the service generated in its data directory.
         var key = string.IsNullOrWhiteSpace(configuredKey) ? (await File.ReadAllTextAsync(Path.Join(dataDirectory, "bootstrap-key"))).Trim() : configuredKey.Trim();
         return new LivePreviewHost(app, dataDirectory, key);
+    }
+
+    private static readonly Dictionary<string, Task<string>> PostgresDatabases = [];
+
+    /// <summary>
+    /// One fresh database on the shared test server per data directory: a test that restarts the service on the same data
+    /// directory finds its state again, as it would in SQLite's file there. The server and its databases go at process exit.
+    /// </summary>
+    private static Task<string> PostgresDatabaseForAsync(string dataDirectory)
+    {
+        lock (PostgresDatabases)
+        {
+            var key = Path.GetFullPath(dataDirectory);
+            if (!PostgresDatabases.TryGetValue(key, out var database))
+            {
+                database = PostgresDatabases[key] = CreateAsync();
+            }
+            return database;
+        }
+
+        static async Task<string> CreateAsync() => await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
     }
 
     public HttpClient CreateLoopbackClient(bool useCookies = true) => new(new SocketsHttpHandler

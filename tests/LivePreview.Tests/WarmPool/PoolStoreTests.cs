@@ -2,12 +2,16 @@ using LivePreview.Persistence;
 using LivePreview.WarmPool;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using LivePreview.Tests.Support;
 
 namespace LivePreview.Tests.WarmPool;
 
-/// <summary>The claim is a conditional UPDATE on a real SQLite file, raced from many tasks at once.</summary>
-public sealed class PoolStoreTests : IAsyncLifetime
+/// <summary>The claim is a conditional UPDATE on a real SQLite file (or PostgreSQL), raced from many tasks at once.</summary>
+public class PoolStoreTests : IAsyncLifetime
 {
+    protected virtual bool OnPostgres => false;
+
+    private TestDatabase _database = null!;
     private readonly string _directory = Directory.CreateTempSubdirectory("livepreview-pool-").FullName;
     private ServiceProvider _services = null!;
     private PoolStore _store = null!;
@@ -16,9 +20,8 @@ public sealed class PoolStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _services = new ServiceCollection()
-            .AddDbContextFactory<LivePreviewDbContext>(o => o.UseSqlite($"Data Source={Path.Combine(_directory, "pool.db")};Pooling=False"))
-            .BuildServiceProvider();
+        _database = await TestDatabase.CreateAsync(Path.Combine(_directory, "pool.db"), OnPostgres);
+        _services = _database.CreateServices();
         await _services.MigrateDatabaseAsync(CancellationToken.None);
         _store = new PoolStore(_services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>());
     }
@@ -26,6 +29,7 @@ public sealed class PoolStoreTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _services.DisposeAsync();
+        await _database.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -158,4 +162,10 @@ public sealed class PoolStoreTests : IAsyncLifetime
         db.Events.Add(new EventRecord { Type = "DEV_SERVER_LOG", EntityType = "preview", EntityId = "pv", SandboxId = sandboxId, Timestamp = _now });
         await db.SaveChangesAsync();
     }
+}
+
+/// <summary>The same races on a real PostgreSQL 15, where READ COMMITTED and row locks (not one writer lock) decide them.</summary>
+public sealed class PoolStoreOnPostgreSqlTests : PoolStoreTests
+{
+    protected override bool OnPostgres => true;
 }
