@@ -12,8 +12,8 @@ namespace LivePreview.Tasks;
 /// The database-backed task queue shared by every instance of the service. There is no in-memory lock: a claim is one
 /// conditional UPDATE on the oldest highest-priority due row, and the rows it affected say whether this instance won.
 /// On SQLite the writer lock serialises the statements and the repeated condition in the outer WHERE makes a lost race
-/// affect no row; on PostgreSQL the same claim becomes <c>UPDATE … WHERE Id = (SELECT Id … FOR UPDATE SKIP LOCKED LIMIT 1)</c>,
-/// so that concurrent claimers skip each other's row instead of waiting on it.
+/// affect no row; on PostgreSQL the claim is a transaction that reads the next due id <c>FOR UPDATE SKIP LOCKED</c> and then
+/// updates that row, so that concurrent claimers skip each other's row instead of waiting on it.
 /// Every later step (renew, advance, complete, fail) names the claim's <see cref="TaskLease.Token"/>: a worker whose lease
 /// lapsed and whose task another instance reclaimed changes nothing any more.
 /// </summary>

@@ -71,7 +71,9 @@ public sealed class LivePreviewHost : IAsyncDisposable
         if (PostgresServer.SuiteRunsOnPostgres && !settings.ContainsKey("LivePreview:Database:Provider"))
         {
             args.Add("--LivePreview:Database:Provider=PostgreSQL");
-            args.Add($"--ConnectionStrings:LivePreview={await PostgresDatabaseForAsync(dataDirectory)}");
+            // Hosts that share a database name the same SQLite connection string; they share a PostgreSQL database then.
+            var sharedKey = settings.TryGetValue("LivePreview:Database:ConnectionString", out var shared) && shared is not null ? shared : dataDirectory;
+            args.Add($"--ConnectionStrings:LivePreview={await PostgresDatabaseForAsync(sharedKey)}");
         }
         args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
         var app = LivePreviewApp.Build([.. args]);
@@ -96,11 +98,10 @@ public sealed class LivePreviewHost : IAsyncDisposable
     /// One fresh database on the shared test server per data directory: a test that restarts the service on the same data
     /// directory finds its state again, as it would in SQLite's file there. The server and its databases go at process exit.
     /// </summary>
-    private static Task<string> PostgresDatabaseForAsync(string dataDirectory)
+    private static Task<string> PostgresDatabaseForAsync(string key)
     {
         lock (PostgresDatabases)
         {
-            var key = Path.GetFullPath(dataDirectory);
             if (!PostgresDatabases.TryGetValue(key, out var database))
             {
                 database = PostgresDatabases[key] = CreateAsync();
@@ -109,6 +110,24 @@ public sealed class LivePreviewHost : IAsyncDisposable
         }
 
         static async Task<string> CreateAsync() => await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> on the database of the service that ran on <paramref name="dataDirectory"/> (also while
+    /// it is stopped) and returns the first column of the first row. Quote identifiers (<c>"Status"</c>): valid on both.
+    /// </summary>
+    public static async Task<string?> ScalarAsync(string dataDirectory, string sql)
+    {
+        System.Data.Common.DbConnection connection = PostgresServer.SuiteRunsOnPostgres
+            ? new Npgsql.NpgsqlConnection(await PostgresDatabaseForAsync(dataDirectory))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Join(dataDirectory, "livepreview.db")};Pooling=False");
+        await using (connection)
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return (await command.ExecuteScalarAsync())?.ToString();
+        }
     }
 
     public HttpClient CreateLoopbackClient(bool useCookies = true) => new(new SocketsHttpHandler

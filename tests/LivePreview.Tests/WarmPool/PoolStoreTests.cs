@@ -64,6 +64,25 @@ public class PoolStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Eight_concurrent_claims_of_eight_members_by_a_user_with_room_for_one_more_take_exactly_one()
+    {
+        await InsertSandboxAsync("owned0000000", owner: "bob");
+        var members = Enumerable.Range(0, 8).Select(i => $"member{i:000000}").ToList();
+        foreach (var id in members)
+        {
+            await InsertMemberAsync(id);
+        }
+        var bob = new PoolClaimant("bob", PerUserLimit: 2);
+
+        var outcomes = await Task.WhenAll(members.Select((id, i) => Task.Run(() => _store.TryClaimAsync(id, $"ps{i:0000000000}", bob, _now, CancellationToken.None))));
+
+        Assert.Equal(1, outcomes.Count(o => o == ClaimOutcome.Claimed));
+        Assert.Equal(7, outcomes.Count(o => o == ClaimOutcome.OverQuota));
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal(2, await db.Sandboxes.CountAsync(s => s.Owner == "bob"));
+    }
+
+    [Fact]
     public async Task An_eviction_and_a_claim_racing_for_one_member_never_both_win()
     {
         for (var i = 0; i < 20; i++)
