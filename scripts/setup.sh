@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what LivePreview needs on a fresh Debian machine: bubblewrap (sandbox isolation), e2fsprogs (sandbox disks),
 # libseccomp2 (the sandboxes' seccomp filter), util-linux's setpriv (sandboxes run as an unprivileged host user),
-# iproute2 (one network namespace per sandbox), Chromium (end-to-end tests), Redis (tests of several instances),
-# Node.js and npm (snapshots install their dependencies from the npm registry). Idempotent and quick when done.
+# iproute2 (one network namespace per sandbox), Chromium (end-to-end tests), PostgreSQL 15 and Redis (the tests of
+# PostgreSQL and of several instances start their own servers; the service itself needs neither unless configured for
+# one), Node.js and npm (snapshots install their dependencies from the npm registry). Idempotent and quick when done.
 set -euo pipefail
 
 need=()
@@ -16,6 +17,10 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 if [[ "${LIVEPREVIEW_SETUP_BROWSER:-1}" == "1" ]]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+# LIVEPREVIEW_SETUP_POSTGRES=0 (run.sh) skips it: SQLite is the default and needs nothing.
+if [[ "${LIVEPREVIEW_SETUP_POSTGRES:-1}" == "1" ]]; then
+  [[ -x /usr/lib/postgresql/15/bin/postgres && -x /usr/lib/postgresql/15/bin/initdb ]] || need+=(postgresql-15)
 fi
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 # Redis, for the tests of several instances (the event bus's signals); the service needs it only when

@@ -91,6 +91,10 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
         {
             await using var db = await _dbFactory.CreateDbContextAsync();
             await using var transaction = await db.Database.BeginTransactionAsync();
+            // The sequence is the cursor clients resume from, so numbers must become visible in the order they are taken:
+            // SQLite's single writer gives that; on PostgreSQL two transactions could take 7 and 8 and commit 8 first,
+            // so taking the numbers and committing is one step across every instance under this advisory lock.
+            await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
             var stored = new List<(Pending, LivePreviewEvent?, Exception?)>(batch.Count);
             foreach (var pending in batch)
             {
@@ -113,7 +117,11 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
             try
             {
                 await using var db = await _dbFactory.CreateDbContextAsync();
-                oneByOne.Add((pending, await InsertAsync(db, pending, timestamp), null));
+                await using var transaction = await db.Database.BeginTransactionAsync();
+                await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
+                var e = await InsertAsync(db, pending, timestamp);
+                await transaction.CommitAsync();
+                oneByOne.Add((pending, e, null));
             }
             catch (Exception ex)
             {

@@ -5,7 +5,7 @@ namespace LivePreview.Events;
 /// <summary>
 /// Deletes events older than <see cref="EventBusOptions.Retention"/> once the service has started and then
 /// every <see cref="EventBusOptions.RetentionInterval"/>, in small batches so publishers never wait long.
-/// Sequences are never reused (the column is AUTOINCREMENT), so a cursor stays valid after a clean-up.
+/// Sequences are never reused (AUTOINCREMENT on SQLite, an identity on PostgreSQL), so a cursor stays valid after a clean-up.
 /// </summary>
 internal sealed partial class EventRetention(
     EventStore store,

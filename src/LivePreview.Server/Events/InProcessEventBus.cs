@@ -48,12 +48,13 @@ internal sealed class InProcessEventBus : IEventBus, IAsyncDisposable
     {
         var ticks = (long)TimestampConverter.ConvertToProvider(timestamp)!;
         var rows = await db.Database.SqlQuery<StoredEvent>($"""
-            INSERT INTO events (Type, EntityType, EntityId, SandboxId, Timestamp, Payload, Owner)
-            VALUES ({draft.Type}, {draft.EntityType}, {draft.EntityId}, {draft.SandboxId}, {ticks}, {payload},
-                COALESCE(CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE Id = {draft.SandboxId})
-                     THEN (SELECT Owner FROM sandboxes WHERE Id = {draft.SandboxId})
-                     ELSE (SELECT Owner FROM events WHERE SandboxId = {draft.SandboxId} ORDER BY Sequence DESC LIMIT 1) END, {draft.Owner}))
-            RETURNING Sequence, Owner
+            INSERT INTO events ("Type", "EntityType", "EntityId", "SandboxId", "Timestamp", "Payload", "Owner")
+            VALUES ({draft.Type}, {draft.EntityType}, {draft.EntityId}, CAST({draft.SandboxId} AS TEXT), {ticks}, CAST({payload} AS TEXT),
+                COALESCE(CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE "Id" = CAST({draft.SandboxId} AS TEXT))
+                     THEN (SELECT "Owner" FROM sandboxes WHERE "Id" = CAST({draft.SandboxId} AS TEXT))
+                     ELSE (SELECT "Owner" FROM events WHERE "SandboxId" = CAST({draft.SandboxId} AS TEXT) ORDER BY "Sequence" DESC LIMIT 1) END,
+                    CAST({draft.Owner} AS TEXT)))
+            RETURNING "Sequence", "Owner"
             """).ToListAsync(CancellationToken.None);
         return rows.Single();
     }

@@ -9,7 +9,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace LivePreview.Persistence;
 
-public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> options) : DbContext(options)
+/// <summary>The service's state; on PostgreSQL the instances are <see cref="PostgreSqlDbContext"/> (its own migrations).</summary>
+public class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> options) : DbContext(options)
 {
     public DbSet<SandboxRecord> Sandboxes => Set<SandboxRecord>();
     public DbSet<PreviewRecord> Previews => Set<PreviewRecord>();
@@ -87,7 +88,8 @@ public sealed class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> 
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite cannot order or compare DateTimeOffset; store UTC ticks so ordering works in SQL.
+        // SQLite cannot order or compare DateTimeOffset; store UTC ticks so ordering works in SQL. PostgreSQL keeps the
+        // same bigint rather than timestamptz: the raw SQL (claims, event inserts) then binds the same values on both.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
     }
 }

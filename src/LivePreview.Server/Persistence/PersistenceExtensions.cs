@@ -1,35 +1,90 @@
 using LivePreview.Hosting;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace LivePreview.Persistence;
 
-public static class PersistenceExtensions
+public static partial class PersistenceExtensions
 {
-    /// <summary>SQLite in the data directory by default (<c>LivePreview:Database:ConnectionString</c> overrides).</summary>
+    /// <summary>
+    /// The database from <c>LivePreview:Database:Provider</c> and <c>ConnectionStrings:LivePreview</c>: SQLite in the data
+    /// directory by default (<c>LivePreview:Database:ConnectionString</c> still overrides it), or PostgreSQL.
+    /// </summary>
     public static IServiceCollection AddPersistence(this IServiceCollection services)
     {
-        services.AddDbContextFactory<LivePreviewDbContext>((sp, options) =>
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .Configure<IConfiguration>((o, config) => o.NamedConnectionString = config.GetConnectionString("LivePreview"))
+            .Validate(o => o.ParsedProvider is not null,
+                "LivePreview:Database:Provider must be Sqlite or PostgreSQL (leave it unset for SQLite in the data directory).")
+            .Validate(o => o.ParsedProvider != DatabaseProvider.PostgreSQL || o.EffectiveConnectionString is not null,
+                "LivePreview:Database:Provider is PostgreSQL but ConnectionStrings:LivePreview is empty: set it, e.g. "
+                + "ConnectionStrings__LivePreview=\"Host=127.0.0.1;Port=5432;Database=livepreview;Username=livepreview;Password=…\".")
+            .ValidateOnStart();
+        return services.AddLivePreviewDatabase(sp =>
         {
-            var config = sp.GetRequiredService<IConfiguration>();
-            var connectionString = config["LivePreview:Database:ConnectionString"];
-            if (string.IsNullOrWhiteSpace(connectionString))
+            var o = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var provider = o.ParsedProvider ?? DatabaseProvider.Sqlite;
+            if (o.EffectiveConnectionString is { } connectionString)
             {
-                var dataDir = sp.GetRequiredService<IOptions<LivePreviewOptions>>().Value.ResolveDataDirectory();
-                Directory.CreateDirectory(dataDir);
-                connectionString = $"Data Source={Path.Combine(dataDir, "livepreview.db")}";
+                return new DatabaseTarget(provider, connectionString);
             }
-            options.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout(TimeSpan.FromSeconds(30)));
+            var dataDir = sp.GetRequiredService<IOptions<LivePreviewOptions>>().Value.ResolveDataDirectory();
+            Directory.CreateDirectory(dataDir);
+            return new DatabaseTarget(provider, $"Data Source={Path.Combine(dataDir, "livepreview.db")}");
         });
+    }
+
+    /// <summary>The context factory on a given database (the service's configuration, or a test's own database).</summary>
+    internal static IServiceCollection AddLivePreviewDatabase(this IServiceCollection services, Func<IServiceProvider, DatabaseTarget> target)
+    {
+        services.AddSingleton(target);
+        services.AddDbContextFactory<LivePreviewDbContext, ProviderDbContextFactory>((sp, options) => sp.GetRequiredService<DatabaseTarget>().Configure(options));
         return services;
     }
 
-    /// <summary>Applies pending migrations; WAL keeps readers from blocking the event writer.</summary>
+    internal static DbContextOptionsBuilder Configure(this DatabaseTarget target, DbContextOptionsBuilder options) => target.Provider switch
+    {
+        DatabaseProvider.PostgreSQL => options.UseNpgsql(target.ConnectionString).AddInterceptors(new SkipLockedInterceptor()),
+        _ => options.UseSqlite(target.ConnectionString).AddInterceptors(new SqliteBusyTimeout(TimeSpan.FromSeconds(30))),
+    };
+
+    /// <summary>Applies pending migrations; on SQLite, WAL keeps readers from blocking the event writer.</summary>
     public static async Task MigrateDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         var factory = services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (services.GetService<ILoggerFactory>()?.CreateLogger(typeof(PersistenceExtensions).FullName!) is { } logger)
+        {
+            var provider = db.Database.IsNpgsql() ? DatabaseProvider.PostgreSQL : DatabaseProvider.Sqlite;
+            LogDatabase(logger, provider, Describe(provider, db.Database.GetConnectionString()));
+        }
         await db.Database.MigrateAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
     }
+
+    /// <summary>Where the database is, for the log: host, port and database, or the SQLite file; never the password or other keys.</summary>
+    internal static string Describe(DatabaseProvider provider, string? connectionString)
+    {
+        try
+        {
+            if (provider == DatabaseProvider.Sqlite)
+            {
+                return new SqliteConnectionStringBuilder(connectionString).DataSource;
+            }
+            var pg = new NpgsqlConnectionStringBuilder(connectionString);
+            return $"{pg.Host}:{pg.Port}/{pg.Database}";
+        }
+        catch (ArgumentException)
+        {
+            return "(unparsable connection string)";
+        }
+    }
+
+    [LoggerMessage(EventId = 2760, Level = LogLevel.Information, Message = "Database: {Provider} at {Location}")]
+    private static partial void LogDatabase(ILogger logger, DatabaseProvider provider, string location);
 }

@@ -72,10 +72,12 @@ public sealed partial class SandboxManager(
 
     /// <summary>
     /// Stores the sandbox only while fewer than MaxSandboxes exist and its owner holds fewer than
-    /// <paramref name="perUserLimit"/>, in one statement: SQLite takes the write lock before it evaluates
-    /// the counts, so two creates (also from two instances sharing the database) can never both see room
-    /// for the last one. A count then an insert could. Deleted sandboxes lose their row; a row marked Deleted
-    /// (no code does that today) would not count against its owner.
+    /// <paramref name="perUserLimit"/>, counting and inserting in one transaction that nobody else admits a sandbox in:
+    /// on SQLite the write lock is taken before the counts are evaluated; on PostgreSQL, whose READ COMMITTED would let
+    /// two inserts each count the other's row as absent, the transaction first takes the admission advisory lock (also
+    /// taken by pool claims). So two creates (also from two instances sharing the database) can never both see room for
+    /// the last one. Deleted sandboxes lose their row; a row marked Deleted (no code does that today) would not count
+    /// against its owner. Identifiers are quoted and nullable parameters cast so the one statement is valid on both.
     /// </summary>
     private async Task<bool> TryInsertBelowLimitAsync(SandboxRecord record, int perUserLimit, CancellationToken cancellationToken)
     {
@@ -83,12 +85,16 @@ public sealed partial class SandboxManager(
         var created = (long)DateTimeOffsetConverter.ConvertToProvider(record.CreatedAt)!;
         var updated = (long)DateTimeOffsetConverter.ConvertToProvider(record.UpdatedAt)!;
         var status = record.Status.ToString();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.LockForTransactionAsync(DatabaseLocks.SandboxAdmission, cancellationToken);
         var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO sandboxes (Id, Framework, Provider, SnapshotId, Owner, Status, Error, CreatedAt, UpdatedAt)
-            SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, {record.Owner}, {status}, NULL, {created}, {updated}
+            INSERT INTO sandboxes ("Id", "Framework", "Provider", "SnapshotId", "Owner", "Status", "Error", "CreatedAt", "UpdatedAt")
+            SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, CAST({record.Owner} AS TEXT), {status}, NULL, {created}, {updated}
             WHERE (SELECT COUNT(*) FROM sandboxes) < {options.Value.MaxSandboxes}
-              AND ({record.Owner} IS NULL OR (SELECT COUNT(*) FROM sandboxes WHERE Owner = {record.Owner} AND Status <> 'Deleted') < {perUserLimit})
+              AND (CAST({record.Owner} AS TEXT) IS NULL
+                OR (SELECT COUNT(*) FROM sandboxes WHERE "Owner" = CAST({record.Owner} AS TEXT) AND "Status" <> 'Deleted') < {perUserLimit})
             """, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return inserted == 1;
     }
 

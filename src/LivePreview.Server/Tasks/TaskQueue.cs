@@ -12,8 +12,8 @@ namespace LivePreview.Tasks;
 /// The database-backed task queue shared by every instance of the service. There is no in-memory lock: a claim is one
 /// conditional UPDATE on the oldest highest-priority due row, and the rows it affected say whether this instance won.
 /// On SQLite the writer lock serialises the statements and the repeated condition in the outer WHERE makes a lost race
-/// affect no row; on PostgreSQL the same claim becomes <c>UPDATE … WHERE Id = (SELECT Id … FOR UPDATE SKIP LOCKED LIMIT 1)</c>,
-/// so that concurrent claimers skip each other's row instead of waiting on it.
+/// affect no row; on PostgreSQL the claim is a transaction that reads the next due id <c>FOR UPDATE SKIP LOCKED</c> and then
+/// updates that row, so that concurrent claimers skip each other's row instead of waiting on it.
 /// Every later step (renew, advance, complete, fail) names the claim's <see cref="TaskLease.Token"/>: a worker whose lease
 /// lapsed and whose task another instance reclaimed changes nothing any more.
 /// </summary>
@@ -75,30 +75,62 @@ public sealed partial class TaskQueue(
             await FailExhaustedAsync(db, now, ct);
             var token = Guid.NewGuid().ToString("N");
             var due = Claimable(now);
-            var next = db.Tasks.Where(due).OrderByDescending(t => t.Priority).ThenBy(t => t.CreatedAt).ThenBy(t => t.Id).Select(t => t.Id).Take(1);
-            var claimed = await db.Tasks
-                .Where(t => next.Contains(t.Id))
-                .Where(due)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(t => t.Status, TaskState.Claimed)
-                    .SetProperty(t => t.ClaimedBy, instanceId)
-                    .SetProperty(t => t.LeaseToken, token)
-                    .SetProperty(t => t.LeaseUntil, now + leaseFor)
-                    .SetProperty(t => t.Attempts, t => t.Attempts + 1)
-                    .SetProperty(t => t.UpdatedAt, now), ct);
+            Action<UpdateSettersBuilder<TaskRecord>> claim = s => s
+                .SetProperty(t => t.Status, TaskState.Claimed)
+                .SetProperty(t => t.ClaimedBy, instanceId)
+                .SetProperty(t => t.LeaseToken, token)
+                .SetProperty(t => t.LeaseUntil, now + leaseFor)
+                .SetProperty(t => t.Attempts, t => t.Attempts + 1)
+                .SetProperty(t => t.UpdatedAt, now);
+            var postgres = db.Database.IsNpgsql();
+            var claimed = postgres
+                ? await ClaimSkippingLockedAsync(db, due, claim, ct)
+                : await ClaimConditionallyAsync(db, due, claim, ct);
             if (claimed == 1)
             {
                 var record = await db.Tasks.AsNoTracking().SingleAsync(t => t.LeaseToken == token, ct);
                 LogClaimed(logger, record.Id, instanceId, record.Attempts);
                 return new TaskClaim(record, new TaskLease(record.Id, token, instanceId, now + leaseFor));
             }
-            // Nothing affected: either nothing is due, or another instance took the row between our subquery and our write.
-            if (!await db.Tasks.AnyAsync(due, ct))
+            // Nothing affected: either nothing is due, or (SQLite) another instance took the row between our subquery and
+            // our write. On PostgreSQL a miss means every due row is locked by other claimers: nothing is left for us.
+            if (postgres || !await db.Tasks.AnyAsync(due, ct))
             {
                 return null;
             }
         }
         return null;
+    }
+
+    /// <summary>The due tasks' ids, highest priority first, oldest first among equals.</summary>
+    private static IQueryable<string> InClaimOrder(LivePreviewDbContext db, Expression<Func<TaskRecord, bool>> due) =>
+        db.Tasks.Where(due).OrderByDescending(t => t.Priority).ThenBy(t => t.CreatedAt).ThenBy(t => t.Id).Select(t => t.Id);
+
+    /// <summary>SQLite: one UPDATE of the first due row that repeats the condition, so a lost race affects no row.</summary>
+    private static Task<int> ClaimConditionallyAsync(
+        LivePreviewDbContext db, Expression<Func<TaskRecord, bool>> due, Action<UpdateSettersBuilder<TaskRecord>> claim, CancellationToken ct)
+    {
+        var next = InClaimOrder(db, due).Take(1);
+        return db.Tasks.Where(t => next.Contains(t.Id)).Where(due).ExecuteUpdateAsync(claim, ct);
+    }
+
+    /// <summary>
+    /// PostgreSQL: lock the next due row, skipping rows other claimers hold, then claim it in the same transaction. Under
+    /// READ COMMITTED a plain conditional UPDATE would make every claimer queue on the same first row; SKIP LOCKED lets
+    /// eight claimers take eight rows at once, and the lock means the row cannot change between the read and the write.
+    /// </summary>
+    private static async Task<int> ClaimSkippingLockedAsync(
+        LivePreviewDbContext db, Expression<Func<TaskRecord, bool>> due, Action<UpdateSettersBuilder<TaskRecord>> claim, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var id = await InClaimOrder(db, due).ForUpdateSkipLocked().FirstOrDefaultAsync(ct);
+        if (id is null)
+        {
+            return 0;
+        }
+        var claimed = await db.Tasks.Where(t => t.Id == id).Where(due).ExecuteUpdateAsync(claim, ct);
+        await transaction.CommitAsync(ct);
+        return claimed;
     }
 
     /// <summary>Extends the lease; throws <see cref="TaskLeaseLostException"/> when the task was reclaimed, cancelled or ended meanwhile.</summary>

@@ -8,7 +8,6 @@ using LivePreview.Tests.Agents;
 using LivePreview.Tests.Auth;
 using LivePreview.Tests.Hosting;
 using LivePreview.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace LivePreview.Tests.AgentSessions;
 
@@ -218,11 +217,11 @@ public sealed class AgentSessionTests : IAsyncLifetime
         await _host.App.StopAsync();
         await _host.App.DisposeAsync();
         await _timeline.WaitForAsync("request 1 aborted", TimeSpan.FromSeconds(30));
-        var database = $"Data Source={Path.Join(dataDirectory, "livepreview.db")};Pooling=False";
         // A clean stop records the interruption itself…
-        Assert.Equal("interrupted", await ScalarAsync(database, "SELECT Status FROM agent_sessions"));
+        Assert.Equal("interrupted", await LivePreviewHost.ScalarAsync(dataDirectory, """SELECT "Status" FROM agent_sessions"""));
         // …and a crash would not have: put the rows back the way a killed process leaves them.
-        await ScalarAsync(database, "UPDATE agent_sessions SET Status = 'running', Error = NULL; UPDATE agent_session_turns SET Status = 'Running', Error = NULL, EndedAt = NULL");
+        await LivePreviewHost.ScalarAsync(dataDirectory,
+            """UPDATE agent_sessions SET "Status" = 'running', "Error" = NULL; UPDATE agent_session_turns SET "Status" = 'Running', "Error" = NULL, "EndedAt" = NULL""");
 
         _host = await StartHostAsync(dataDirectory);
         var view = await _host.Http.GetFromJsonAsync<JsonElement>(Route(sandboxId, "session"));
@@ -282,15 +281,6 @@ public sealed class AgentSessionTests : IAsyncLifetime
         using var response = await _host.Http.PostAsJsonAsync("api/v1/keys", new { user, name = "sessions" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
-    }
-
-    private static async Task<string?> ScalarAsync(string connectionString, string sql)
-    {
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (await command.ExecuteScalarAsync())?.ToString();
     }
 
     private static string Route(string sandboxId, string action) => $"api/v1/sandbox/{sandboxId}/{action}";

@@ -4,19 +4,25 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using LivePreview.Tests.Support;
 
 namespace LivePreview.Tests.Events;
 
-/// <summary>A migrated SQLite database in a temporary folder, with a bus and a store on it, without the rest of the service.</summary>
+/// <summary>
+/// A migrated database (SQLite in a temporary folder, or PostgreSQL: <see cref="TestDatabase"/>), with a bus and a store
+/// on it, without the rest of the service.
+/// </summary>
 internal sealed class EventDatabase : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly string _directory;
+    private readonly TestDatabase _database;
 
-    private EventDatabase(ServiceProvider services, string directory)
+    private EventDatabase(ServiceProvider services, string directory, TestDatabase database)
     {
         _services = services;
         _directory = directory;
+        _database = database;
         Store = new EventStore(Factory);
     }
 
@@ -24,15 +30,17 @@ internal sealed class EventDatabase : IAsyncDisposable
 
     public EventStore Store { get; }
 
-    public static async Task<EventDatabase> CreateAsync()
+    public static async Task<EventDatabase> CreateAsync(bool postgres = false)
     {
         var directory = Directory.CreateTempSubdirectory("livepreview-events-").FullName;
-        var services = new ServiceCollection()
-            .AddDbContextFactory<LivePreviewDbContext>(o => o.UseSqlite($"Data Source={Path.Combine(directory, "events.db")};Pooling=False"))
-            .BuildServiceProvider();
+        var database = await TestDatabase.CreateAsync(Path.Combine(directory, "events.db"), postgres);
+        var services = database.CreateServices();
         await services.MigrateDatabaseAsync(CancellationToken.None);
-        return new EventDatabase(services, directory);
+        return new EventDatabase(services, directory, database);
     }
+
+    /// <summary>A second service instance on the same database (its own context factory and connections).</summary>
+    public ServiceProvider CreateInstance() => _database.CreateServices();
 
     public IEventBus CreateBus(TimeProvider time, EventBusOptions? options = null) =>
         new InProcessEventBus(Factory, Options.Create(options ?? new EventBusOptions()), time, NullLogger<InProcessEventBus>.Instance);
@@ -43,6 +51,7 @@ internal sealed class EventDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
+        await _database.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 }

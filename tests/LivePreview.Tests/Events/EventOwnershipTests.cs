@@ -4,8 +4,10 @@ using LivePreview.Persistence;
 namespace LivePreview.Tests.Events;
 
 /// <summary>Who may read an event, decided when it is stored: the bus on a real SQLite file, no service around it.</summary>
-public sealed class EventOwnershipTests : IAsyncLifetime
+public class EventOwnershipTests : IAsyncLifetime
 {
+    protected virtual bool OnPostgres => false;
+
     private const string Alices = "aaaaaaaaaaaa";
     private const string Bobs = "bbbbbbbbbbbb";
     private const string Pooled = "pppppppppppp";
@@ -14,7 +16,7 @@ public sealed class EventOwnershipTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _db = await EventDatabase.CreateAsync();
+        _db = await EventDatabase.CreateAsync(OnPostgres);
         await InsertSandboxAsync(Alices, "alice");
         await InsertSandboxAsync(Bobs, "bob");
         await InsertSandboxAsync(Pooled, owner: null);
@@ -88,4 +90,10 @@ public sealed class EventOwnershipTests : IAsyncLifetime
         });
         await db.SaveChangesAsync();
     }
+}
+
+/// <summary>The same tests on a real PostgreSQL 15.</summary>
+public sealed class EventOwnershipOnPostgreSqlTests : EventOwnershipTests
+{
+    protected override bool OnPostgres => true;
 }

@@ -4,8 +4,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace LivePreview.Tests.Events;
 
-public sealed class EventRetentionTests : IAsyncLifetime
+public class EventRetentionTests : IAsyncLifetime
 {
+    protected virtual bool OnPostgres => false;
+
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly EventBusOptions _options = new() { Retention = TimeSpan.FromDays(7), RetentionBatchSize = 2 };
     private EventDatabase _db = null!;
@@ -13,7 +15,7 @@ public sealed class EventRetentionTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _db = await EventDatabase.CreateAsync();
+        _db = await EventDatabase.CreateAsync(OnPostgres);
         _bus = _db.CreateBus(_time);
     }
 
@@ -97,4 +99,10 @@ public sealed class EventRetentionTests : IAsyncLifetime
         }
         Assert.Fail($"Expected {count} events, still {(await _db.SequencesAsync()).Count}.");
     }
+}
+
+/// <summary>The same tests on a real PostgreSQL 15.</summary>
+public sealed class EventRetentionOnPostgreSqlTests : EventRetentionTests
+{
+    protected override bool OnPostgres => true;
 }

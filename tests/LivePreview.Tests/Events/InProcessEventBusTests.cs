@@ -2,11 +2,13 @@ using LivePreview.Events;
 
 namespace LivePreview.Tests.Events;
 
-public sealed class InProcessEventBusTests : IAsyncLifetime
+public class InProcessEventBusTests : IAsyncLifetime
 {
+    protected virtual bool OnPostgres => false;
+
     private EventDatabase _db = null!;
 
-    public async Task InitializeAsync() => _db = await EventDatabase.CreateAsync();
+    public async Task InitializeAsync() => _db = await EventDatabase.CreateAsync(OnPostgres);
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
@@ -93,4 +95,10 @@ public sealed class InProcessEventBusTests : IAsyncLifetime
 
         Assert.Equal(0, bus.IndexedSandboxCount);
     }
+}
+
+/// <summary>The same tests on a real PostgreSQL 15.</summary>
+public sealed class InProcessEventBusOnPostgreSqlTests : InProcessEventBusTests
+{
+    protected override bool OnPostgres => true;
 }

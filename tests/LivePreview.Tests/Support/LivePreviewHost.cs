@@ -67,7 +67,15 @@ public sealed class LivePreviewHost : IAsyncDisposable
             // compete for the two cores and show up in sandbox counts of tests about something else.
             "--LivePreview:WarmPool:Size=0",
         };
-        args.AddRange((settings ?? new Dictionary<string, string?>()).Select(kv => $"--{kv.Key}={kv.Value}"));
+        settings ??= new Dictionary<string, string?>();
+        if (PostgresServer.SuiteRunsOnPostgres && !settings.ContainsKey("LivePreview:Database:Provider"))
+        {
+            args.Add("--LivePreview:Database:Provider=PostgreSQL");
+            // Hosts that share a database name the same SQLite connection string; they share a PostgreSQL database then.
+            var sharedKey = settings.TryGetValue("LivePreview:Database:ConnectionString", out var shared) && shared is not null ? shared : dataDirectory;
+            args.Add($"--ConnectionStrings:LivePreview={await PostgresDatabaseForAsync(sharedKey)}");
+        }
+        args.AddRange(settings.Select(kv => $"--{kv.Key}={kv.Value}"));
         var app = LivePreviewApp.Build([.. args]);
         try
         {
@@ -82,6 +90,44 @@ public sealed class LivePreviewHost : IAsyncDisposable
         // A test that unsets the key gets the one the service generated in its data directory.
         var key = string.IsNullOrWhiteSpace(configuredKey) ? (await File.ReadAllTextAsync(Path.Join(dataDirectory, "bootstrap-key"))).Trim() : configuredKey.Trim();
         return new LivePreviewHost(app, dataDirectory, key);
+    }
+
+    private static readonly Dictionary<string, Task<string>> PostgresDatabases = [];
+
+    /// <summary>
+    /// One fresh database on the shared test server per data directory: a test that restarts the service on the same data
+    /// directory finds its state again, as it would in SQLite's file there. The server and its databases go at process exit.
+    /// </summary>
+    private static Task<string> PostgresDatabaseForAsync(string key)
+    {
+        lock (PostgresDatabases)
+        {
+            if (!PostgresDatabases.TryGetValue(key, out var database))
+            {
+                database = PostgresDatabases[key] = CreateAsync();
+            }
+            return database;
+        }
+
+        static async Task<string> CreateAsync() => await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> on the database of the service that ran on <paramref name="dataDirectory"/> (also while
+    /// it is stopped) and returns the first column of the first row. Quote identifiers (<c>"Status"</c>): valid on both.
+    /// </summary>
+    public static async Task<string?> ScalarAsync(string dataDirectory, string sql)
+    {
+        System.Data.Common.DbConnection connection = PostgresServer.SuiteRunsOnPostgres
+            ? new Npgsql.NpgsqlConnection(await PostgresDatabaseForAsync(dataDirectory))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Join(dataDirectory, "livepreview.db")};Pooling=False");
+        await using (connection)
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return (await command.ExecuteScalarAsync())?.ToString();
+        }
     }
 
     public HttpClient CreateLoopbackClient(bool useCookies = true) => new(new SocketsHttpHandler

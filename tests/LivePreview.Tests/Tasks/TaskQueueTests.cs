@@ -3,14 +3,18 @@ using LivePreview.Tasks;
 using LivePreview.Tests.Events;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using LivePreview.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LivePreview.Tests.Tasks;
 
-/// <summary>The queue on a real SQLite file, claimed from many tasks and from two service instances at once.</summary>
-public sealed class TaskQueueTests : IAsyncLifetime
+/// <summary>The queue on a real SQLite file (or PostgreSQL), claimed from many tasks and from two service instances at once.</summary>
+public class TaskQueueTests : IAsyncLifetime
 {
+    protected virtual bool OnPostgres => false;
+
+    private TestDatabase _database = null!;
     private readonly string _directory = Directory.CreateTempSubdirectory("livepreview-tasks-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero));
     private readonly TaskOptions _options = new() { MaxAttempts = 3, Lease = TimeSpan.FromMinutes(5), RetryBackoff = TimeSpan.FromSeconds(30) };
@@ -19,6 +23,7 @@ public sealed class TaskQueueTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        _database = await TestDatabase.CreateAsync(Path.Combine(_directory, "tasks.db"), OnPostgres, sqlitePooling: true);
         _queue = await InstanceAsync();
         await _instances[0].MigrateDatabaseAsync(CancellationToken.None);
     }
@@ -29,6 +34,7 @@ public sealed class TaskQueueTests : IAsyncLifetime
         {
             await instance.DisposeAsync();
         }
+        await _database.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -190,12 +196,15 @@ public sealed class TaskQueueTests : IAsyncLifetime
     /// <summary>One service instance: its own provider, connections and queue, on the shared database file.</summary>
     private Task<TaskQueue> InstanceAsync()
     {
-        var services = new ServiceCollection()
-            .AddDbContextFactory<LivePreviewDbContext>(o => o.UseSqlite($"Data Source={Path.Combine(_directory, "tasks.db")}")
-                .AddInterceptors(new SqliteBusyTimeout(TimeSpan.FromSeconds(30))))
-            .BuildServiceProvider();
+        var services = _database.CreateServices();
         _instances.Add(services);
         return Task.FromResult(new TaskQueue(services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>(),
             new FixedOptionsMonitor<TaskOptions>(_options), _time, NullLogger<TaskQueue>.Instance));
     }
+}
+
+/// <summary>The same queue on a real PostgreSQL 15: claims by <c>FOR UPDATE SKIP LOCKED</c>.</summary>
+public sealed class TaskQueueOnPostgreSqlTests : TaskQueueTests
+{
+    protected override bool OnPostgres => true;
 }

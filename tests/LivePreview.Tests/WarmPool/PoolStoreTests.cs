@@ -2,12 +2,16 @@ using LivePreview.Persistence;
 using LivePreview.WarmPool;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using LivePreview.Tests.Support;
 
 namespace LivePreview.Tests.WarmPool;
 
-/// <summary>The claim is a conditional UPDATE on a real SQLite file, raced from many tasks at once.</summary>
-public sealed class PoolStoreTests : IAsyncLifetime
+/// <summary>The claim is a conditional UPDATE on a real SQLite file (or PostgreSQL), raced from many tasks at once.</summary>
+public class PoolStoreTests : IAsyncLifetime
 {
+    protected virtual bool OnPostgres => false;
+
+    private TestDatabase _database = null!;
     private readonly string _directory = Directory.CreateTempSubdirectory("livepreview-pool-").FullName;
     private ServiceProvider _services = null!;
     private PoolStore _store = null!;
@@ -16,9 +20,8 @@ public sealed class PoolStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _services = new ServiceCollection()
-            .AddDbContextFactory<LivePreviewDbContext>(o => o.UseSqlite($"Data Source={Path.Combine(_directory, "pool.db")};Pooling=False"))
-            .BuildServiceProvider();
+        _database = await TestDatabase.CreateAsync(Path.Combine(_directory, "pool.db"), OnPostgres);
+        _services = _database.CreateServices();
         await _services.MigrateDatabaseAsync(CancellationToken.None);
         _store = new PoolStore(_services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>());
     }
@@ -26,6 +29,7 @@ public sealed class PoolStoreTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _services.DisposeAsync();
+        await _database.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -57,6 +61,25 @@ public sealed class PoolStoreTests : IAsyncLifetime
         Assert.Equal(members.Order(), winners.Select(w => w.Item2!).Order());
         var rows = await _store.ListAsync(CancellationToken.None);
         Assert.All(rows, r => Assert.Equal(winners.Single(w => w.Item2 == r.SandboxId).session, r.ClaimedBy));
+    }
+
+    [Fact]
+    public async Task Eight_concurrent_claims_of_eight_members_by_a_user_with_room_for_one_more_take_exactly_one()
+    {
+        await InsertSandboxAsync("owned0000000", owner: "bob");
+        var members = Enumerable.Range(0, 8).Select(i => $"member{i:000000}").ToList();
+        foreach (var id in members)
+        {
+            await InsertMemberAsync(id);
+        }
+        var bob = new PoolClaimant("bob", PerUserLimit: 2);
+
+        var outcomes = await Task.WhenAll(members.Select((id, i) => Task.Run(() => _store.TryClaimAsync(id, $"ps{i:0000000000}", bob, _now, CancellationToken.None))));
+
+        Assert.Equal(1, outcomes.Count(o => o == ClaimOutcome.Claimed));
+        Assert.Equal(7, outcomes.Count(o => o == ClaimOutcome.OverQuota));
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal(2, await db.Sandboxes.CountAsync(s => s.Owner == "bob"));
     }
 
     [Fact]
@@ -158,4 +181,10 @@ public sealed class PoolStoreTests : IAsyncLifetime
         db.Events.Add(new EventRecord { Type = "DEV_SERVER_LOG", EntityType = "preview", EntityId = "pv", SandboxId = sandboxId, Timestamp = _now });
         await db.SaveChangesAsync();
     }
+}
+
+/// <summary>The same races on a real PostgreSQL 15, where READ COMMITTED and row locks (not one writer lock) decide them.</summary>
+public sealed class PoolStoreOnPostgreSqlTests : PoolStoreTests
+{
+    protected override bool OnPostgres => true;
 }
