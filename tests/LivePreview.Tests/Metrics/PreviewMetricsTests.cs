@@ -50,6 +50,11 @@ public sealed partial class PreviewMetricsTests : IAsyncLifetime
         var warmSeconds = Sample(metrics, "livepreview_dependencies_install_duration_seconds_sum", ("layer", "warm"))!.Value;
         Assert.True(warmSeconds < coldSeconds, $"a reused layer took {warmSeconds} s, the build {coldSeconds} s");
         Assert.DoesNotContain(_repos.Root, metrics, StringComparison.Ordinal);
+        // Everyone's figures (other users' repository names): not for a user who is not an admin.
+        using (var bob = await UserClientAsync("bob"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await bob.GetAsync("/metrics")).StatusCode);
+        }
 
         // A restart forgets nothing on the dashboard (it reads the database) and the preview going ready again is not a second first.
         var dataDirectory = _host.DataDirectory;
@@ -64,6 +69,17 @@ public sealed partial class PreviewMetricsTests : IAsyncLifetime
         Assert.Matches(Row("template", "react-vite", "1"), card);
         Assert.Matches(@"data-testid=""install-warm""[^>]*>\d+\.\d s<", card);
         Assert.DoesNotContain("livepreview_preview_time_to_ready_seconds_count{", await _host.Http.GetStringAsync("/metrics"));
+    }
+
+    private async Task<HttpClient> UserClientAsync(string user)
+    {
+        using var response = await _host.Http.PostAsJsonAsync("api/v1/keys", new { user, name = "metrics-tests" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var key = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var client = _host.CreateLoopbackClient();
+        client.BaseAddress = _host.Http.BaseAddress;
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
     }
 
     private async Task<string> CreateFromRepositoryAsync(string url)
