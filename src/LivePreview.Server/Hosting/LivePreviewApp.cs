@@ -8,6 +8,7 @@ using LivePreview.Events;
 using LivePreview.Gateway;
 using LivePreview.Git;
 using LivePreview.Grants;
+using LivePreview.Metrics;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
@@ -60,6 +61,7 @@ public static class LivePreviewApp
         builder.Services.AddWarmPool();
         builder.Services.AddTerminals();
         builder.Services.AddPrometheusMetrics();
+        builder.Services.AddPreviewMetrics();
         builder.Services.AddLivePreviewApi();
         builder.Services.AddUi();
         builder.Services.AddLivePreviewAuth();

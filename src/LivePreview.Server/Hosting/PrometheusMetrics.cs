@@ -19,10 +19,13 @@ public static class PrometheusMetrics
         return services;
     }
 
-    /// <summary>Needs a user like the rest of the API (Prometheus: <c>authorization: { credentials: &lt;API key&gt; }</c> in the scrape config).</summary>
+    /// <summary>
+    /// Admins only (Prometheus: <c>authorization: { credentials: &lt;an admin's API key&gt; }</c> in the scrape config): the
+    /// figures are everyone's — repository names of every user's sandboxes, pooled sandbox ids — not one user's.
+    /// </summary>
     public static IEndpointRouteBuilder MapPrometheusMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapPrometheusScrapingEndpoint(Path).ExcludeFromDescription();
+        app.MapPrometheusScrapingEndpoint(Path).ExcludeFromDescription().RequireAuthorization(Auth.AuthSchemes.AdminPolicy);
         return app;
     }
 }

@@ -19,6 +19,9 @@ public sealed partial class PreviewManager
 
     private async Task ForceStatusAsync(PreviewEntry entry, PreviewStatus to, string? error, int? restarts = null)
     {
+        // A preview that has never been ready (its row says so too, after a restart) may be its sandbox's first: time to preview.
+        var firstReady = false;
+        var readyAt = DateTimeOffset.MinValue;
         await entry.State.WaitAsync();
         try
         {
@@ -42,12 +45,17 @@ public sealed partial class PreviewManager
                     .SetProperty(p => p.ReadyAt, next.ReadyAt), CancellationToken.None);
             }
             entry.Snapshot = next;
+            (firstReady, readyAt) = (current.ReadyAt is null, now);
             LogTransition(logger, current.Id, current.Status, to);
             await PublishAsync(next, note: to == PreviewStatus.Error ? null : error);
         }
         finally
         {
             entry.State.Release();
+        }
+        if (to == PreviewStatus.Ready && firstReady)
+        {
+            metrics.PreviewReady(entry.Snapshot.SandboxId, readyAt);
         }
     }
 

@@ -20,6 +20,7 @@ public sealed partial class PreviewManager(
     ReadinessProbe probe,
     IEventBus events,
     PreviewAddress address,
+    Metrics.PreviewMetrics metrics,
     IOptions<PreviewOptions> options,
     TimeProvider time,
     ILogger<PreviewManager> logger) : IAsyncDisposable

@@ -125,7 +125,9 @@ public sealed partial class SandboxManager
         await PublishAsync(EventTypes.DependenciesInstalling, record!, new { layer = key, reused = repositories.Layers.DirectoryOf(key) is not null, command });
         var progress = new InstallProgress(time, line => background.Run($"install progress {id}",
             _ => PublishAsync(EventTypes.DependenciesProgress, record!, new { layer = key, line })));
+        var started = time.GetTimestamp();
         var layer = await repositories.Layers.EnsureAsync(source, profile, command, progress, ct, repositories.Detector.InstallEnvironment(profile));
+        metrics.DependenciesReady(layer.Reused, profile.PackageManager, time.GetElapsedTime(started));
         record = await UpdateAsync(id, r => { r.DependencyLayerId = layer.Id; r.DependenciesReused = layer.Reused; r.InstallMs = (long)layer.InstallTime.TotalMilliseconds; });
         await PublishAsync(EventTypes.DependenciesReady, record!, new { layer = layer.Id, reused = layer.Reused, install_ms = record!.InstallMs });
         return layer;

@@ -26,6 +26,7 @@ public sealed partial class SandboxManager(
     IEnumerable<ISandboxAdmission> admissions,
     IEnumerable<ISandboxStopHook> stopHooks,
     Repositories.RepositoryServices repositories,
+    Metrics.PreviewMetrics metrics,
     TimeProvider time,
     ILogger<SandboxManager> logger)
 {

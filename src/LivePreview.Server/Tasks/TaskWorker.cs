@@ -28,6 +28,7 @@ public sealed partial class TaskWorker(
     BranchPublisher publisher,
     IForge forge,
     IEventBus events,
+    Metrics.PreviewMetrics metrics,
     StartupBarrier barrier,
     IOptionsMonitor<TaskOptions> options,
     TimeProvider time,
@@ -101,6 +102,10 @@ public sealed partial class TaskWorker(
             try
             {
                 var state = await queue.FailAsync(run.Lease, message, retryable, CancellationToken.None);
+                if (state == TaskState.Failed)
+                {
+                    EndedForGood(run);
+                }
                 await PublishAsync(run, EventTypes.TaskFailed, new { error = message, retryable, status = state.ToString().ToLowerInvariant() });
             }
             catch (TaskLeaseLostException)
@@ -112,13 +117,15 @@ public sealed partial class TaskWorker(
     private async Task PipelineAsync(Run run, CancellationToken ct)
     {
         var task = run.Task;
+        var capabilities = JsonSerializer.Deserialize<string[]>(task.RequiredCapabilities) ?? [];
+        run.Frontend = capabilities.Any(FrontendCapabilities.Contains);
         // a. the sandbox, owned by the task's owner.
         var created = await sandboxes.CreateFromRepositoryAsync(new RepositoryRequest(task.RepositoryUrl, task.BaseBranch), null, task.Owner, ct);
+        run.Frontend |= created.App?.Frontend == true;
         run.Progress = run.Progress with { SandboxId = created.Id };
         await queue.AdvanceAsync(run.Lease, TaskState.Running, run.Progress, ct);
         var sandbox = await WaitForSandboxAsync(run, created.Id, ct);
-        var capabilities = JsonSerializer.Deserialize<string[]>(task.RequiredCapabilities) ?? [];
-        var frontend = capabilities.Any(FrontendCapabilities.Contains) || sandbox.App?.Frontend == true;
+        var frontend = run.Frontend |= sandbox.App?.Frontend == true;
         if (frontend)
         {
             run.Progress = run.Progress with { PreviewUrl = await WaitForPreviewAsync(run, sandbox, ct) };
@@ -160,6 +167,7 @@ public sealed partial class TaskWorker(
 
         // g. done; the sandbox stays.
         await queue.CompleteAsync(run.Lease, run.Progress, ct);
+        EndedForGood(run);
         await PublishAsync(run, EventTypes.TaskCompleted, new { pull_request_url = run.Progress.PullRequestUrl, commit = pushed, preview_url = run.Progress.PreviewUrl });
     }
 
@@ -307,6 +315,15 @@ public sealed partial class TaskWorker(
         }
     }
 
+    /// <summary>Preview availability (the seed's metric): a frontend task that will not run again, with or without its preview.</summary>
+    private void EndedForGood(Run run)
+    {
+        if (run.Frontend)
+        {
+            metrics.FrontendTaskEnded(run.Progress.PreviewUrl is not null);
+        }
+    }
+
     private Task PublishAsync(Run run, string type, object payload) =>
         events.PublishAsync(new EventDraft(type, EntityTypes.Task, run.Task.Id, run.Progress.SandboxId, payload, run.Task.Owner), CancellationToken.None);
 
@@ -330,6 +347,9 @@ public sealed partial class TaskWorker(
         public TaskRecord Task { get; } = task;
         public TaskLease Lease { get; set; } = lease;
         public TaskProgress Progress { get; set; } = new();
+
+        /// <summary>Known from its capabilities, or once its sandbox's app is detected.</summary>
+        public bool Frontend { get; set; }
     }
 
     [LoggerMessage(EventId = 2650, Level = LogLevel.Error, Message = "Task worker loop failed")]

@@ -91,6 +91,7 @@ public sealed class TaskEndToEndTests : IAsyncLifetime
         var events = await EventsAsync(task.GetProperty("sandbox_id").GetString()!);
         Assert.Contains("TASK_COMPLETED", events);
         Assert.DoesNotContain("PREVIEW_READY", events);
+        Assert.Null(Metrics.PreviewMetricsTests.Sample(await _host.Http.GetStringAsync("/metrics"), "livepreview_tasks_frontend_total"));
     }
 
     [Fact]
@@ -136,6 +137,10 @@ public sealed class TaskEndToEndTests : IAsyncLifetime
         {
             Assert.Contains(step, events);
         }
+        // Counted just after the row says completed: read until it shows.
+        var metrics = await Metrics.PreviewMetricsTests.WaitForMetricsAsync(_host,
+            text => Metrics.PreviewMetricsTests.Sample(text, "livepreview_tasks_frontend_total", ("preview", "ready")) == 1);
+        Assert.Null(Metrics.PreviewMetricsTests.Sample(metrics, "livepreview_tasks_frontend_total", ("preview", "none")));
     }
 
     private async Task<JsonElement> WaitForEndAsync(string id)
