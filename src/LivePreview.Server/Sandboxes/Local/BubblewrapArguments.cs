@@ -17,6 +17,9 @@ internal static class BubblewrapArguments
 {
     public const string WorkspaceMount = SandboxPaths.Workspace;
 
+    /// <summary>coreutils' env (9.x: <c>--default-signal</c>), run on the host before setpriv.</summary>
+    public const string EnvPath = "/usr/bin/env";
+
     private static readonly string[] RootLinks = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
     /// <summary>Host /etc entries bound read-only when present (not /etc/ssl/private: the sandbox has no business there).</summary>
@@ -24,11 +27,14 @@ internal static class BubblewrapArguments
         ["resolv.conf", "localtime", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs", "ssl/openssl.cnf", "ca-certificates"];
 
     /// <summary>
-    /// The launcher's command line after <c>ip netns exec lp-{id}</c>: setpriv drops to the host user,
-    /// then bubblewrap reads its options from a descriptor; only the command itself stays on the command line.
+    /// The launcher's command line after <c>ip netns exec lp-{id}</c>: env resets every signal to its default (a signal
+    /// the service was started with ignored — SIGINT and SIGQUIT for anything started with <c>&amp;</c> by a script — would
+    /// otherwise be ignored by every sandbox process, and Ctrl-C in a terminal would do nothing), setpriv drops to the host
+    /// user, then bubblewrap reads its options from a descriptor; only the command itself stays on the command line.
     /// </summary>
     public static List<string> Launcher(LocalSandboxOptions options, int optionsFd, SandboxProcessSpec spec) =>
     [
+        EnvPath, "--default-signal", "--",
         options.SetprivPath, $"--reuid={Number(options.HostUid)}", $"--regid={Number(options.HostGid)}", "--clear-groups", "--inh-caps=-all", "--",
         options.BubblewrapPath, "--args", Number(optionsFd), "--", .. spec.Command,
     ];
