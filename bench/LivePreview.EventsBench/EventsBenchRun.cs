@@ -15,7 +15,7 @@ internal static class EventsBenchRun
     {
         var shared = Directory.CreateTempSubdirectory("livepreview-eventsbench-").FullName;
         var key = "lpk_bench_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        await using var redis = configuration.Redis ? await RedisProcess.StartAsync(shared) : null;
+        await using var redis = configuration.Redis ? await LivePreview.Tests.Support.RedisServer.StartAsync() : null;
         var apps = new List<WebApplication>();
         try
         {
