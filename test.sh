@@ -48,6 +48,8 @@ status=0
 summaries=()
 failures=artifacts/failed-tests.txt
 : > "$failures"
+reasons=artifacts/failure-messages.txt
+: > "$reasons"
 for project in tests/LivePreview.Tests tests/LivePreview.EndToEnd; do
   project_log=$(mktemp)
   dotnet test "$project" -c Release --no-build --blame-hang-timeout 10m \
@@ -57,9 +59,19 @@ for project in tests/LivePreview.Tests tests/LivePreview.EndToEnd; do
   summaries+=("$(summarize "$project_log" "$code")")
   # The names of failed tests, repeated just above the summary line so a long log's tail says which.
   grep -E '^ +Failed [A-Za-z_][A-Za-z0-9_]*\.[A-Za-z0-9_.]+' "$project_log" | sed 's/^ *//' >> "$failures" || true
+  # And why: each failure's error message (up to 12 lines, up to its stack trace), so the tail of a long log says it.
+  awk '
+    /^ +Failed [A-Za-z_][A-Za-z0-9_]*\.[A-Za-z0-9_.]+/ { keep = 1; n = 0; print; next }
+    keep && /^ +Stack Trace:/ { keep = 0; next }
+    keep && n < 12 { print; n++ }
+  ' "$project_log" >> "$reasons" || true
   rm -f "$project_log"
 done
 
+if [[ -s "$reasons" ]]; then
+  echo "Why they failed (first lines of each error message; the whole log is above):"
+  head -n 150 "$reasons" | sed 's/^/  /'
+fi
 if [[ -s "$failures" ]]; then
   echo "Failed tests:"
   sed 's/^/  /' "$failures"

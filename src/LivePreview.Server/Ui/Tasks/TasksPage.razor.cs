@@ -95,6 +95,9 @@ public sealed partial class TasksPage
         {
             _creating = false;
             await LoadAsync();
+            // The form's callback is a plain delegate, not an EventCallback: nothing re-renders this page (where the
+            // problem and the list live) unless it says so.
+            StateHasChanged();
         }
     }
 
