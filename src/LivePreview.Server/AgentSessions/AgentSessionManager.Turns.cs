@@ -118,14 +118,17 @@ public sealed partial class AgentSessionManager
     }
 
     /// <summary>
-    /// At start-up, before the server listens: a session recorded running or waiting has no turn any more (the process
+    /// At start-up, before the server listens: a session of this instance's sandboxes recorded running or waiting has no turn any more (the process
     /// that ran it is gone). It becomes <c>interrupted</c>, so a resume continues it with its history.
     /// </summary>
     public async Task ReconcileAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Only this instance's: another instance's sessions run there.
+        var local = db.Sandboxes.Where(x => x.InstanceId == instance.Id).Select(x => x.Id);
         var stale = await db.AgentSessions.AsNoTracking()
-            .Where(s => s.Status == AgentSessionStatus.Running || s.Status == AgentSessionStatus.WaitingForAnswer).Select(s => s.Id).ToListAsync(ct);
+            .Where(s => (s.Status == AgentSessionStatus.Running || s.Status == AgentSessionStatus.WaitingForAnswer) && local.Contains(s.SandboxId))
+            .Select(s => s.Id).ToListAsync(ct);
         foreach (var id in stale)
         {
             await MarkInterruptedAsync(id, RestartReason, ct);
@@ -133,6 +136,22 @@ public sealed partial class AgentSessionManager
         if (stale.Count > 0)
         {
             AgentSessionLog.ReconciledRunning(logger, stale.Count);
+        }
+    }
+
+    /// <summary>
+    /// The instance that ran these sandboxes is lost: their running or waiting sessions become <c>interrupted</c> with
+    /// <paramref name="reason"/> (a resume continues them once a sandbox runs again).
+    /// </summary>
+    public async Task InterruptOnLostSandboxesAsync(IReadOnlyList<string> sandboxIds, string reason, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var open = await db.AgentSessions.AsNoTracking()
+            .Where(s => sandboxIds.Contains(s.SandboxId) && (s.Status == AgentSessionStatus.Running || s.Status == AgentSessionStatus.WaitingForAnswer))
+            .Select(s => s.Id).ToListAsync(ct);
+        foreach (var id in open)
+        {
+            await MarkInterruptedAsync(id, reason, ct);
         }
     }
 

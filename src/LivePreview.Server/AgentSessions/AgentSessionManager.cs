@@ -26,6 +26,7 @@ public sealed partial class AgentSessionManager(
     WorkspaceChangeTracker changes,
     BackgroundWork background,
     IOptions<AgentSessionOptions> options,
+    Instances.InstanceIdentity instance,
     TimeProvider time,
     ILogger<AgentSessionManager> logger)
 {

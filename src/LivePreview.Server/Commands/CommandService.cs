@@ -24,6 +24,7 @@ public sealed partial class CommandService(
     IEventBus events,
     IOptions<CommandOptions> options,
     IOptions<LivePreviewOptions> common,
+    Instances.InstanceIdentity instance,
     TimeProvider time,
     ILogger<CommandService> logger) : ISandboxStopHook, IAsyncDisposable
 {
@@ -185,7 +186,9 @@ public sealed partial class CommandService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
-        var lost = await db.Commands.Where(c => c.Status == CommandStatus.Running).ToListAsync(cancellationToken);
+        // Only this instance's: another instance's commands run there.
+        var local = db.Sandboxes.Where(s => s.InstanceId == instance.Id).Select(s => s.Id);
+        var lost = await db.Commands.Where(c => c.Status == CommandStatus.Running && local.Contains(c.SandboxId)).ToListAsync(cancellationToken);
         foreach (var record in lost.Where(r => !_running.ContainsKey(r.Id)))
         {
             record.Status = CommandStatus.Lost;

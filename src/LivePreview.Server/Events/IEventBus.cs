@@ -67,6 +67,9 @@ public static class EventTypes
     public const string SandboxStopped = "SANDBOX_STOPPED";
     public const string SandboxDeleted = "SANDBOX_DELETED";
     public const string SandboxFailed = "SANDBOX_FAILED";
+
+    /// <summary>The instance running the sandbox stopped answering (Instances/): the sandbox is lost until it returns.</summary>
+    public const string SandboxLost = "SANDBOX_LOST";
     public const string PreviewPending = "PREVIEW_PENDING";
     public const string PreviewStarting = "PREVIEW_STARTING";
     public const string PreviewReady = "PREVIEW_READY";

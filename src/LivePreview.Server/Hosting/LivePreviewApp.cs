@@ -8,6 +8,7 @@ using LivePreview.Events;
 using LivePreview.Gateway;
 using LivePreview.Git;
 using LivePreview.Grants;
+using LivePreview.Instances;
 using LivePreview.Metrics;
 using LivePreview.Persistence;
 using LivePreview.Previews;
@@ -42,6 +43,7 @@ public static class LivePreviewApp
         UseDefaultUrlUnlessConfigured(builder);
         builder.Services.AddLivePreviewCore();
         builder.Services.AddPersistence();
+        builder.Services.AddInstances();
         builder.Services.AddEvents(builder.Configuration);
         builder.Services.AddLocalSandboxes();
         builder.Services.AddPackageManagerTools();
@@ -70,6 +72,7 @@ public static class LivePreviewApp
 
         var app = builder.Build();
         app.UseWebSockets();
+        app.UseInstanceForwarding();
         app.UseMiddleware<PreviewProxyMiddleware>();
         app.UseDashboardFraming();
         app.UseExceptionHandler();

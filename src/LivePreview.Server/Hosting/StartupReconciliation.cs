@@ -18,11 +18,14 @@ internal sealed partial class StartupReconciliation(
     AgentSessionManager agentSessions,
     BackgroundWork background,
     StartupBarrier barrier,
+    Instances.InstanceRegistry instances,
     ILogger<StartupReconciliation> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await services.MigrateDatabaseAsync(cancellationToken);
+        // Everything below reads "this instance's sandboxes"; rows from before instances existed are this one's.
+        await instances.AdoptUnassignedAsync(cancellationToken);
         // Before the server listens, so no session started by this process can be taken for a stale one.
         await agentSessions.ReconcileAsync(cancellationToken);
         // Before anything can start a command: the ones recorded as running died with the previous service.

@@ -1,6 +1,10 @@
 namespace LivePreview.Persistence;
 
-public enum SandboxStatus { Creating, Running, Stopped, Error, Deleted }
+/// <summary>
+/// <c>Lost</c>: the instance that ran it stopped answering (<see cref="Instances.InstanceRegistry"/>); nobody runs it until
+/// that instance starts again and resumes it.
+/// </summary>
+public enum SandboxStatus { Creating, Running, Stopped, Error, Deleted, Lost }
 
 public enum PreviewStatus { Pending, Starting, Ready, Error, Stopped }
 
@@ -36,6 +40,9 @@ public sealed class SandboxRecord
     public string? DependencyLayerId { get; set; }
     public bool? DependenciesReused { get; set; }
     public long? InstallMs { get; set; }
+
+    /// <summary>The instance (<see cref="Instances.InstanceRecord"/>) that runs it: requests for it are forwarded there.</summary>
+    public string? InstanceId { get; set; }
 }
 
 public sealed class PreviewRecord

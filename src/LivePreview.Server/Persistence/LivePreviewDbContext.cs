@@ -27,6 +27,7 @@ public class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> options
     public DbSet<Commands.CommandRecord> Commands => Set<Commands.CommandRecord>();
     public DbSet<Usage.ModelUsageRecord> ModelUsage => Set<Usage.ModelUsageRecord>();
     public DbSet<Tasks.TaskRecord> Tasks => Set<Tasks.TaskRecord>();
+    public DbSet<Instances.InstanceRecord> Instances => Set<Instances.InstanceRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -37,6 +38,13 @@ public class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> options
             e.Property(x => x.Status).HasConversion<string>();
             e.HasIndex(x => x.Status);
             e.HasIndex(x => x.Owner);
+            e.HasIndex(x => x.InstanceId);
+        });
+        modelBuilder.Entity<Instances.InstanceRecord>(e =>
+        {
+            e.ToTable("instances");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.State).HasConversion<string>();
         });
         modelBuilder.Entity<PreviewRecord>(e =>
         {

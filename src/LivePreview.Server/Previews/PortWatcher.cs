@@ -33,6 +33,7 @@ public sealed partial class PortWatcher(
     IOptions<PreviewOptions> options,
     IOptions<GatewayOptions> gateway,
     IOptions<EgressOptions> egress,
+    Instances.InstanceIdentity instance,
     TimeProvider time,
     ILogger<PortWatcher> logger) : BackgroundService
 {
@@ -75,7 +76,7 @@ public sealed partial class PortWatcher(
         List<(string Id, string Framework, string? Plan)> running;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            running = (await db.Sandboxes.AsNoTracking().Where(s => s.Status == SandboxStatus.Running)
+            running = (await db.Sandboxes.AsNoTracking().Where(s => s.Status == SandboxStatus.Running && s.InstanceId == instance.Id)
                 .Select(s => new { s.Id, s.Framework, s.DevServerPlan }).ToListAsync(ct)).Select(s => (s.Id, s.Framework, s.DevServerPlan)).ToList();
         }
         // A stopped or deleted sandbox is watched no more; its previews were stopped with it.

@@ -22,6 +22,7 @@ public sealed partial class PreviewManager(
     PreviewAddress address,
     Metrics.PreviewMetrics metrics,
     IOptions<PreviewOptions> options,
+    Instances.InstanceIdentity instance,
     TimeProvider time,
     ILogger<PreviewManager> logger) : IAsyncDisposable
 {
@@ -149,7 +150,9 @@ public sealed partial class PreviewManager(
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        foreach (var record in await db.Previews.AsNoTracking().ToListAsync(cancellationToken))
+        // This instance's previews only: another instance serves its own (and one of them forwards here for ours).
+        var local = db.Sandboxes.Where(s => s.InstanceId == instance.Id).Select(s => s.Id);
+        foreach (var record in await db.Previews.AsNoTracking().Where(p => local.Contains(p.SandboxId)).ToListAsync(cancellationToken))
         {
             // URLs follow the current settings and listening port, which may differ from the last run's.
             var entry = new PreviewEntry(PreviewSnapshot.From(record) with { Url = address.UrlFor(record.SandboxId, record.Port) });

@@ -77,7 +77,7 @@ public sealed partial class SandboxManager
     /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var known = await ListAsync(cancellationToken);
+        var known = await ListLocalAsync(cancellationToken);
         foreach (var orphan in (await provider.ListAsync(cancellationToken)).Except(known.Select(s => s.Id)))
         {
             LogOrphan(logger, orphan);
@@ -94,7 +94,7 @@ public sealed partial class SandboxManager
             {
                 background.Run($"provision {sandbox.Id}", ct => ProvisionAsync(sandbox.Id, framework, ct));
             }
-            else if (sandbox.Status == SandboxStatus.Running)
+            else if (sandbox.Status is SandboxStatus.Running or SandboxStatus.Lost)
             {
                 background.Run($"resume {sandbox.Id}", async ct =>
                 {
@@ -128,8 +128,10 @@ public sealed partial class SandboxManager
             return;
         }
         var wasStopped = sandbox.Status == SandboxStatus.Stopped;
-        var record = await UpdateAsync(id, r => r.Status = SandboxStatus.Running);
-        if (wasStopped)
+        // Lost: its instance came back (this one, restarted): it runs again, and says so.
+        var wasLost = sandbox.Status == SandboxStatus.Lost;
+        var record = await UpdateAsync(id, r => { r.Status = SandboxStatus.Running; r.Error = wasLost ? null : r.Error; });
+        if (wasStopped || wasLost)
         {
             await PublishAsync(EventTypes.SandboxCreated, record!, new { resumed = true });
         }

@@ -35,7 +35,7 @@ public sealed partial class SandboxManager
         ArgumentNullException.ThrowIfNull(user);
         if (user.IsAdmin())
         {
-            return await ListAsync(cancellationToken);
+            return await ListAllAsync(cancellationToken);
         }
         var owner = user.RequireUserId();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

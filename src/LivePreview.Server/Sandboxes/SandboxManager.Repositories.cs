@@ -45,7 +45,7 @@ public sealed partial class SandboxManager
         }
         var id = SandboxId.New();
         var now = time.GetUtcNow();
-        var record = new SandboxRecord { Id = id, Framework = "repository", Provider = provider.Name, Owner = owner, Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now };
+        var record = new SandboxRecord { Id = id, Framework = "repository", Provider = provider.Name, Owner = owner, Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now, InstanceId = instance.Id };
         if (!await TryInsertBelowLimitAsync(record, quota, ct))
         {
             throw await RefusalAsync(owner, quota, ct);
@@ -211,8 +211,10 @@ public sealed partial class SandboxManager
             }
         }
         var wasStopped = sandbox.Status == SandboxStatus.Stopped;
-        var record = await UpdateAsync(sandbox.Id, r => r.Status = SandboxStatus.Running);
-        if (wasStopped)
+        // Lost: its instance came back (this one, restarted): it runs again, and says so.
+        var wasLost = sandbox.Status == SandboxStatus.Lost;
+        var record = await UpdateAsync(sandbox.Id, r => { r.Status = SandboxStatus.Running; r.Error = wasLost ? null : r.Error; });
+        if (wasStopped || wasLost)
         {
             await PublishAsync(EventTypes.SandboxCreated, record!, new { resumed = true });
         }

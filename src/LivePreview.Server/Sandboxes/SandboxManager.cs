@@ -27,6 +27,7 @@ public sealed partial class SandboxManager(
     IEnumerable<ISandboxStopHook> stopHooks,
     Repositories.RepositoryServices repositories,
     Metrics.PreviewMetrics metrics,
+    Instances.InstanceIdentity instance,
     TimeProvider time,
     ILogger<SandboxManager> logger)
 {
@@ -60,7 +61,7 @@ public sealed partial class SandboxManager(
         var record = new SandboxRecord
         {
             Id = id, Framework = framework.Name, Provider = provider.Name, Owner = owner,
-            Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now,
+            Status = SandboxStatus.Creating, CreatedAt = now, UpdatedAt = now, InstanceId = instance.Id,
         };
         if (!await TryInsertBelowLimitAsync(record, perUserLimit, cancellationToken))
         {
@@ -72,7 +73,8 @@ public sealed partial class SandboxManager(
     }
 
     /// <summary>
-    /// Stores the sandbox only while fewer than MaxSandboxes exist and its owner holds fewer than
+    /// Stores the sandbox only while this instance runs fewer than MaxSandboxes (a limit of the machine, so per instance)
+    /// and its owner holds fewer than
     /// <paramref name="perUserLimit"/>, counting and inserting in one transaction that nobody else admits a sandbox in:
     /// on SQLite the write lock is taken before the counts are evaluated; on PostgreSQL, whose READ COMMITTED would let
     /// two inserts each count the other's row as absent, the transaction first takes the admission advisory lock (also
@@ -89,9 +91,9 @@ public sealed partial class SandboxManager(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Database.LockForTransactionAsync(DatabaseLocks.SandboxAdmission, cancellationToken);
         var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO sandboxes ("Id", "Framework", "Provider", "SnapshotId", "Owner", "Status", "Error", "CreatedAt", "UpdatedAt")
-            SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, CAST({record.Owner} AS TEXT), {status}, NULL, {created}, {updated}
-            WHERE (SELECT COUNT(*) FROM sandboxes) < {options.Value.MaxSandboxes}
+            INSERT INTO sandboxes ("Id", "Framework", "Provider", "SnapshotId", "Owner", "Status", "Error", "CreatedAt", "UpdatedAt", "InstanceId")
+            SELECT {record.Id}, {record.Framework}, {record.Provider}, NULL, CAST({record.Owner} AS TEXT), {status}, NULL, {created}, {updated}, {instance.Id}
+            WHERE (SELECT COUNT(*) FROM sandboxes WHERE "InstanceId" = {instance.Id}) < {options.Value.MaxSandboxes}
               AND (CAST({record.Owner} AS TEXT) IS NULL
                 OR (SELECT COUNT(*) FROM sandboxes WHERE "Owner" = CAST({record.Owner} AS TEXT) AND "Status" <> 'Deleted') < {perUserLimit})
             """, cancellationToken);
@@ -108,10 +110,19 @@ public sealed partial class SandboxManager(
         return record is null ? null : SandboxSnapshot.From(record);
     }
 
-    public async Task<IReadOnlyList<SandboxSnapshot>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>Every sandbox, whichever instance runs it (an admin's list).</summary>
+    public async Task<IReadOnlyList<SandboxSnapshot>> ListAllAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var records = await db.Sandboxes.AsNoTracking().ToListAsync(cancellationToken);
+        return records.OrderByDescending(r => r.CreatedAt).Select(SandboxSnapshot.From).ToList();
+    }
+
+    /// <summary>The sandboxes this instance runs (another instance's are its business: reconciling or checking them here would break them).</summary>
+    public async Task<IReadOnlyList<SandboxSnapshot>> ListLocalAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var records = await db.Sandboxes.AsNoTracking().Where(s => s.InstanceId == instance.Id).ToListAsync(cancellationToken);
         return records.OrderByDescending(r => r.CreatedAt).Select(SandboxSnapshot.From).ToList();
     }
 

@@ -13,6 +13,9 @@ public sealed class PoolEntryRecord
     public required string SandboxId { get; set; }
     public required string Framework { get; set; }
 
+    /// <summary>The instance whose pool it is in (it runs the sandbox); only that instance adopts, checks and evicts it.</summary>
+    public string? InstanceId { get; set; }
+
     /// <summary>The snapshot the sandbox was made from, known once it is ready.</summary>
     public string? SnapshotId { get; set; }
 

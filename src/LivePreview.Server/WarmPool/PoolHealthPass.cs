@@ -27,7 +27,7 @@ internal sealed partial class PoolHealthPass(
     /// <summary>Takes back the unclaimed rows whose sandbox exists; finishes evictions and drops rows whose sandbox is gone.</summary>
     public async Task AdoptAsync(CancellationToken cancellationToken)
     {
-        var existing = (await sandboxes.ListAsync(cancellationToken)).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        var existing = (await sandboxes.ListLocalAsync(cancellationToken)).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         var now = time.GetUtcNow();
         var adopted = 0;
         foreach (var row in await store.ListAsync(cancellationToken))
@@ -59,7 +59,7 @@ internal sealed partial class PoolHealthPass(
         // Members first, sandboxes second: a member not being provisioned already has its sandbox row,
         // so a missing one really is gone (the other order could miss a sandbox made in between).
         var settled = members.All().Where(m => !isProvisioning(m.SandboxId)).ToList();
-        var byId = (await sandboxes.ListAsync(cancellationToken)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var byId = (await sandboxes.ListLocalAsync(cancellationToken)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         // Once per pass and framework: finding the current snapshot hashes the template's lock file.
         var current = settled.Select(m => m.Framework).Distinct()
             .ToDictionary(f => f, f => FrameworkCatalog.TryGet(f, out var d) ? snapshots.TryGetCurrent(d)?.Id : null, StringComparer.Ordinal);
@@ -112,7 +112,7 @@ internal sealed partial class PoolHealthPass(
     private async Task CleanRowsAsync(CancellationToken cancellationToken)
     {
         var rows = await store.ListAsync(cancellationToken);
-        var existing = (await sandboxes.ListAsync(cancellationToken)).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        var existing = (await sandboxes.ListLocalAsync(cancellationToken)).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             if (row.EvictedAt is not null && !members.Contains(row.SandboxId))

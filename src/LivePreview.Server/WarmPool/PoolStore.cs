@@ -9,19 +9,20 @@ namespace LivePreview.WarmPool;
 /// within this process and across instances sharing the database (SQLite's writer lock, PostgreSQL's row locks:
 /// a waiting UPDATE re-checks its conditions on the row version the winner committed).
 /// </summary>
-internal sealed class PoolStore(IDbContextFactory<LivePreviewDbContext> dbFactory)
+internal sealed class PoolStore(IDbContextFactory<LivePreviewDbContext> dbFactory, Instances.InstanceIdentity instance)
 {
     public async Task InsertAsync(PoolMember member, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        db.PoolEntries.Add(new PoolEntryRecord { SandboxId = member.SandboxId, Framework = member.Framework, CreatedAt = member.CreatedAt });
+        db.PoolEntries.Add(new PoolEntryRecord { SandboxId = member.SandboxId, Framework = member.Framework, CreatedAt = member.CreatedAt, InstanceId = instance.Id });
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>This instance's rows.</summary>
     public async Task<IReadOnlyList<PoolEntryRecord>> ListAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.PoolEntries.AsNoTracking().ToListAsync(cancellationToken);
+        return await db.PoolEntries.AsNoTracking().Where(e => e.InstanceId == instance.Id).ToListAsync(cancellationToken);
     }
 
     /// <summary>

@@ -212,7 +212,7 @@ public sealed class LivePreviewHost : IAsyncDisposable
         try
         {
             var sandboxes = Service<LivePreview.Sandboxes.SandboxManager>();
-            foreach (var sandbox in await sandboxes.ListAsync(CancellationToken.None))
+            foreach (var sandbox in await sandboxes.ListLocalAsync(CancellationToken.None))
             {
                 await sandboxes.DeleteAsync(sandbox.Id, CancellationToken.None);
             }

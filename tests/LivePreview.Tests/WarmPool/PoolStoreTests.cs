@@ -23,7 +23,9 @@ public class PoolStoreTests : IAsyncLifetime
         _database = await TestDatabase.CreateAsync(Path.Combine(_directory, "pool.db"), OnPostgres);
         _services = _database.CreateServices();
         await _services.MigrateDatabaseAsync(CancellationToken.None);
-        _store = new PoolStore(_services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>());
+        _store = new PoolStore(_services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>(),
+            new LivePreview.Instances.InstanceIdentity(Microsoft.Extensions.Options.Options.Create(new LivePreview.Instances.InstanceOptions { Id = "pool-test" }),
+                Microsoft.Extensions.Options.Options.Create(new LivePreview.Hosting.LivePreviewOptions { DataDirectory = _directory })));
     }
 
     public async Task DisposeAsync()

@@ -241,6 +241,39 @@ namespace LivePreview.Persistence.Migrations
                     b.ToTable("preview_grants", (string)null);
                 });
 
+            modelBuilder.Entity("LivePreview.Instances.InstanceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FreeMemoryMb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("HeartbeatAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("InternalUrl")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxSandboxes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SandboxCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("instances", (string)null);
+                });
+
             modelBuilder.Entity("LivePreview.Persistence.EventRecord", b =>
                 {
                     b.Property<long>("Sequence")
@@ -359,6 +392,9 @@ namespace LivePreview.Persistence.Migrations
                     b.Property<long?>("InstallMs")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("InstanceId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Owner")
                         .HasColumnType("TEXT");
 
@@ -386,6 +422,8 @@ namespace LivePreview.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("InstanceId");
 
                     b.HasIndex("Owner");
 
@@ -713,6 +751,9 @@ namespace LivePreview.Persistence.Migrations
 
                     b.Property<string>("Framework")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("InstanceId")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("ReadyAt")

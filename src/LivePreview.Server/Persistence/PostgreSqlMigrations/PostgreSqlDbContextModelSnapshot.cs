@@ -246,6 +246,39 @@ namespace LivePreview.Persistence.PostgreSqlMigrations
                     b.ToTable("preview_grants", (string)null);
                 });
 
+            modelBuilder.Entity("LivePreview.Instances.InstanceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<long>("FreeMemoryMb")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("HeartbeatAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("InternalUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("MaxSandboxes")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("SandboxCount")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("instances", (string)null);
+                });
+
             modelBuilder.Entity("LivePreview.Persistence.EventRecord", b =>
                 {
                     b.Property<long>("Sequence")
@@ -366,6 +399,9 @@ namespace LivePreview.Persistence.PostgreSqlMigrations
                     b.Property<long?>("InstallMs")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("InstanceId")
+                        .HasColumnType("text");
+
                     b.Property<string>("Owner")
                         .HasColumnType("text");
 
@@ -393,6 +429,8 @@ namespace LivePreview.Persistence.PostgreSqlMigrations
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("InstanceId");
 
                     b.HasIndex("Owner");
 
@@ -722,6 +760,9 @@ namespace LivePreview.Persistence.PostgreSqlMigrations
 
                     b.Property<string>("Framework")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("InstanceId")
                         .HasColumnType("text");
 
                     b.Property<long?>("ReadyAt")

@@ -54,7 +54,7 @@ public sealed class SandboxFirewallTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("Firewall=Off", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Empty(await host.Service<SandboxManager>().ListAsync(CancellationToken.None));
+        Assert.Empty(await host.Service<SandboxManager>().ListLocalAsync(CancellationToken.None));
     }
 
     [Fact]

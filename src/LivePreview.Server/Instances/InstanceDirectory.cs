@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using LivePreview.Persistence;
+using LivePreview.Previews;
+using LivePreview.Sandboxes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace LivePreview.Instances;
+
+/// <summary>
+/// Which instance a request is for: the sandbox it names (a preview host, a <c>/api/v1/sandboxes/{id}/…</c> path, a
+/// preview, session or prototype id), the instance that runs it, and whether that instance is alive and not this one.
+/// Reads are cached briefly (instances: a second; a sandbox's instance: until it is seen to change), so a preview's
+/// every asset does not cost database round trips; a lone instance answers "here" without asking anything.
+/// </summary>
+public sealed partial class InstanceDirectory(
+    IDbContextFactory<LivePreviewDbContext> dbFactory,
+    InstanceIdentity identity,
+    InstanceRegistry registry,
+    PreviewAddress address,
+    IOptions<InstanceOptions> options,
+    TimeProvider time)
+{
+    private static readonly TimeSpan InstancesFor = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SandboxFor = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<string, (string? InstanceId, DateTimeOffset At)> _sandboxes = new(StringComparer.Ordinal);
+    private LiveInstances _live = new([], DateTimeOffset.MinValue);
+
+    /// <summary>The live instances (this one included once it registered), cached for a second.</summary>
+    public async Task<IReadOnlyList<InstanceRecord>> LiveAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - _live.At > InstancesFor)
+        {
+            _live = new LiveInstances(await registry.LiveAsync(cancellationToken), now);
+        }
+        return _live.Live;
+    }
+
+    /// <summary>Forwarding needs the shared secret; without it each instance answers what reaches it (a lone instance needs none).</summary>
+    public bool CanForward => !string.IsNullOrEmpty(options.Value.Secret);
+
+    /// <summary>Another live instance that should answer this request, or null: it is this one's (or nobody's).</summary>
+    public async Task<InstanceRecord?> OwnerOfRequestAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var live = await LiveAsync(cancellationToken);
+        if (live.Count == 0 || live.All(i => i.Id == identity.Id) || !CanForward)
+        {
+            return null;
+        }
+        var sandboxId = await SandboxOfAsync(context.Request, cancellationToken);
+        if (sandboxId is null)
+        {
+            return null;
+        }
+        var instanceId = await InstanceOfAsync(sandboxId, cancellationToken);
+        return instanceId is null || instanceId == identity.Id ? null : live.FirstOrDefault(i => i.Id == instanceId);
+    }
+
+    /// <summary>The instance recorded for a sandbox (cached; null: no such sandbox).</summary>
+    public async Task<string?> InstanceOfAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_sandboxes.TryGetValue(sandboxId, out var cached) && now - cached.At < SandboxFor)
+        {
+            return cached.InstanceId;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Sandboxes.AsNoTracking().Where(s => s.Id == sandboxId).Select(s => new { s.InstanceId }).FirstOrDefaultAsync(cancellationToken);
+        if (row is not null)
+        {
+            _sandboxes[sandboxId] = (row.InstanceId, now);
+        }
+        return row?.InstanceId;
+    }
+
+    /// <summary>The sandbox a request is about, from its host or its path; null for anything else (served where it lands).</summary>
+    internal async Task<string?> SandboxOfAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (address.TryParseHost(request.Host.Value, out var target)
+            || (address.Mode == PreviewUrlMode.Path && PreviewAddress.TryParsePath(request.Path.Value, out target)))
+        {
+            return target.SandboxId;
+        }
+        var path = request.Path.Value ?? "";
+        if (SandboxPath().Match(path) is { Success: true } sandbox)
+        {
+            return sandbox.Groups["id"].Value;
+        }
+        if (PreviewPath().Match(path) is { Success: true } preview)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var id = preview.Groups["id"].Value;
+            return await db.Previews.AsNoTracking().Where(p => p.Id == id).Select(p => p.SandboxId).FirstOrDefaultAsync(cancellationToken);
+        }
+        if (PrototypePath().Match(path) is { Success: true } prototype)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var id = prototype.Groups["id"].Value;
+            return await db.PrototypeSessions.AsNoTracking().Where(p => p.Id == id).Select(p => p.SandboxId).FirstOrDefaultAsync(cancellationToken);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// <c>/api/v1/sandboxes/{id}[/…]</c> (files, terminal, commands, ports, stop, start, delete), <c>/api/v1/sandbox/{id}/…</c>
+    /// (agent sessions, questions) and <c>/api/v1/preview/sandbox/{id}</c>. Events are not here: every instance serves them.
+    /// </summary>
+    [GeneratedRegex("^/api/v1/(?:sandboxes|sandbox|preview/sandbox)/(?<id>[a-z][a-z0-9]{11})(?:/|$)")]
+    private static partial Regex SandboxPath();
+
+    /// <summary><c>/api/v1/preview/{previewId}[/…]</c> (status, stop, grants).</summary>
+    [GeneratedRegex("^/api/v1/preview/(?<id>(?!sandbox/)[A-Za-z0-9_-]{1,64})(?:/|$)")]
+    private static partial Regex PreviewPath();
+
+    private sealed record LiveInstances(IReadOnlyList<InstanceRecord> Live, DateTimeOffset At);
+
+    [GeneratedRegex("^/api/v1/prototype/session/(?<id>[A-Za-z0-9_-]{1,64})(?:/|$)")]
+    private static partial Regex PrototypePath();
+}

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LivePreview.Instances;
+using LivePreview.Tests.Events;
+using LivePreview.Tests.Support;
+
+namespace LivePreview.Tests.Instances;
+
+/// <summary>
+/// Two instances sharing one database and one real Redis, with a shared instance secret: both register and beat; a
+/// sandbox runs on one of them, and the other serves its file writes, its preview (the Host header travels) and its
+/// status by forwarding them to it, while the events it publishes reach a WebSocket client on the other one; a request
+/// that poses as forwarded without the right signature is refused; a new sandbox goes where placement says.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class InstanceForwardingTests : IAsyncLifetime
+{
+    private static readonly string SharedAdminKey = "lpk_instances-" + Guid.NewGuid().ToString("N");
+    private static readonly string Secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private readonly string _shared = Directory.CreateTempSubdirectory("lp-instances-db-").FullName;
+    private RedisServer _redis = null!;
+    private LivePreviewHost _a = null!;
+    private LivePreviewHost _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _a = await LivePreviewHost.StartAsync(Settings("lp-a"));
+        _b = await LivePreviewHost.StartAsync(Settings("lp-b"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _b.DisposeAsync();
+        await _a.DisposeAsync();
+        await _redis.DisposeAsync();
+        Directory.Delete(_shared, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_sandbox_on_one_instance_is_written_previewed_and_followed_through_the_other_and_a_forged_forward_is_refused()
+    {
+        await WaitForLiveInstancesAsync(_a, 2);
+        await WaitForLiveInstancesAsync(_b, 2);
+
+        // Made through A: placement may put it on either; "owner" runs it, "other" only forwards.
+        var id = (await _a.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
+        var ownerId = await _a.Service<InstanceDirectory>().InstanceOfAsync(id, CancellationToken.None);
+        var (owner, other) = ownerId == "lp-a" ? (_a, _b) : (_b, _a);
+        Assert.True(ownerId is "lp-a" or "lp-b", $"instance of {id}: {ownerId}");
+        await owner.WaitForPreviewAsync(id);
+        // The other instance has no preview of its own for it: its answer came from the owner.
+        var status = await other.WaitForPreviewAsync(id);
+        Assert.Equal("ready", status.GetProperty("status").GetString());
+
+        // A file written through the other instance lands in the sandbox; its FILE_CHANGED (published by the owner)
+        // reaches a WebSocket client on the other instance through Redis.
+        var last = (await other.Http.GetFromJsonAsync<JsonElement>($"api/v1/events?after=0&sandbox_id={id}&limit=1000")).GetProperty("events").EnumerateArray()
+            .Select(e => e.GetProperty("sequence").GetInt64()).DefaultIfEmpty(0).Max();
+        await using var stream = await EventStreamClient.ConnectAsync(other, $"after={last}&sandbox_id={id}&types=FILE_CHANGED");
+        const string Marker = "Served through the other instance";
+        var app = await other.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/src/App.tsx");
+        using (var put = await other.Http.PutAsync($"api/v1/sandboxes/{id}/files/src/App.tsx",
+            new StringContent(app.Replace("Hello from", Marker + " — hello from", StringComparison.Ordinal))))
+        {
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+        var changed = await stream.ReceiveEventAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("FILE_CHANGED", changed.GetProperty("type").GetString());
+        Assert.Contains(Marker, await owner.Http.GetStringAsync($"api/v1/sandboxes/{id}/files/src/App.tsx"), StringComparison.Ordinal);
+
+        // The preview host through the other instance: the owner's dev server answers (the module carries the edit).
+        var module = await other.Http.GetStringAsync($"http://5173-{id}.preview.localhost:{other.Port}/src/App.tsx");
+        Assert.Contains(Marker, module, StringComparison.Ordinal);
+
+        // Forged: the headers of a forwarded request without the secret are refused, and nothing is served for them.
+        using var forged = new HttpRequestMessage(HttpMethod.Get, $"api/v1/sandboxes/{id}");
+        forged.Headers.Add(ForwardSignature.InstanceHeader, "lp-b");
+        forged.Headers.Add(ForwardSignature.TimeHeader, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        forged.Headers.Add(ForwardSignature.ClientHeader, "127.0.0.1");
+        forged.Headers.Add(ForwardSignature.SignatureHeader, "not-the-signature");
+        using var refused = await owner.Http.SendAsync(forged);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("Not a forwarded request", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+
+        // An anonymous request through the other instance is refused as on the owner.
+        using var anonymous = other.CreateLoopbackClient();
+        using var strangers = await anonymous.GetAsync($"http://127.0.0.1:{other.Port}/api/v1/sandboxes/{id}");
+        Assert.Equal(HttpStatusCode.Unauthorized, strangers.StatusCode);
+
+        // Deleted through the other instance: gone on the owner (its processes too).
+        Assert.Equal(HttpStatusCode.NoContent, (await other.Http.DeleteAsync($"api/v1/sandboxes/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.Http.GetAsync($"api/v1/sandboxes/{id}")).StatusCode);
+        Assert.DoesNotContain($"lp-{id}", await Sandboxes.SandboxLifecycleTests.RunAsync("ip", "netns", "list"));
+    }
+
+    [Fact]
+    public void Placement_takes_the_instance_with_the_most_free_slots_then_the_most_memory()
+    {
+        var policy = new MostFreeCapacityPlacement();
+        InstanceRecord Instance(string id, int count, int max, long memory) =>
+            new() { Id = id, InternalUrl = "http://127.0.0.1:1", SandboxCount = count, MaxSandboxes = max, FreeMemoryMb = memory };
+
+        Assert.Equal("b", policy.Choose([Instance("a", 5, 10, 9000), Instance("b", 2, 10, 1000)])!.Id);
+        Assert.Equal("a", policy.Choose([Instance("a", 2, 10, 9000), Instance("b", 2, 10, 1000)])!.Id);
+        Assert.Equal("a", policy.Choose([Instance("a", 9, 10, 10), Instance("b", 10, 10, 9000)])!.Id);
+        Assert.Null(policy.Choose([Instance("a", 10, 10, 9000)]));
+        Assert.Equal("a", policy.Choose([Instance("b", 1, 10, 500), Instance("a", 1, 10, 500)])!.Id);
+    }
+
+    private static async Task WaitForLiveInstancesAsync(LivePreviewHost host, int count)
+    {
+        var registry = host.Service<InstanceRegistry>();
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60); ; await Task.Delay(200))
+        {
+            var live = await registry.LiveAsync(CancellationToken.None);
+            if (live.Count >= count)
+            {
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"only {live.Count} live instances: {string.Join(", ", live.Select(i => i.Id))}");
+        }
+    }
+
+    private Dictionary<string, string?> Settings(string id) => new()
+    {
+        ["LivePreview:Database:ConnectionString"] = $"Data Source={Path.Join(_shared, "livepreview.db")}",
+        ["ConnectionStrings:Redis"] = _redis.ConnectionString,
+        ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
+        ["LivePreview:Instances:Id"] = id,
+        ["LivePreview:Instances:Secret"] = Secret,
+        ["LivePreview:Instances:HeartbeatInterval"] = "00:00:01",
+        ["LivePreview:Instances:LostAfter"] = "00:00:05",
+        // Two instances on one machine: each its own sandbox addresses and firewall table.
+        ["LivePreview:Sandboxes:Local:SubnetPrefix"] = id == "lp-a" ? Prefix : SecondPrefix,
+        ["LivePreview:Sandboxes:Local:FirewallTable"] = "lpinst_" + id.Replace('-', '_'),
+    };
+
+    private static string Prefix => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.213";
+
+    /// <summary>The second instance's range: one above the first's second octet.</summary>
+    private static string SecondPrefix => "10." + (int.Parse(Prefix.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture) + 40);
+}
