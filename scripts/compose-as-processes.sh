@@ -89,7 +89,6 @@ cleanup() {
       [[ -n "$port" ]] && curl -s -o /dev/null -X DELETE "http://127.0.0.1:$port/api/v1/sandboxes/$sandbox" -H "Authorization: Bearer $key" || true
     done
   fi
-  summary
   stop balancer
   stop livepreview-2
   stop livepreview-1
@@ -100,12 +99,12 @@ cleanup() {
   # removes them, so anything still mounted here is a sandbox this run failed to delete.
   # Reported as a failure, then removed here so the machine is left as it was.
   if grep -qF " $work/" /proc/mounts; then
-    echo "FAIL  mounts outlived the run (a sandbox the service did not remove): $(grep -F " $work/" /proc/mounts | awk '{print $2}' | tr '\n' ' ')" >&2
+    fail "no mount outlives the run: a sandbox the service did not remove: $(grep -F " $work/" /proc/mounts | awk '{print $2}' | tr '\n' ' ')"
     rc=1
     grep -F " $work/" /proc/mounts | awk '{print $2}' | sort -r | while read -r mount; do umount "$mount" || true; done
   fi
   if [[ -n "$sandbox" ]] && ip netns list 2>/dev/null | grep -q "lp-$sandbox"; then
-    echo "FAIL  the sandbox's network namespace outlived the instances: lp-$sandbox" >&2
+    fail "no network namespace outlives the run: lp-$sandbox did"
     rc=1
     ip netns del "lp-$sandbox" || true
   fi
@@ -116,6 +115,7 @@ cleanup() {
   fi
   # The firewall tables are this run's own (an instance leaves its table loaded when it stops).
   for table in "${tables[@]:1}"; do nft delete table inet "$table" 2>/dev/null || true; done
+  summary
   if (( keep )); then echo "Work folder kept: $work"; else rm -rf "$work"; fi
   exit "$rc"
 }
