@@ -68,6 +68,16 @@ for project in tests/LivePreview.Tests tests/LivePreview.EndToEnd; do
   rm -f "$project_log"
 done
 
+# The deployment files' lint (scripts/lint-deploy.sh: yamllint, dockerfilelint, nginx -t, the chart check, ShellCheck;
+# about a second) counts as one more test.
+if bash scripts/lint-deploy.sh; then
+  summaries+=("1 0 0")
+else
+  summaries+=("0 1 0")
+  echo "Failed scripts/lint-deploy.sh (deploy/: its output above says which linter)" >> "$failures"
+  status=1
+fi
+
 if [[ -s "$reasons" ]]; then
   echo "Why they failed (first lines of each error message; the whole log is above):"
   head -n 150 "$reasons" | sed 's/^/  /'

@@ -40,7 +40,10 @@ if (( ${#need[@]} )); then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+# LIVEPREVIEW_SETUP_DOTNET=0 (deploy/Dockerfile): the image runs a self-contained publish and has no SDK.
+if [[ "${LIVEPREVIEW_SETUP_DOTNET:-1}" == "1" ]]; then
+  command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+fi
 
 # bubblewrap runs as the sandboxes' unprivileged host user, so that user must be allowed to make user namespaces.
 if [[ $(id -u) -eq 0 && -e /proc/sys/kernel/unprivileged_userns_clone && $(cat /proc/sys/kernel/unprivileged_userns_clone) == 0 ]]; then
@@ -104,6 +107,7 @@ fi
 
 # The dashboard's terminal is xterm.js from npm (src/LivePreview.Server/ClientLibs, pinned by its lock file). The server's
 # build runs the same npm ci when wwwroot/lib/xterm is missing; doing it here makes the first build need no network.
-if [[ ! -f "$repo/src/LivePreview.Server/ClientLibs/node_modules/.package-lock.json" ]]; then
+# Only in a source checkout (the image runs this script without the sources).
+if [[ -d "$repo/src/LivePreview.Server/ClientLibs" && ! -f "$repo/src/LivePreview.Server/ClientLibs/node_modules/.package-lock.json" ]]; then
   (cd "$repo/src/LivePreview.Server/ClientLibs" && npm ci --no-audit --no-fund --loglevel=error)
 fi
