@@ -111,7 +111,23 @@ public sealed partial class ApiKeys(IDbContextFactory<LivePreviewDbContext> db, 
     /// </summary>
     public async Task EnsureBootstrapAsync(string user, string key, CancellationToken ct)
     {
-        var hash = Hash(key);
+        // Instances sharing a database may start at the same moment: the one whose insert loses reads the winner's row
+        // (the same key, configured alike on every instance) instead of failing its start.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await WriteBootstrapAsync(user, Hash(key), ct);
+                return;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private async Task WriteBootstrapAsync(string user, string hash, CancellationToken ct)
+    {
         await using var context = await db.CreateDbContextAsync(ct);
         var record = await context.ApiKeys.SingleOrDefaultAsync(k => k.Id == BootstrapId, ct);
         if (record is not null && record.Hash == hash && record.User == user)

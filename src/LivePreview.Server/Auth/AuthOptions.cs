@@ -43,6 +43,11 @@ public sealed class AuthOptions
         {
             error = $"LivePreview:Auth:BootstrapKey must be at least {MinimumKeyLength} characters (e.g. openssl rand -base64 32), or unset to have one generated.";
         }
+        else if (!string.IsNullOrWhiteSpace(BootstrapKey) && !BootstrapKey.Trim().StartsWith(ApiKeys.KeyPrefix, StringComparison.Ordinal))
+        {
+            // Preview hosts tell a LivePreview key from an app's own Bearer token by this prefix (and strip only ours).
+            error = $"LivePreview:Auth:BootstrapKey must start with '{ApiKeys.KeyPrefix}' like every LivePreview key (e.g. {ApiKeys.KeyPrefix}$(openssl rand -hex 32)), or be unset to have one generated.";
+        }
         else if (!ApiKeys.IsValidUser(BootstrapUser))
         {
             error = "LivePreview:Auth:BootstrapUser must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.";

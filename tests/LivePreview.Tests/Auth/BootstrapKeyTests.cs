@@ -60,6 +60,10 @@ public sealed class BootstrapKeyTests
                 LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Auth:BootstrapKey"] = "secret" }, data));
 
             Assert.Contains("at least 32 characters", error.Message, StringComparison.Ordinal);
+            // Long enough, but not a LivePreview key: the preview proxy could not tell it from an app's own token.
+            var unprefixed = await Assert.ThrowsAnyAsync<Exception>(() =>
+                LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Auth:BootstrapKey"] = new string('k', 40) }, data));
+            Assert.Contains("must start with 'lpk_'", unprefixed.Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -140,5 +140,5 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
     private static string Prefix => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.213";
 
     /// <summary>The second instance's range: one above the first's second octet.</summary>
-    private static string SecondPrefix => "10." + (int.Parse(Prefix.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture) + 40);
+    internal static string SecondPrefix => "10." + (int.Parse(Prefix.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture) + 40);
 }
