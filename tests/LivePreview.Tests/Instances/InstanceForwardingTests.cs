@@ -8,7 +8,7 @@ using LivePreview.Tests.Support;
 namespace LivePreview.Tests.Instances;
 
 /// <summary>
-/// Two instances sharing one database and one real Redis, with a shared instance secret: both register and beat; a
+/// Two instances sharing one PostgreSQL database and one real Redis, with a shared instance secret: both register and beat; a
 /// sandbox runs on one of them, and the other serves its file writes, its preview (the Host header travels) and its
 /// status by forwarding them to it, while the events it publishes reach a WebSocket client on the other one; a request
 /// that poses as forwarded without the right signature is refused; a new sandbox goes where placement says.
@@ -18,7 +18,6 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
 {
     private static readonly string SharedAdminKey = "lpk_instances-" + Guid.NewGuid().ToString("N");
     private static readonly string Secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-    private readonly string _shared = Directory.CreateTempSubdirectory("lp-instances-db-").FullName;
     private RedisServer _redis = null!;
     private LivePreviewHost _a = null!;
     private LivePreviewHost _b = null!;
@@ -26,8 +25,9 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
-        _a = await LivePreviewHost.StartAsync(Settings("lp-a"));
-        _b = await LivePreviewHost.StartAsync(Settings("lp-b"));
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+        _a = await LivePreviewHost.StartAsync(Settings("lp-a", database));
+        _b = await LivePreviewHost.StartAsync(Settings("lp-b", database));
     }
 
     public async Task DisposeAsync()
@@ -35,7 +35,6 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         await _b.DisposeAsync();
         await _a.DisposeAsync();
         await _redis.DisposeAsync();
-        Directory.Delete(_shared, recursive: true);
     }
 
     [Fact]
@@ -123,9 +122,10 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         }
     }
 
-    private Dictionary<string, string?> Settings(string id) => new()
+    private Dictionary<string, string?> Settings(string id, string database) => new()
     {
-        ["LivePreview:Database:ConnectionString"] = $"Data Source={Path.Join(_shared, "livepreview.db")}",
+        ["LivePreview:Database:Provider"] = "PostgreSQL",
+        ["ConnectionStrings:LivePreview"] = database,
         ["ConnectionStrings:Redis"] = _redis.ConnectionString,
         ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
         ["LivePreview:Instances:Id"] = id,
