@@ -137,7 +137,7 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         ["LivePreview:Sandboxes:Local:FirewallTable"] = "lpinst_" + id.Replace('-', '_'),
     };
 
-    private static string Prefix => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.213";
+    internal static string Prefix => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.213";
 
     /// <summary>The second instance's range: one above the first's second octet.</summary>
     internal static string SecondPrefix => "10." + (int.Parse(Prefix.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture) + 40);
