@@ -11,10 +11,19 @@ internal static class EventsBenchRun
 {
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    public static async Task<EventsResult> RunAsync(EventsBenchOptions options, BenchConfiguration configuration)
+    /// <summary>The sandbox address range and firewall table of the first instance (the second gets the next range): from the environment, as in the tests.</summary>
+    private static string SubnetPrefix => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.213";
+
+    private static string FirewallTable => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__FirewallTable") ?? "livepreview";
+
+    public static async Task<EventsResult> RunAsync(EventsBenchOptions options, BenchConfiguration configuration, LivePreview.Tests.Support.PostgresServer? postgres)
     {
         var shared = Directory.CreateTempSubdirectory("livepreview-eventsbench-").FullName;
         var key = "lpk_bench_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var database = configuration.Database == BenchDatabase.PostgreSql
+            ? await (postgres ?? throw new InvalidOperationException("A PostgreSQL configuration needs the server.")).CreateDatabaseAsync("lpbench")
+            : $"Data Source={Path.Combine(shared, "livepreview.db")}";
         await using var redis = configuration.Redis ? await LivePreview.Tests.Support.RedisServer.StartAsync() : null;
         var apps = new List<WebApplication>();
         try
@@ -27,13 +36,22 @@ internal static class EventsBenchRun
                     $"--LivePreview:Auth:BootstrapKey={key}",
                     "--urls=http://127.0.0.1:0",
                     $"--LivePreview:DataDirectory={dataDirectory}",
-                    $"--LivePreview:Database:ConnectionString=Data Source={Path.Combine(shared, "livepreview.db")}",
                     $"--LivePreview:TemplatesDirectory={Path.Combine(RepositoryRoot, "templates")}",
                     $"--LivePreview:Snapshots:Root={Path.Combine(dataDirectory, "snapshots")}",
                     $"--LivePreview:Events:WriteBatchSize={configuration.WriteBatchSize}",
                     "--LivePreview:WarmPool:Size=0",
                     "--Logging:LogLevel:Default=Warning",
+                    // EF logs as an error its look for the migrations table of a fresh PostgreSQL database, which it then creates.
+                    "--Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command=Critical",
+                    // Instances on one machine: each its own id, sandbox addresses and firewall table, one shared secret.
+                    $"--LivePreview:Instances:Id=bench-{i}",
+                    $"--LivePreview:Instances:Secret={secret}",
+                    $"--LivePreview:Sandboxes:Local:SubnetPrefix={(i == 0 ? SubnetPrefix : NextPrefix(SubnetPrefix))}",
+                    $"--LivePreview:Sandboxes:Local:FirewallTable={FirewallTable}{(i == 0 ? "" : "2")}",
                 ];
+                args.AddRange(configuration.Database == BenchDatabase.PostgreSql
+                    ? ["--LivePreview:Database:Provider=PostgreSQL", $"--ConnectionStrings:LivePreview={database}"]
+                    : [$"--LivePreview:Database:ConnectionString={database}"]);
                 if (redis is not null)
                 {
                     args.Add($"--ConnectionStrings:Redis={redis.ConnectionString}");
@@ -118,6 +136,10 @@ internal static class EventsBenchRun
             await Task.Delay(10);
         }
     }
+
+    /// <summary>"10.177" → "10.178".</summary>
+    internal static string NextPrefix(string prefix) =>
+        "10." + (int.Parse(prefix.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string FindRepositoryRoot()
     {
