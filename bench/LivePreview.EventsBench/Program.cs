@@ -25,6 +25,16 @@ BenchConfiguration[] configurations =
     new("PostgreSQL + Redis, 1 instance, batched", BenchDatabase.PostgreSql, 1, true, 256),
     new("PostgreSQL + Redis, 2 instances, batched", BenchDatabase.PostgreSql, 2, true, 256),
 ];
+using var cancel = new CancellationTokenSource();
+// The first Ctrl+C or SIGTERM stops measuring and cleans up (services, data folders, redis-server, PostgreSQL); a second
+// one is not intercepted and ends the process at once.
+void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+{
+    context.Cancel = !cancel.IsCancellationRequested;
+    cancel.Cancel();
+}
+using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
 var selected = configurations.Where(c => options.Only is null || c.Name.Contains(options.Only, StringComparison.OrdinalIgnoreCase)).ToArray();
 // One PostgreSQL server (the tests' harness: Debian's binaries on 127.0.0.1, a temporary folder, fsync off) for the
 // run, a fresh database per configuration; it stops when this process ends in any way (its watchdog reads our pipe).
@@ -33,7 +43,15 @@ var results = new List<EventsResult>();
 foreach (var configuration in selected)
 {
     Console.WriteLine($"Running: {configuration.Name} ...");
-    results.Add(await EventsBenchRun.RunAsync(options, configuration, postgres));
+    try
+    {
+        results.Add(await EventsBenchRun.RunAsync(options, configuration, postgres, cancel.Token));
+    }
+    catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("Cancelled; cleaned up.");
+        return 130;
+    }
 }
 var report = EventsReport.Format(options, results);
 Console.WriteLine(report);
