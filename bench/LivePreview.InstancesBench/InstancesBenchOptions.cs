@@ -14,6 +14,9 @@ internal sealed class InstancesBenchOptions
     /// <summary>Size of the asset written to the dev server's <c>public/</c> folder and fetched.</summary>
     public int AssetBytes { get; set; } = 1024;
 
+    /// <summary>The shared database: one SQLite file, or one database on a PostgreSQL server the bench starts.</summary>
+    public bool Postgres { get; set; }
+
     public string Output { get; set; } = Path.Combine(Tests.Support.LivePreviewHost.RepositoryRoot, "artifacts", "bench", "instances.md");
 
     public static InstancesBenchOptions Parse(string[] args)
@@ -29,6 +32,14 @@ internal sealed class InstancesBenchOptions
                 case "--rounds": options.Rounds = Positive(value); break;
                 case "--asset-bytes": options.AssetBytes = Positive(value); break;
                 case "--out": options.Output = value; break;
+                case "--database":
+                    options.Postgres = value.ToLowerInvariant() switch
+                    {
+                        "sqlite" => false,
+                        "postgresql" => true,
+                        _ => throw new ArgumentException($"--database takes sqlite or postgresql, not '{value}'.\n{Usage}"),
+                    };
+                    break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.\n{Usage}");
             }
             i++;
@@ -41,7 +52,7 @@ internal sealed class InstancesBenchOptions
     }
 
     private const string Usage =
-        "usage: dotnet run --project bench/LivePreview.InstancesBench -c Release [-- [--requests 500] [--warmup 50] [--rounds 10] [--asset-bytes 1024] [--out FILE]]";
+        "usage: dotnet run --project bench/LivePreview.InstancesBench -c Release [-- [--requests 500] [--warmup 50] [--rounds 10] [--asset-bytes 1024] [--database sqlite|postgresql] [--out FILE]]";
 
     private static int Positive(string value) =>
         int.TryParse(value, out var n) && n > 0 ? n : throw new ArgumentException($"Expected a positive number, not '{value}'.\n{Usage}");

@@ -24,17 +24,28 @@ internal static class InstancesBenchRun
         var adminKey = "lpk_bench_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         RedisServer? redis = null;
+        PostgresServer? postgres = null;
         var hosts = new List<LivePreviewHost>();
         try
         {
             redis = await RedisServer.StartAsync();
+            Dictionary<string, string?> database = [];
+            if (options.Postgres)
+            {
+                postgres = await PostgresServer.StartAsync();
+                database["LivePreview:Database:Provider"] = "PostgreSQL";
+                database["ConnectionStrings:LivePreview"] = await postgres.CreateDatabaseAsync("lpbench");
+            }
+            else
+            {
+                database["LivePreview:Database:ConnectionString"] = $"Data Source={Path.Join(shared, "livepreview.db")}";
+            }
             // One after the other: the first makes the database and the bootstrap key, the second finds them.
             for (var i = 0; i < 2; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                hosts.Add(await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+                hosts.Add(await LivePreviewHost.StartAsync(new Dictionary<string, string?>(database)
                 {
-                    ["LivePreview:Database:ConnectionString"] = $"Data Source={Path.Join(shared, "livepreview.db")}",
                     ["ConnectionStrings:Redis"] = redis.ConnectionString,
                     ["LivePreview:Auth:BootstrapKey"] = adminKey,
                     ["LivePreview:Instances:Id"] = $"bench-{i}",
@@ -106,6 +117,10 @@ internal static class InstancesBenchRun
             if (redis is not null)
             {
                 await redis.DisposeAsync();
+            }
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
             }
             Directory.Delete(shared, recursive: true);
         }
@@ -179,7 +194,7 @@ internal static class InstancesBenchRun
             .AppendLine("## Preview request latency: through the owner vs through the other instance")
             .AppendLine()
             .AppendLine(Invariant($"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; every figure below is from this run; {Environment.ProcessorCount} cores, .NET {Environment.Version}"))
-            .AppendLine("- two instances in this process (LivePreviewHost: Kestrel on 127.0.0.1), sharing one SQLite file and a real redis-server, one instance secret; the other forwards to the owner over HTTP on 127.0.0.1 (YARP, signed)")
+            .AppendLine($"- two instances in this process (LivePreviewHost: Kestrel on 127.0.0.1), sharing {(options.Postgres ? "one PostgreSQL database (a server on 127.0.0.1 started by the bench)" : "one SQLite file")} and a real redis-server, one instance secret; the other forwards to the owner over HTTP on 127.0.0.1 (YARP, signed)")
             .AppendLine(Invariant($"- one react-vite sandbox on `{ownerId}` (the owner), `{otherId}` forwards; a {options.AssetBytes:N0}-byte file in `public/` fetched with the preview Host header, sequentially, one keep-alive HttpClient per path, {options.WarmUp} warm-up requests per path, then {options.Requests} per path in {options.Rounds} alternating rounds (owner first in even rounds, other first in odd ones); timed from the send to the body's last byte"))
             .AppendLine(Invariant($"- load average (1/5/15 min) at start {loadAtStart}, at end {loadAtEnd}; whole run {whole.TotalSeconds:F0} s"))
             .AppendLine()
