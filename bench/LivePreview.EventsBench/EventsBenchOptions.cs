@@ -15,5 +15,12 @@ internal sealed class EventsBenchOptions
     public string? Only { get; set; }
 }
 
-/// <summary>One row of the table: how many instances share the database, whether Redis signals between them, the write batch.</summary>
-internal sealed record BenchConfiguration(string Name, int Instances, bool Redis, int WriteBatchSize);
+/// <summary>The event store: one SQLite file (shared by the instances), or one PostgreSQL database (a fresh one per configuration).</summary>
+internal enum BenchDatabase
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>One row of the table: the database, how many instances share it, whether Redis signals between them, the write batch.</summary>
+internal sealed record BenchConfiguration(string Name, BenchDatabase Database, int Instances, bool Redis, int WriteBatchSize);
