@@ -15,8 +15,8 @@ namespace LivePreview.EndToEnd;
 [Collection(ServiceCollection.Name)]
 public sealed class TwoInstancesTests : IAsyncLifetime
 {
-    private static readonly string SharedAdminKey = "lpk_two-instances-" + Guid.NewGuid().ToString("N");
-    private static readonly string Secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private static readonly string SharedAdminKey = InstanceSettings.NewAdminKey("two-instances");
+    private static readonly string Secret = InstanceSettings.NewSecret();
     private readonly RoundRobinBalancer _balancer = new();
     private RedisServer _redis = null!;
     private LivePreviewHost _a = null!;
@@ -142,20 +142,10 @@ public sealed class TwoInstancesTests : IAsyncLifetime
         }
     }
 
-    private Dictionary<string, string?> Settings(string id, string database) => new()
+    private Dictionary<string, string?> Settings(string id, string database)
     {
-        ["LivePreview:Database:Provider"] = "PostgreSQL",
-        ["ConnectionStrings:LivePreview"] = database,
-        ["ConnectionStrings:Redis"] = _redis.ConnectionString,
-        ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
-        ["LivePreview:Instances:Id"] = id,
-        ["LivePreview:Instances:Secret"] = Secret,
-        ["LivePreview:Instances:HeartbeatInterval"] = "00:00:01",
-        ["LivePreview:Instances:LostAfter"] = "00:00:05",
-        ["LivePreview:Previews:PublicPort"] = _balancer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["LivePreview:Sandboxes:Local:SubnetPrefix"] = id == "lp-a" ? Prefix : "10." + (int.Parse(Prefix.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture) + 40),
-        ["LivePreview:Sandboxes:Local:FirewallTable"] = "lpinst_e2e_" + id[^1],
-    };
-
-    private static string Prefix => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.213";
+        var settings = InstanceSettings.For(id, second: id == "lp-b", "lpinst_e2e_" + id[^1], SharedAdminKey, Secret, database, _redis.ConnectionString);
+        settings["LivePreview:Previews:PublicPort"] = _balancer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return settings;
+    }
 }

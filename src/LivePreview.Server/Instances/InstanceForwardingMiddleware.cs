@@ -84,17 +84,7 @@ internal sealed class InstanceForwarding : IDisposable
 
     public InstanceForwarding(InstanceIdentity identity, ForwardSignature signature)
     {
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-        });
+        Invoker = Proxy.PreviewForwarding.NewInvoker();
         // Previews' HMR sockets and terminals stay open and idle for long: no activity timeout cuts them.
         RequestConfig = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromHours(12) };
         Transformer = new SigningTransformer(identity, signature);

@@ -113,17 +113,7 @@ internal sealed class PreviewForwarding : IDisposable
 {
     public PreviewForwarding(IOptions<PreviewOptions> options)
     {
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-        });
+        Invoker = NewInvoker();
         var ancestors = options.Value.FrameAncestors is { Length: > 0 } configured
             ? string.Join(' ', configured)
             : "'self' http://localhost:* http://127.0.0.1:* https://localhost:*";
@@ -131,6 +121,22 @@ internal sealed class PreviewForwarding : IDisposable
     }
 
     public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>
+    /// A client for forwarding as YARP recommends (no proxy, no redirects, no cookies, no decompression, no tracing
+    /// headers), shared by the preview proxy and the forwards between instances.
+    /// </summary>
+    public static HttpMessageInvoker NewInvoker() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        ActivityHeadersPropagator = null,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+    });
 
     /// <summary>HMR sockets sit idle between edits for a long time; an idle timeout would make Vite reload the page.</summary>
     public ForwarderRequestConfig RequestConfig { get; } = new() { ActivityTimeout = TimeSpan.FromHours(12) };

@@ -16,8 +16,8 @@ namespace LivePreview.Tests.Instances;
 [Collection(ServiceCollection.Name)]
 public sealed class InstanceForwardingTests : IAsyncLifetime
 {
-    private static readonly string SharedAdminKey = "lpk_instances-" + Guid.NewGuid().ToString("N");
-    private static readonly string Secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private static readonly string SharedAdminKey = InstanceSettings.NewAdminKey("instances");
+    private static readonly string Secret = InstanceSettings.NewSecret();
     private RedisServer _redis = null!;
     private LivePreviewHost _a = null!;
     private LivePreviewHost _b = null!;
@@ -122,23 +122,6 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         }
     }
 
-    private Dictionary<string, string?> Settings(string id, string database) => new()
-    {
-        ["LivePreview:Database:Provider"] = "PostgreSQL",
-        ["ConnectionStrings:LivePreview"] = database,
-        ["ConnectionStrings:Redis"] = _redis.ConnectionString,
-        ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
-        ["LivePreview:Instances:Id"] = id,
-        ["LivePreview:Instances:Secret"] = Secret,
-        ["LivePreview:Instances:HeartbeatInterval"] = "00:00:01",
-        ["LivePreview:Instances:LostAfter"] = "00:00:05",
-        // Two instances on one machine: each its own sandbox addresses and firewall table.
-        ["LivePreview:Sandboxes:Local:SubnetPrefix"] = id == "lp-a" ? Prefix : SecondPrefix,
-        ["LivePreview:Sandboxes:Local:FirewallTable"] = "lpinst_" + id.Replace('-', '_'),
-    };
-
-    internal static string Prefix => Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.213";
-
-    /// <summary>The second instance's range: one above the first's second octet.</summary>
-    internal static string SecondPrefix => "10." + (int.Parse(Prefix.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture) + 40);
+    private Dictionary<string, string?> Settings(string id, string database) =>
+        InstanceSettings.For(id, second: id == "lp-b", "lpinst_" + id.Replace('-', '_'), SharedAdminKey, Secret, database, _redis.ConnectionString);
 }

@@ -17,8 +17,8 @@ namespace LivePreview.Tests.Instances;
 [Collection(ServiceCollection.Name)]
 public sealed class InstanceLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly string SharedAdminKey = "lpk_loss-" + Guid.NewGuid().ToString("N");
-    private static readonly string Secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private static readonly string SharedAdminKey = InstanceSettings.NewAdminKey("loss");
+    private static readonly string Secret = InstanceSettings.NewSecret();
     private readonly string _shared = Directory.CreateTempSubdirectory("lp-instance-loss-").FullName;
     private ServiceProcess? _a;
     private LivePreviewHost? _b;
@@ -48,17 +48,11 @@ public sealed class InstanceLossTests(ITestOutputHelper output) : IAsyncLifetime
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         await WaitForAsync(a, $"api/v1/preview/sandbox/{id}", p => p.GetProperty("status").GetString() == "ready", "A's preview ready");
 
-        _b = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["LivePreview:Database:Provider"] = "Sqlite",
-            ["LivePreview:Database:ConnectionString"] = Database,
-            ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
-            ["LivePreview:Instances:Id"] = "lp-b",
-            ["LivePreview:Instances:Secret"] = Secret,
-            ["LivePreview:Instances:HeartbeatInterval"] = "00:00:01",
-            ["LivePreview:Instances:LostAfter"] = "00:00:04",
-            ["LivePreview:Sandboxes:Local:FirewallTable"] = "lpinst_loss_b",
-        });
+        var settings = InstanceSettings.For("lp-b", second: false, "lpinst_loss_b", SharedAdminKey, Secret);
+        settings["LivePreview:Database:Provider"] = "Sqlite";
+        settings["LivePreview:Database:ConnectionString"] = Database;
+        settings["LivePreview:Instances:LostAfter"] = "00:00:04";
+        _b = await LivePreviewHost.StartAsync(settings);
         // Through B, answered by A.
         await WaitForAsync(_b.Http, $"api/v1/preview/sandbox/{id}", p => p.GetProperty("status").GetString() == "ready", "the preview through B");
 
@@ -105,7 +99,7 @@ public sealed class InstanceLossTests(ITestOutputHelper output) : IAsyncLifetime
         ["LivePreview__Instances__HeartbeatInterval"] = "00:00:01",
         ["LivePreview__Instances__LostAfter"] = "00:00:04",
         // Its own sandbox addresses and firewall table: B runs on this machine too.
-        ["LivePreview__Sandboxes__Local__SubnetPrefix"] = InstanceForwardingTests.SecondPrefix,
+        ["LivePreview__Sandboxes__Local__SubnetPrefix"] = InstanceSettings.SecondPrefix,
         ["LivePreview__Sandboxes__Local__FirewallTable"] = "lpinst_loss_a",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__LivePreview"] = "Information",

@@ -14,8 +14,8 @@ namespace LivePreview.Tests.Instances;
 [Collection(ServiceCollection.Name)]
 public sealed class InstanceWarmPoolTests : IAsyncLifetime
 {
-    private static readonly string SharedAdminKey = "lpk_instance-pool-" + Guid.NewGuid().ToString("N");
-    private static readonly string Secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private static readonly string SharedAdminKey = InstanceSettings.NewAdminKey("instance-pool");
+    private static readonly string Secret = InstanceSettings.NewSecret();
     private LivePreviewHost? _a;
     private LivePreviewHost? _b;
 
@@ -76,17 +76,11 @@ public sealed class InstanceWarmPoolTests : IAsyncLifetime
         }
     }
 
-    private static Dictionary<string, string?> Settings(string id, string database) => new()
+    private static Dictionary<string, string?> Settings(string id, string database)
     {
-        ["LivePreview:Database:Provider"] = "PostgreSQL",
-        ["ConnectionStrings:LivePreview"] = database,
-        ["LivePreview:Auth:BootstrapKey"] = SharedAdminKey,
-        ["LivePreview:Instances:Id"] = id,
-        ["LivePreview:Instances:Secret"] = Secret,
-        ["LivePreview:Instances:HeartbeatInterval"] = "00:00:01",
-        ["LivePreview:Sandboxes:Local:SubnetPrefix"] = id == "lp-a" ? InstanceForwardingTests.Prefix : InstanceForwardingTests.SecondPrefix,
-        ["LivePreview:Sandboxes:Local:FirewallTable"] = "lpinst_pool_" + id[^1],
+        var settings = InstanceSettings.For(id, second: id == "lp-b", "lpinst_pool_" + id[^1], SharedAdminKey, Secret, database);
         // Eight session starts by one user at once: this test is about claims, not the per-user rate limit.
-        ["LivePreview:RateLimits:Enabled"] = "false",
-    };
+        settings["LivePreview:RateLimits:Enabled"] = "false";
+        return settings;
+    }
 }
