@@ -78,8 +78,7 @@ public sealed partial class InstanceDirectory(
     /// <summary>The sandbox a request is about, from its host or its path; null for anything else (served where it lands).</summary>
     internal async Task<string?> SandboxOfAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (address.TryParseHost(request.Host.Value, out var target)
-            || (address.Mode == PreviewUrlMode.Path && PreviewAddress.TryParsePath(request.Path.Value, out target)))
+        if (address.TryMatch(request, out var target))
         {
             return target.SandboxId;
         }

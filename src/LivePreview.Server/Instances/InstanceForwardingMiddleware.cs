@@ -20,9 +20,6 @@ internal sealed partial class InstanceForwardingMiddleware(
     InstanceForwarding forwarding,
     ILogger<InstanceForwardingMiddleware> logger)
 {
-    /// <summary>Set on a request this instance received from another one (it is answered here, whatever it names).</summary>
-    public const string ForwardedKey = "LivePreview.Instances.Forwarded";
-
     public async Task InvokeAsync(HttpContext context)
     {
         if (ForwardSignature.IsPresent(context.Request))
@@ -40,7 +37,6 @@ internal sealed partial class InstanceForwardingMiddleware(
             {
                 context.Request.Headers.Remove(header);
             }
-            context.Items[ForwardedKey] = true;
             await next(context);
             return;
         }
@@ -51,7 +47,6 @@ internal sealed partial class InstanceForwardingMiddleware(
             await next(context);
             return;
         }
-        context.Items[InstanceForwarding.DestinationKey] = owner.Id;
         var error = await forwarder.SendAsync(context, owner.InternalUrl + "/", forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
         if (error == ForwarderError.None)
         {
@@ -80,8 +75,6 @@ internal sealed partial class InstanceForwardingMiddleware(
 /// <summary>The client, request settings and transformer of forwards between instances.</summary>
 internal sealed class InstanceForwarding : IDisposable
 {
-    public const string DestinationKey = "LivePreview.Instances.Destination";
-
     public InstanceForwarding(InstanceIdentity identity, ForwardSignature signature)
     {
         Invoker = Proxy.PreviewForwarding.NewInvoker();

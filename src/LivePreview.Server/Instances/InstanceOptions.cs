@@ -38,9 +38,6 @@ public sealed class InstanceOptions
     /// interrupted. Detection takes at most <see cref="LostAfter"/> + <see cref="HeartbeatInterval"/> after its last beat.
     /// </summary>
     public TimeSpan LostAfter { get; set; } = TimeSpan.FromSeconds(20);
-
-    /// <summary>How long a forwarded request may take to start answering (long-lived streams are not cut by it).</summary>
-    public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(100);
 }
 
 internal sealed partial class InstanceOptionsValidator : IValidateOptions<InstanceOptions>
@@ -68,10 +65,6 @@ internal sealed partial class InstanceOptionsValidator : IValidateOptions<Instan
         if (options.LostAfter < options.HeartbeatInterval * 2)
         {
             errors.Add($"{InstanceOptions.Section}:LostAfter must be at least twice HeartbeatInterval (a late beat is not a lost instance).");
-        }
-        if (options.ForwardTimeout <= TimeSpan.Zero)
-        {
-            errors.Add($"{InstanceOptions.Section}:ForwardTimeout must be positive.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -34,6 +34,10 @@ public sealed class PreviewAddress(IOptionsMonitor<PreviewOptions> options, ISer
     public static string BasePath(string sandboxId, int port) =>
         $"{PathPrefix}{sandboxId}/{port.ToString(CultureInfo.InvariantCulture)}/";
 
+    /// <summary>The preview a request is for: its Host in host mode, or (path mode) its <c>/preview/{id}/{port}/</c> path.</summary>
+    public bool TryMatch(HttpRequest request, out PreviewTarget target) =>
+        TryParseHost(request.Host.Value, out target) || (Mode == PreviewUrlMode.Path && TryParsePath(request.Path.Value, out target));
+
     /// <summary>Parses a Host header value (with or without port) as a host-mode preview address.</summary>
     public bool TryParseHost(string? host, out PreviewTarget target) =>
         TryParseHost(host, options.CurrentValue.Domain, out target);

@@ -28,7 +28,7 @@ internal sealed partial class PreviewProxyMiddleware(
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!TryMatch(context, out var target))
+        if (!address.TryMatch(context.Request, out var target))
         {
             await next(context);
             return;
@@ -81,10 +81,6 @@ internal sealed partial class PreviewProxyMiddleware(
         await access.RefuseAsync(context, target);
         return false;
     }
-
-    private bool TryMatch(HttpContext context, out PreviewTarget target) =>
-        address.TryParseHost(context.Request.Host.Value, out target)
-        || (address.Mode == PreviewUrlMode.Path && PreviewAddress.TryParsePath(context.Request.Path.Value, out target));
 
     private static PreviewProblem? ProblemOf(PreviewSnapshot? preview) => preview?.Status switch
     {
