@@ -95,13 +95,9 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
             // SQLite's single writer gives that; on PostgreSQL two transactions could take 7 and 8 and commit 8 first,
             // so taking the numbers and committing is one step across every instance under this advisory lock.
             await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
-            var stored = new List<(Pending, LivePreviewEvent?, Exception?)>(batch.Count);
-            foreach (var pending in batch)
-            {
-                stored.Add((pending, await InsertAsync(db, pending, timestamp), null));
-            }
+            var stored = await InsertAsync(db, batch, timestamp);
             await transaction.CommitAsync();
-            return stored;
+            return [.. stored.Select((e, i) => (batch[i], (LivePreviewEvent?)e, (Exception?)null))];
         }
         catch (Exception ex) when (batch.Count > 1)
         {
@@ -119,7 +115,7 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
                 await using var db = await _dbFactory.CreateDbContextAsync();
                 await using var transaction = await db.Database.BeginTransactionAsync();
                 await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
-                var e = await InsertAsync(db, pending, timestamp);
+                var e = (await InsertAsync(db, [pending], timestamp))[0];
                 await transaction.CommitAsync();
                 oneByOne.Add((pending, e, null));
             }
@@ -131,11 +127,11 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
         return oneByOne;
     }
 
-    private static async Task<LivePreviewEvent> InsertAsync(LivePreviewDbContext db, Pending pending, DateTimeOffset timestamp)
+    private static async Task<List<LivePreviewEvent>> InsertAsync(LivePreviewDbContext db, List<Pending> batch, DateTimeOffset timestamp)
     {
-        var (draft, payload, _) = pending;
-        var row = await InProcessEventBus.InsertAsync(db, draft, timestamp, payload?.GetRawText());
-        return new LivePreviewEvent(row.Sequence, draft.Type, draft.EntityType, draft.EntityId, draft.SandboxId, timestamp, payload, row.Owner);
+        var rows = await EventInsertCommand.InsertAsync(db, [.. batch.Select(p => (p.Draft, p.Payload?.GetRawText()))], timestamp);
+        return [.. batch.Select((p, i) => new LivePreviewEvent(
+            rows[i].Sequence, p.Draft.Type, p.Draft.EntityType, p.Draft.EntityId, p.Draft.SandboxId, timestamp, p.Payload, rows[i].Owner))];
     }
 
     private sealed record Pending(EventDraft Draft, JsonElement? Payload, TaskCompletionSource<LivePreviewEvent> Done);

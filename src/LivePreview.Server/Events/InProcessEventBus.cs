@@ -1,5 +1,3 @@
-using System.Text.Json;
-using LivePreview.Hosting;
 using LivePreview.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -36,36 +34,6 @@ internal sealed class InProcessEventBus : IEventBus, IAsyncDisposable
     public Task<LivePreviewEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default) => _writer.WriteAsync(draft);
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();
-
-    /// <summary>
-    /// Stores the event with its owner read in the same statement: the sandbox's owner while the sandbox exists,
-    /// else the owner of its last event (SANDBOX_DELETED comes after the row is gone), null without a sandbox.
-    /// Reading the owner inside the INSERT means no cache can be stale: a pool claim's UPDATE of the owner and
-    /// its re-owning of earlier events are one transaction, so every event is stored either before it (and
-    /// re-owned) or after it (and owned).
-    /// </summary>
-    internal static async Task<StoredEvent> InsertAsync(LivePreviewDbContext db, EventDraft draft, DateTimeOffset timestamp, string? payload)
-    {
-        var ticks = (long)TimestampConverter.ConvertToProvider(timestamp)!;
-        var rows = await db.Database.SqlQuery<StoredEvent>($"""
-            INSERT INTO events ("Type", "EntityType", "EntityId", "SandboxId", "Timestamp", "Payload", "Owner")
-            VALUES ({draft.Type}, {draft.EntityType}, {draft.EntityId}, CAST({draft.SandboxId} AS TEXT), {ticks}, CAST({payload} AS TEXT),
-                COALESCE(CASE WHEN EXISTS (SELECT 1 FROM sandboxes WHERE "Id" = CAST({draft.SandboxId} AS TEXT))
-                     THEN (SELECT "Owner" FROM sandboxes WHERE "Id" = CAST({draft.SandboxId} AS TEXT))
-                     ELSE (SELECT "Owner" FROM events WHERE "SandboxId" = CAST({draft.SandboxId} AS TEXT) ORDER BY "Sequence" DESC LIMIT 1) END,
-                    CAST({draft.Owner} AS TEXT)))
-            RETURNING "Sequence", "Owner"
-            """).ToListAsync(CancellationToken.None);
-        return rows.Single();
-    }
-
-    private static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter TimestampConverter = new();
-
-    internal sealed class StoredEvent
-    {
-        public long Sequence { get; set; }
-        public string? Owner { get; set; }
-    }
 
     /// <summary>Registers the subscriber before returning, so a caller can subscribe first and then replay.</summary>
     public IAsyncEnumerable<LivePreviewEvent> SubscribeAsync(EventFilter filter, CancellationToken cancellationToken) =>
