@@ -4,6 +4,7 @@ using LivePreview.Hosting;
 using LivePreview.Previews;
 using LivePreview.RateLimits;
 using LivePreview.Repositories;
+using LivePreview.WarmPool;
 
 namespace LivePreview.Sandboxes;
 
@@ -47,7 +48,7 @@ public static class SandboxApi
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(CreateSandboxRequest? request, HttpContext context, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(CreateSandboxRequest? request, HttpContext context, SandboxManager sandboxes, IWarmPool pool, PreviewManager previews, CancellationToken ct)
     {
         if (request?.Repository is { } repository)
         {
@@ -68,7 +69,7 @@ public static class SandboxApi
             return Problems.BadRequest("Unknown framework",
                 request?.Framework is null ? $"Give \"framework\": one of {FrameworkCatalog.Names}." : $"'{request.Framework}' is not a framework; use one of {FrameworkCatalog.Names}.");
         }
-        var sandbox = await sandboxes.CreateForAsync(framework, context.User, ct);
+        var sandbox = await pool.CreateForAsync(framework, context.User, "api", ct);
         return Results.Created($"/api/v1/sandboxes/{sandbox.Id}", ToResponse(sandbox, previews));
     }
 

@@ -43,13 +43,6 @@ public sealed partial class SandboxManager
         return records.OrderByDescending(r => r.CreatedAt).Select(SandboxSnapshot.From).ToList();
     }
 
-    /// <summary>A sandbox owned by the signed-in <paramref name="user"/>, within their quota (admins are exempt from it).</summary>
-    public Task<SandboxSnapshot> CreateForAsync(FrameworkDefinition framework, ClaimsPrincipal user, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        return CreateAsync(framework, SandboxId.New(), user.RequireUserId(), QuotaFor(user), cancellationToken);
-    }
-
     /// <summary>The most sandboxes <paramref name="user"/> may hold: <see cref="QuotaOptions.MaxSandboxesPerUser"/>, or no per-user limit for admins.</summary>
     public int QuotaFor(ClaimsPrincipal user) => user.IsAdmin() ? int.MaxValue : quotas.Value.MaxSandboxesPerUser;
 

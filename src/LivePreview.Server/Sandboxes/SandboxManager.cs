@@ -36,7 +36,7 @@ public sealed partial class SandboxManager(
     /// <summary>
     /// A sandbox for <paramref name="owner"/> (null: the service's own, e.g. a warm-pool member), within the
     /// owner's quota <see cref="QuotaOptions.MaxSandboxesPerUser"/>; code acting for a signed-in user calls
-    /// <see cref="CreateForAsync"/>, which knows that admins are exempt.
+    /// <see cref="LivePreview.WarmPool.IWarmPool.CreateForAsync"/> (a pooled sandbox when one is ready), which knows that admins are exempt.
     /// </summary>
     public Task<SandboxSnapshot> CreateAsync(FrameworkDefinition framework, string? owner, CancellationToken cancellationToken) =>
         CreateAsync(framework, SandboxId.New(), owner, quotas.Value.MaxSandboxesPerUser, cancellationToken);

@@ -15,6 +15,13 @@ public interface IWarmPool
     /// </summary>
     Task<PoolAcquisition> AcquireAsync(FrameworkDefinition framework, string sessionId, string owner, int perUserLimit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A sandbox of <paramref name="framework"/> for <paramref name="user"/> (their quota; admins none), from the pool when a
+    /// member is ready or about to be: every way of making a template sandbox (the API, the dashboard) goes through here.
+    /// </summary>
+    /// <param name="via">What asked, recorded as the claimant ("api", "dashboard").</param>
+    Task<SandboxSnapshot> CreateForAsync(FrameworkDefinition framework, System.Security.Claims.ClaimsPrincipal user, string via, CancellationToken cancellationToken);
+
     /// <summary>True for a pooled sandbox nobody has claimed: lists meant for people leave it out.</summary>
     bool IsPooled(string sandboxId);
 

@@ -14,6 +14,7 @@ internal sealed partial class PoolProvisioner(
     PoolStore store,
     PoolEvictor evictor,
     WarmPoolMetrics metrics,
+    PoolStatistics statistics,
     SandboxManager sandboxes,
     SandboxReadiness readiness,
     IOptions<SandboxOptions> sandboxOptions,
@@ -47,6 +48,7 @@ internal sealed partial class PoolProvisioner(
             await store.MarkReadyAsync(member.SandboxId, outcome.Sandbox?.SnapshotId, readyAt, cancellationToken);
             members.Update(member.SandboxId, m => m with { ReadyAt = readyAt, UnreadySince = null });
             metrics.Replenished(framework.Name, time.GetElapsedTime(started));
+            statistics.Provisioned(framework.Name, time.GetElapsedTime(started));
             LogReady(logger, member.SandboxId, framework.Name, time.GetElapsedTime(started).TotalSeconds);
             return true;
         }

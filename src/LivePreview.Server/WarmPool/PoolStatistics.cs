@@ -31,6 +31,8 @@ internal sealed class PoolStatistics
 {
     public const int LastEvictionsKept = 10;
 
+    private const int ProvisionsKept = 15;
+
     private readonly ConcurrentDictionary<string, Counts> _byFramework = new(StringComparer.Ordinal);
 
     public void Hit(string framework) => Interlocked.Increment(ref Of(framework).Hits);
@@ -53,6 +55,30 @@ internal sealed class PoolStatistics
 
     public IReadOnlyCollection<string> Frameworks => _byFramework.Keys.ToList();
 
+    /// <summary>How long a member of <paramref name="framework"/> took from its start to ready: what a cold start costs now.</summary>
+    public void Provisioned(string framework, TimeSpan took)
+    {
+        var durations = Of(framework).Provisions;
+        lock (durations)
+        {
+            durations.Enqueue(took);
+            while (durations.Count > ProvisionsKept)
+            {
+                durations.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>The median of the last provisionings (a start to ready, on this machine as loaded now); null before the first.</summary>
+    public TimeSpan? ProvisionEstimate(string framework)
+    {
+        var durations = Of(framework).Provisions;
+        lock (durations)
+        {
+            return durations.Count == 0 ? null : durations.Order().ElementAt(durations.Count / 2);
+        }
+    }
+
     public (long Hits, long Misses, long Evictions, IReadOnlyList<PoolEviction> Last) Read(string framework)
     {
         var counts = Of(framework);
@@ -70,5 +96,6 @@ internal sealed class PoolStatistics
         public long Misses;
         public long Evictions;
         public readonly Queue<PoolEviction> Last = new();
+        public readonly Queue<TimeSpan> Provisions = new();
     }
 }

@@ -56,13 +56,17 @@ public sealed class InstanceWarmPoolTests : IAsyncLifetime
         Assert.Equal(8, sandboxIds.Distinct().Count());
         var pooled = pooledA.Concat(pooledB).ToHashSet();
         Assert.Equal(pooled.Order(), sandboxIds.Where(pooled.Contains).Order());
-        Assert.Equal((2, 2), ((await _a.ReactPoolAsync())!.Value.Int("hits"), (await _b.ReactPoolAsync())!.Value.Int("hits")));
+        // Starts that found none ready may have waited for a replacement starting on their instance (a hit too).
+        var (hitsA, hitsB) = ((await _a.ReactPoolAsync())!.Value.Int("hits"), (await _b.ReactPoolAsync())!.Value.Int("hits"));
+        Assert.True(hitsA >= 2 && hitsB >= 2, $"hits: {hitsA} on A, {hitsB} on B");
 
         await using (var db = await _a.Service<IDbContextFactory<LivePreviewDbContext>>().CreateDbContextAsync())
         {
             var claims = await db.PoolEntries.Where(e => e.ClaimedAt != null).ToListAsync();
-            Assert.Equal(pooled.Order(), claims.Select(c => c.SandboxId).Order());
-            Assert.Equal(4, claims.Select(c => c.ClaimedBy).Distinct().Count());
+            Assert.Equal(hitsA + hitsB, claims.Count);
+            Assert.Subset(claims.Select(c => c.SandboxId).ToHashSet(), pooled);
+            Assert.Equal(claims.Count, claims.Select(c => c.ClaimedBy).Distinct().Count());
+            Assert.Equal(claims.Count, claims.Select(c => c.SandboxId).Distinct().Count());
             // Each claimed member stays where it ran.
             var instances = await db.Sandboxes.Where(s => pooled.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.InstanceId);
             Assert.All(pooledA, id => Assert.Equal("lp-a", instances[id]));
