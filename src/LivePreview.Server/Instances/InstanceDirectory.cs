@@ -60,6 +60,23 @@ public sealed partial class InstanceDirectory(
         return instanceId is null || instanceId == identity.Id ? null : live.FirstOrDefault(i => i.Id == instanceId);
     }
 
+    /// <summary>
+    /// Another live instance that runs this sandbox, or null (this one's, nobody's, or its instance is gone). The dashboard
+    /// asks before acting: its components call this instance's services, which reach only this instance's sandboxes.
+    /// </summary>
+    public async Task<InstanceRecord?> ElsewhereAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        var instanceId = await InstanceOfAsync(sandboxId, cancellationToken);
+        return instanceId is null || instanceId == identity.Id ? null
+            : (await LiveAsync(cancellationToken)).FirstOrDefault(i => i.Id == instanceId);
+    }
+
+    /// <summary>What the dashboard says instead of acting on a sandbox that <paramref name="owner"/> runs.</summary>
+    public string ElsewhereSentence(string owner) =>
+        $"This sandbox runs on instance {owner}, and this page is served by instance {identity.Id}: its actions (stop, start, delete, "
+        + $"file edits, agent sessions, prompts) reach only sandboxes of {identity.Id}, so they are not offered here. Reload the page "
+        + $"(the balancer may serve it from {owner}), or use the API, which forwards to {owner}.";
+
     /// <summary>The instance recorded for a sandbox (cached; null: no such sandbox).</summary>
     public async Task<string?> InstanceOfAsync(string sandboxId, CancellationToken cancellationToken)
     {

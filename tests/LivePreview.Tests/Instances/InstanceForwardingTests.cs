@@ -86,6 +86,17 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         }
         Assert.Equal("ready", (await owner.WaitForPreviewAsync(id)).GetProperty("status").GetString());
 
+        // The dashboard page of the sandbox served by the other instance says where it runs (its actions would not reach
+        // it); the owner's page says nothing of the kind.
+        foreach (var (host, elsewhere) in new[] { (other, true), (owner, false) })
+        {
+            using var browser = Auth.AuthClients.Anonymous(host);
+            browser.DefaultRequestHeaders.Add("Cookie", await Auth.AuthClients.SignInWithLoginLinkAsync(host));
+            var page = await browser.GetStringAsync($"sandboxes/{id}");
+            Assert.Equal(elsewhere, page.Contains($"data-instance=\"{ownerId}\"", StringComparison.Ordinal));
+            Assert.Equal(elsewhere, page.Contains($"This sandbox runs on instance {ownerId}", StringComparison.Ordinal));
+        }
+
         // Forged: the headers of a forwarded request without the secret are refused, and nothing is served for them.
         using var forged = new HttpRequestMessage(HttpMethod.Get, $"api/v1/sandboxes/{id}");
         forged.Headers.Add(ForwardSignature.InstanceHeader, "lp-b");
