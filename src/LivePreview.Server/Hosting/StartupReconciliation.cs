@@ -24,6 +24,8 @@ internal sealed partial class StartupReconciliation(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await services.MigrateDatabaseAsync(cancellationToken);
+        // The key ring is in the database (cookies of every instance): made or read once here, before the first request.
+        services.EnsureDataProtectionKey();
         // Everything below reads "this instance's sandboxes"; rows from before instances existed are this one's.
         await instances.AdoptUnassignedAsync(cancellationToken);
         // Before the server listens, so no session started by this process can be taken for a stale one.

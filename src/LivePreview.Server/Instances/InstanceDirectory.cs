@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using LivePreview.Persistence;
 using LivePreview.Previews;
@@ -9,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace LivePreview.Instances;
 
 /// <summary>
-/// Which instance a request is for: the sandbox it names (a preview host, a <c>/api/v1/sandboxes/{id}/…</c> path, a
+/// Which instance a request is for: the sandbox it names (a preview host, a <c>/api/v1/sandboxes/{id}/…</c> path, the body of <c>POST /api/v1/preview</c>, a
 /// preview, session or prototype id), the instance that runs it, and whether that instance is alive and not this one.
 /// Reads are cached briefly (instances: a second; a sandbox's instance: until it is seen to change), so a preview's
 /// every asset does not cost database round trips; a lone instance answers "here" without asking anything.
@@ -58,6 +60,23 @@ public sealed partial class InstanceDirectory(
         return instanceId is null || instanceId == identity.Id ? null : live.FirstOrDefault(i => i.Id == instanceId);
     }
 
+    /// <summary>
+    /// Another live instance that runs this sandbox, or null (this one's, nobody's, or its instance is gone). The dashboard
+    /// asks before acting: its components call this instance's services, which reach only this instance's sandboxes.
+    /// </summary>
+    public async Task<InstanceRecord?> ElsewhereAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        var instanceId = await InstanceOfAsync(sandboxId, cancellationToken);
+        return instanceId is null || instanceId == identity.Id ? null
+            : (await LiveAsync(cancellationToken)).FirstOrDefault(i => i.Id == instanceId);
+    }
+
+    /// <summary>What the dashboard says instead of acting on a sandbox that <paramref name="owner"/> runs.</summary>
+    public string ElsewhereSentence(string owner) =>
+        $"This sandbox runs on instance {owner}, and this page is served by instance {identity.Id}: its actions (stop, start, delete, "
+        + $"file edits, agent sessions, prompts) reach only sandboxes of {identity.Id}, so they are not offered here. Reload the page "
+        + $"(the balancer may serve it from {owner}), or use the API, which forwards to {owner}.";
+
     /// <summary>The instance recorded for a sandbox (cached; null: no such sandbox).</summary>
     public async Task<string?> InstanceOfAsync(string sandboxId, CancellationToken cancellationToken)
     {
@@ -75,7 +94,13 @@ public sealed partial class InstanceDirectory(
         return row?.InstanceId;
     }
 
-    /// <summary>The sandbox a request is about, from its host or its path; null for anything else (served where it lands).</summary>
+    /// <summary>
+    /// How much of a body is read to find the sandbox it names: <c>POST /api/v1/preview</c> is a few dozen bytes. A larger
+    /// (or unreadable) body is served where it lands, which answers it as it would any request for that sandbox.
+    /// </summary>
+    internal const int MaxInspectedBody = 64 * 1024;
+
+    /// <summary>The sandbox a request is about, from its host, its path or its body; null for anything else (served where it lands).</summary>
     internal async Task<string?> SandboxOfAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (address.TryMatch(request, out var target))
@@ -83,6 +108,10 @@ public sealed partial class InstanceDirectory(
             return target.SandboxId;
         }
         var path = request.Path.Value ?? "";
+        if (HttpMethods.IsPost(request.Method) && path.TrimEnd('/') == "/api/v1/preview")
+        {
+            return await SandboxOfBodyAsync(request, cancellationToken);
+        }
         if (SandboxPath().Match(path) is { Success: true } sandbox)
         {
             return sandbox.Groups["id"].Value;
@@ -100,6 +129,69 @@ public sealed partial class InstanceDirectory(
             return await db.PrototypeSessions.AsNoTracking().Where(p => p.Id == id).Select(p => p.SandboxId).FirstOrDefaultAsync(cancellationToken);
         }
         return null;
+    }
+
+    /// <summary>
+    /// The <c>sandbox_id</c> of a JSON body (<c>POST /api/v1/preview</c>), read into a buffer of at most
+    /// <see cref="MaxInspectedBody"/> and rewound, so whoever answers — this instance or the owner through the forwarder —
+    /// reads the whole body from its start.
+    /// </summary>
+    private static async Task<string?> SandboxOfBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is > MaxInspectedBody or 0)
+        {
+            return null;
+        }
+        request.EnableBuffering(bufferThreshold: MaxInspectedBody);
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxInspectedBody + 1);
+        try
+        {
+            var length = 0;
+            for (int read; length <= MaxInspectedBody && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxInspectedBody + 1 - length), cancellationToken)) > 0;)
+            {
+                length += read;
+            }
+            return length > MaxInspectedBody ? null : SandboxIdOf(buffer.AsSpan(0, length));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            request.Body.Position = 0;
+        }
+    }
+
+    /// <summary>The top-level <c>"sandbox_id"</c> string of a JSON object, or null when the body is not one (served here; the endpoint says why).</summary>
+    internal static string? SandboxIdOf(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+            // As the endpoint's binding reads it: names case-insensitively, the last of duplicates.
+            string? id = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = string.Equals(reader.GetString(), "sandbox_id", StringComparison.OrdinalIgnoreCase);
+                reader.Read();
+                if (isId)
+                {
+                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                reader.Skip();
+            }
+            return id;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

@@ -4,14 +4,22 @@ using LivePreview.Grants;
 using LivePreview.Prototypes;
 using LivePreview.Questions;
 using LivePreview.WarmPool;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace LivePreview.Persistence;
 
-/// <summary>The service's state; on PostgreSQL the instances are <see cref="PostgreSqlDbContext"/> (its own migrations).</summary>
-public class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> options) : DbContext(options)
+/// <summary>
+/// The service's state; on PostgreSQL the instances are <see cref="PostgreSqlDbContext"/> (its own migrations). It also
+/// holds the data-protection key ring (<see cref="DataProtectionKeys"/>), so every instance on this database reads the
+/// cookies any of them issued, also after a restart (see <see cref="PersistenceExtensions.AddDataProtectionKeys"/>).
+/// </summary>
+public class LivePreviewDbContext(DbContextOptions<LivePreviewDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>The data-protection keys (a secret: whoever reads them can forge sign-in cookies; docs/SECURITY.md §31).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<SandboxRecord> Sandboxes => Set<SandboxRecord>();
     public DbSet<PreviewRecord> Previews => Set<PreviewRecord>();
     public DbSet<EventRecord> Events => Set<EventRecord>();

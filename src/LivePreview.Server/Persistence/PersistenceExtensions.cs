@@ -1,4 +1,5 @@
 using LivePreview.Hosting;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public static partial class PersistenceExtensions
                 "LivePreview:Database:Provider is PostgreSQL but ConnectionStrings:LivePreview is empty: set it, e.g. "
                 + "ConnectionStrings__LivePreview=\"Host=127.0.0.1;Port=5432;Database=livepreview;Username=livepreview;Password=…\".")
             .ValidateOnStart();
+        services.AddDataProtectionKeys();
         return services.AddLivePreviewDatabase(sp =>
         {
             var o = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
@@ -35,6 +37,41 @@ public static partial class PersistenceExtensions
             return new DatabaseTarget(provider, $"Data Source={Path.Combine(dataDir, "livepreview.db")}");
         });
     }
+
+    /// <summary>
+    /// The data-protection key ring (dashboard cookie, antiforgery tokens, Blazor's prerendered circuit state, OIDC
+    /// correlation) lives in the database, not in <c>$HOME/.aspnet/DataProtection-Keys</c>: instances sharing PostgreSQL
+    /// read each other's cookies, and a container that restarts with an empty home keeps its sign-ins. The application
+    /// name is fixed because the default discriminator is the content root, which differs between installs.
+    /// <c>PersistKeysToDbContext</c> resolves the context from a scope; <c>AddDbContextFactory</c> registers it there as
+    /// <see cref="ProviderDbContextFactory"/> creates it, so on PostgreSQL it is the <see cref="PostgreSqlDbContext"/>.
+    /// </summary>
+    internal static IServiceCollection AddDataProtectionKeys(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName(DataProtectionApplicationName).PersistKeysToDbContext<LivePreviewDbContext>();
+        return services;
+    }
+
+    /// <summary>
+    /// Loads the key ring once, after the migrations and before the server listens, so the first instance on an empty
+    /// database makes the key there at start and later instances find it (the key ring would otherwise be made at the
+    /// first request, and two instances answering their first requests at once would each make one).
+    /// </summary>
+    internal static void EnsureDataProtectionKey(this IServiceProvider services)
+    {
+        services.GetRequiredService<IDataProtectionProvider>().CreateProtector(DataProtectionApplicationName, "start").Protect([]);
+        if (services.GetService<ILoggerFactory>()?.CreateLogger(typeof(PersistenceExtensions).FullName!) is { } logger)
+        {
+            var keys = services.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>().GetAllKeys();
+            LogKeyRing(logger, keys.Count, keys.Count(k => !k.IsRevoked && k.ExpirationDate > DateTimeOffset.UtcNow));
+        }
+    }
+
+    [LoggerMessage(EventId = 2830, Level = LogLevel.Information, Message = "Data-protection keys: {Keys} in the database, {Usable} usable")]
+    private static partial void LogKeyRing(ILogger logger, int keys, int usable);
+
+    /// <summary>Every instance protects with this name: a cookie is readable by exactly the instances of one database.</summary>
+    public const string DataProtectionApplicationName = "LivePreview";
 
     /// <summary>The context factory on a given database (the service's configuration, or a test's own database).</summary>
     internal static IServiceCollection AddLivePreviewDatabase(this IServiceCollection services, Func<IServiceProvider, DatabaseTarget> target)

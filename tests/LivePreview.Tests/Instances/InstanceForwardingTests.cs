@@ -73,6 +73,30 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         var module = await other.Http.GetStringAsync($"http://5173-{id}.preview.localhost:{other.Port}/src/App.tsx");
         Assert.Contains(Marker, module, StringComparison.Ordinal);
 
+        // POST /api/v1/preview names its sandbox in the body: through the other instance it reaches the owner, which
+        // answers with the preview it runs (a local answer would start a dev server of its own, which has no sandbox).
+        var owned = await owner.WaitForPreviewAsync(id);
+        using (var ensured = await other.Http.PostAsJsonAsync("api/v1/preview", new { port = 5173, sandbox_id = id }))
+        {
+            var body = await ensured.Content.ReadAsStringAsync();
+            Assert.True(ensured.IsSuccessStatusCode, body);
+            var preview = JsonDocument.Parse(body).RootElement;
+            Assert.Equal(owned.GetProperty("id").GetString(), preview.GetProperty("id").GetString());
+            Assert.Equal("ready", preview.GetProperty("status").GetString());
+        }
+        Assert.Equal("ready", (await owner.WaitForPreviewAsync(id)).GetProperty("status").GetString());
+
+        // The dashboard page of the sandbox served by the other instance says where it runs (its actions would not reach
+        // it); the owner's page says nothing of the kind.
+        foreach (var (host, elsewhere) in new[] { (other, true), (owner, false) })
+        {
+            using var browser = Auth.AuthClients.Anonymous(host);
+            browser.DefaultRequestHeaders.Add("Cookie", await Auth.AuthClients.SignInWithLoginLinkAsync(host));
+            var page = await browser.GetStringAsync($"sandboxes/{id}");
+            Assert.Equal(elsewhere, page.Contains($"data-instance=\"{ownerId}\"", StringComparison.Ordinal));
+            Assert.Equal(elsewhere, page.Contains($"This sandbox runs on instance {ownerId}", StringComparison.Ordinal));
+        }
+
         // Forged: the headers of a forwarded request without the secret are refused, and nothing is served for them.
         using var forged = new HttpRequestMessage(HttpMethod.Get, $"api/v1/sandboxes/{id}");
         forged.Headers.Add(ForwardSignature.InstanceHeader, "lp-b");
@@ -106,6 +130,20 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         Assert.Equal("a", policy.Choose([Instance("a", 9, 10, 10), Instance("b", 10, 10, 9000)])!.Id);
         Assert.Null(policy.Choose([Instance("a", 10, 10, 9000)]));
         Assert.Equal("a", policy.Choose([Instance("b", 1, 10, 500), Instance("a", 1, 10, 500)])!.Id);
+    }
+
+    [Fact]
+    public void The_sandbox_of_a_preview_body_is_its_top_level_sandbox_id_as_the_endpoint_binds_it()
+    {
+        static string? Of(string json) => InstanceDirectory.SandboxIdOf(System.Text.Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal("abcdefghijkl", Of("""{"sandbox_id":"abcdefghijkl","port":5173}"""));
+        Assert.Equal("abcdefghijkl", Of("""{"port":5173,"nested":{"sandbox_id":"zzzzzzzzzzzz"},"Sandbox_Id":"abcdefghijkl"}"""));
+        Assert.Equal("second", Of("""{"sandbox_id":"first","sandbox_id":"second"}"""));
+        Assert.Null(Of("""{"sandbox_id":42}"""));
+        Assert.Null(Of("""["sandbox_id","abcdefghijkl"]"""));
+        Assert.Null(Of("""{"sandbox_id":"abcdef"""));
+        Assert.Null(Of(""));
     }
 
     private static async Task WaitForLiveInstancesAsync(LivePreviewHost host, int count)
