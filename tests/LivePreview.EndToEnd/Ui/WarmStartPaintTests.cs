@@ -19,6 +19,8 @@ public sealed class WarmStartPaintTests() : HostAndBrowserTest(new Dictionary<st
     ["LivePreview:WarmPool:Frameworks:next:Size"] = "0",
     // The member's module graph is walked before it counts as ready (off by default): the walk must leave it paintable.
     ["LivePreview:WarmPool:WarmModuleGraph"] = "true",
+    // What the paint bench reads: the proxy's timings in the page's Resource Timing.
+    ["LivePreview:Previews:ServerTiming"] = "true",
 })
 {
     [Fact]
@@ -43,6 +45,11 @@ public sealed class WarmStartPaintTests() : HostAndBrowserTest(new Dictionary<st
         var height = await frame.EvaluateAsync<double>("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(document.querySelector('#root h1').getBoundingClientRect().height))))");
         Assert.True(height > 0, $"The heading has no height ({height}): it is in the DOM but not drawn.");
         Assert.Equal(pooled, await page.GetByTestId("prototype-session").GetAttributeAsync("data-sandbox-id"));
+        var timings = await frame.EvaluateAsync<string[]>("""
+            () => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource').filter(r => r.name.includes('/src/App.tsx'))]
+                .map(r => r.serverTiming.map(s => s.name).join(','))
+            """);
+        Assert.Equal(["lp-proxy,lp-upstream,lp-inject", "lp-proxy,lp-upstream"], timings);
         await page.CloseAsync();
     }
 
