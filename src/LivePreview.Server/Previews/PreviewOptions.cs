@@ -37,6 +37,14 @@ public sealed class PreviewOptions
     /// </summary>
     public int InjectScanBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Add a <c>Server-Timing</c> header to forwarded responses (<c>lp-proxy</c>: matching, access check and address
+    /// lookup; <c>lp-upstream</c>: until the dev server's headers arrived; <c>lp-inject</c>: reading the page up to its
+    /// head), so a browser's Resource Timing can tell time in the proxy from time in the dev server and on the wire
+    /// (bench/LivePreview.PaintBench). Off by default: it is a measuring aid, not something previews need.
+    /// </summary>
+    public bool ServerTiming { get; set; }
+
     /// <summary>Client reports a preview may send in a burst (token bucket per sandbox and port).</summary>
     public int ReportBurst { get; set; } = 20;
 

@@ -33,6 +33,7 @@ internal sealed partial class PreviewProxyMiddleware(
             await next(context);
             return;
         }
+        var matchedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var preview = previews.Find(target);
         var basePath = address.Mode == PreviewUrlMode.Path ? PreviewAddress.BasePath(target.SandboxId, target.Port) : "/";
         if (preview is not null && !await IsAllowedAsync(context, target, basePath))
@@ -52,6 +53,10 @@ internal sealed partial class PreviewProxyMiddleware(
         }
         context.Items[PreviewTransformer.BasePathKey] = basePath;
         var endpoint = await provider.GetPortEndpointAsync(target.SandboxId, target.Port, context.RequestAborted);
+        if (forwarding.ServerTiming)
+        {
+            context.Items[PreviewTransformer.TimingKey] = new ProxyTiming(matchedAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
         var error = await forwarder.SendAsync(context, $"http://{Format(endpoint)}/", forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
         if (error != ForwarderError.None)
         {
@@ -114,7 +119,11 @@ internal sealed class PreviewForwarding : IDisposable
             ? string.Join(' ', configured)
             : "'self' http://localhost:* http://127.0.0.1:* https://localhost:*";
         Transformer = new PreviewTransformer($"frame-ancestors {ancestors}", options.Value.InjectClientScript, options.Value.InjectScanBytes);
+        ServerTiming = options.Value.ServerTiming;
     }
+
+    /// <summary>Responses carry the proxy's own timings (<see cref="PreviewOptions.ServerTiming"/>).</summary>
+    public bool ServerTiming { get; }
 
     public HttpMessageInvoker Invoker { get; }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace LivePreview.Proxy;
@@ -12,6 +14,9 @@ namespace LivePreview.Proxy;
 internal sealed class PreviewTransformer(string frameAncestors, bool injectClientScript, int injectScanBytes) : HttpTransformer
 {
     public const string BasePathKey = "livepreview.base";
+
+    /// <summary>Holds a <see cref="ProxyTiming"/> when <see cref="LivePreview.Previews.PreviewOptions.ServerTiming"/> is on.</summary>
+    public const string TimingKey = "livepreview.timing";
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -63,9 +68,15 @@ internal sealed class PreviewTransformer(string frameAncestors, bool injectClien
         var headers = httpContext.Response.Headers;
         headers.Remove("X-Frame-Options");
         headers.Append("Content-Security-Policy", frameAncestors);
-        if (result && injectClientScript && IsInjectable(httpContext, proxyResponse))
+        var headersAt = Stopwatch.GetTimestamp();
+        var injecting = result && injectClientScript && IsInjectable(httpContext, proxyResponse);
+        if (injecting)
         {
             await InjectAsync(httpContext, proxyResponse!, cancellationToken);
+        }
+        if (httpContext.Items[TimingKey] is ProxyTiming timing)
+        {
+            headers.Append("Server-Timing", timing.Header(headersAt, injecting ? Stopwatch.GetTimestamp() : null));
         }
         return result;
     }
@@ -94,4 +105,17 @@ internal sealed class PreviewTransformer(string frameAncestors, bool injectClien
         && IsDocumentRequest(context.Request)
         && response.Content.Headers.ContentType?.MediaType == "text/html"
         && response.Content.Headers.ContentEncoding.Count == 0;
+}
+
+/// <summary>Timestamps (<see cref="Stopwatch"/>) of one forwarded request: matched as a preview request, handed to YARP.</summary>
+internal sealed record ProxyTiming(long MatchedAt, long SentAt)
+{
+    public string Header(long headersAt, long? injectedAt)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"lp-proxy;dur={Stopwatch.GetElapsedTime(MatchedAt, SentAt).TotalMilliseconds:0.###}, lp-upstream;dur={Stopwatch.GetElapsedTime(SentAt, headersAt).TotalMilliseconds:0.###}");
+        return injectedAt is { } end
+            ? text + string.Create(CultureInfo.InvariantCulture, $", lp-inject;dur={Stopwatch.GetElapsedTime(headersAt, end).TotalMilliseconds:0.###}")
+            : text;
+    }
 }

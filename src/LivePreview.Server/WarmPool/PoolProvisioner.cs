@@ -7,7 +7,8 @@ namespace LivePreview.WarmPool;
 /// <summary>
 /// Makes one pooled sandbox: row first (so a crash leaves nothing unknown), then the sandbox through
 /// the ordinary lifecycle (snapshot → provider → dev server), then waits until its preview is ready —
-/// readiness includes the page's module scripts, so Vite's dependency optimizer has run by then.
+/// readiness includes the page's module scripts, so Vite's dependency optimizer has run by then; then, unless
+/// turned off, the rest of its module graph is fetched once (<see cref="PoolGraphWarmer"/>) before it counts as ready.
 /// </summary>
 internal sealed partial class PoolProvisioner(
     PoolMembers members,
@@ -17,6 +18,7 @@ internal sealed partial class PoolProvisioner(
     PoolStatistics statistics,
     SandboxManager sandboxes,
     SandboxReadiness readiness,
+    PoolGraphWarmer graph,
     IOptions<SandboxOptions> sandboxOptions,
     TimeProvider time,
     ILogger<PoolProvisioner> logger)
@@ -44,6 +46,7 @@ internal sealed partial class PoolProvisioner(
                 await evictor.EvictAsync(member, new EvictionDecision(outcome.AsEviction(), outcome.Detail), CancellationToken.None);
                 return false;
             }
+            await graph.WarmAsync(member.SandboxId, framework, cancellationToken);
             var readyAt = time.GetUtcNow();
             await store.MarkReadyAsync(member.SandboxId, outcome.Sandbox?.SnapshotId, readyAt, cancellationToken);
             members.Update(member.SandboxId, m => m with { ReadyAt = readyAt, UnreadySince = null });

@@ -1,3 +1,5 @@
+using LivePreview.DevServers;
+using LivePreview.Sandboxes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -20,6 +22,8 @@ public static class WarmPoolExtensions
         services.TryAddSingleton<WarmPoolMetrics>();
         services.TryAddSingleton<SandboxReadiness>();
         services.TryAddSingleton<PoolEvictor>();
+        services.TryAddSingleton(_ => new ModuleGraphWalker(SandboxHttpLimits.Default));
+        services.TryAddSingleton<PoolGraphWarmer>();
         services.TryAddSingleton<PoolProvisioner>();
         services.TryAddSingleton<PoolHealthPass>();
         services.TryAddSingleton<IWarmPool, WarmPoolService>();

@@ -48,6 +48,18 @@ public sealed class WarmPoolOptions
     /// <summary>How long a measured memory figure of a pooled sandbox is reused (reading it lists the sandbox's processes).</summary>
     public TimeSpan MemorySampleAge { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A pooled sandbox counts as ready only after the host has fetched its page and every module the page imports
+    /// statically, once (<see cref="PoolGraphWarmer"/>): the dev server has then transformed the whole graph, and the
+    /// first browser load after a claim is served from its cache instead of waiting for each transform (issue 15).
+    /// Off by default until bench/LivePreview.PaintBench shows it pays on a quiet machine: on the loaded one it was
+    /// measured on (load 29–50 on 2 cores) the dev server's time was CPU starvation, not transforms (bench/README.md).
+    /// </summary>
+    public bool WarmModuleGraph { get; set; }
+
+    /// <summary>Modules fetched at most by one walk of <see cref="WarmModuleGraph"/> (a sandbox's app may be large, or hostile).</summary>
+    public int MaxWarmModules { get; set; } = 500;
+
     /// <summary>The pool size of <paramref name="framework"/>: 0 when it is not pooled.</summary>
     public int TargetSize(string framework) =>
         Size <= 0 || !Frameworks.TryGetValue(framework, out var own) ? 0 : Math.Max(0, own.Size ?? Size);
@@ -72,6 +84,10 @@ public sealed class WarmPoolOptions
         if (HealthInterval <= TimeSpan.Zero || MaxIdleAge <= TimeSpan.Zero || StartTimeout <= TimeSpan.Zero || RetryBackoff <= TimeSpan.Zero || MemorySampleAge <= TimeSpan.Zero)
         {
             yield return $"{Section}: HealthInterval, MaxIdleAge, StartTimeout, RetryBackoff and MemorySampleAge must be positive.";
+        }
+        if (MaxWarmModules <= 0)
+        {
+            yield return $"{Section}:MaxWarmModules must be positive (turn the walk off with WarmModuleGraph=false).";
         }
         if (MinAvailableMemoryMb < 0)
         {

@@ -33,6 +33,7 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             Assert.Contains("/@vite/client", await page.Content.ReadAsStringAsync());
             Assert.False(page.Headers.Contains("X-Frame-Options"));
+            Assert.False(page.Headers.Contains("Server-Timing")); // LivePreview:Previews:ServerTiming is off by default
             Assert.Contains("frame-ancestors", string.Join(' ', page.Headers.GetValues("Content-Security-Policy")));
         }
 
