@@ -42,6 +42,10 @@ public sealed partial class AgentSessionManager(
     {
         var instruction = ValidateInstruction(request?.Instruction)
             ?? throw new InvalidAgentSessionRequestException("Give \"instruction\": what the agent should do.");
+        if (ModelNames.Problem(request?.Model) is { } badModel)
+        {
+            throw new InvalidAgentSessionRequestException(badModel);
+        }
         var model = string.IsNullOrWhiteSpace(request?.Model) ? null : request.Model.Trim();
         var availability = agents.Availability(request?.Agent, model);
         if (!availability.Available)

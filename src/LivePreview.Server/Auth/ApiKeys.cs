@@ -28,7 +28,10 @@ public sealed partial class ApiKeys(IDbContextFactory<LivePreviewDbContext> db, 
 
     public static bool IsValidUser(string? user) => user is not null && UserPattern().IsMatch(user);
 
-    public static bool IsValidName(string? name) => name is { Length: > 0 and <= 100 } && !name.Any(char.IsControl);
+    /// <summary>A label to show: no control characters, and no format characters either (a bidi override or a zero-width
+    /// space would make one key's name show as another's in the key list).</summary>
+    public static bool IsValidName(string? name) => name is { Length: > 0 and <= 100 } && !string.IsNullOrWhiteSpace(name)
+        && !name.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.Surrogate);
 
     public async Task<NewApiKey> CreateAsync(string user, string name, bool admin, CancellationToken ct)
     {

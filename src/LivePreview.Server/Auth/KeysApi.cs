@@ -31,7 +31,7 @@ public static class KeysApi
             }
             if (!ApiKeys.IsValidName(request.Name))
             {
-                return Problems.BadRequest("Invalid name", "'name' must be 1-100 characters without control characters, e.g. \"ci\".");
+                return Problems.BadRequest("Invalid name", "'name' must be 1-100 characters, not all blank, without control or format characters (such as bidi overrides), e.g. \"ci\".");
             }
             var created = await store.CreateAsync(request.User!, request.Name!, request.Admin, ct);
             var r = created.Record;

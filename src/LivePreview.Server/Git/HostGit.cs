@@ -91,10 +91,10 @@ public sealed partial class HostGit : IDisposable
 
     /// <summary>
     /// True when <paramref name="branch"/> is a branch name git accepts (<c>git check-ref-format --branch</c>) and cannot be
-    /// read as an option or a forced refspec. The one branch check of every clone, export and push.
+    /// read as an option or a forced refspec, nor hides its text behind a bidi control or an invisible character. The one branch check of every clone, export and push.
     /// </summary>
     public async Task<bool> IsValidBranchAsync(string? branch, CancellationToken ct) =>
-        !string.IsNullOrWhiteSpace(branch) && !branch.StartsWith('-') && !branch.StartsWith('+') && !branch.Any(char.IsControl)
+        !string.IsNullOrWhiteSpace(branch) && !branch.StartsWith('-') && !branch.StartsWith('+') && !branch.Any(c => char.IsControl(c) || Workspaces.WorkspacePath.IsBidiOrInvisible(c))
         && branch.Length <= 255 && (await RunAsync(null, ["check-ref-format", "--branch", branch], ct)).ExitCode == 0;
 
     /// <summary>The start info of a command, with nothing started: what git is given, and nothing else (tests read it).</summary>

@@ -65,8 +65,24 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         FileTooLargeException e => (413, "File too large", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large", "The request body is larger than this endpoint accepts."),
         BadHttpRequestException e => (e.StatusCode, "Bad request", Describe(e)),
+        _ when IsDiskFull(exception) => (507, "The data directory's disk is full",
+            "The service could not write: the disk holding its data directory (or its database) is full. Reads keep working; free space there and retry."),
         _ => (500, "Internal error", "Something went wrong on our side; the error was logged."),
     };
+
+    /// <summary>SQLite's SQLITE_FULL (13), PostgreSQL's disk_full (53100) or ENOSPC from a file write, anywhere in the chain (EF wraps them).</summary>
+    internal static bool IsDiskFull(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } or Npgsql.PostgresException { SqlState: "53100" }
+                || (e is IOException && e.HResult == 28))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>The binder's message names the parameter; the JSON reader's says where the JSON broke.</summary>
     private static string Describe(BadHttpRequestException e) => e.InnerException is JsonException json

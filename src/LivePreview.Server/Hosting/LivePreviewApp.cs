@@ -163,7 +163,10 @@ public static class LivePreviewApp
     {
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.TryAddSingleton<StatusProblems>();
         services.AddProblemDetails();
+        services.AddOptions<ProblemDetailsOptions>().Configure<IServiceProvider>((o, sp) =>
+            o.CustomizeProblemDetails = sp.GetRequiredService<StatusProblems>().Customize);
         services.AddExceptionHandler<ApiProblems>();
         services.AddOpenApi();
         return services;

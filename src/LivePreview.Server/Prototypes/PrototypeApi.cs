@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using LivePreview.Agents;
 using LivePreview.Frameworks;
 using LivePreview.Hosting;
 using LivePreview.Prototypes.Screenshots;
@@ -35,7 +36,7 @@ public static class PrototypeApi
         return app;
     }
 
-    private static async Task<IResult> StartAsync(StartSessionRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
+    private static async Task<IResult> StartAsync(StartSessionRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, AgentRegistry agents, CancellationToken ct)
     {
         FrameworkDefinition? framework = null;
         if (request?.Framework is { } name && !FrameworkCatalog.TryGet(name, out framework))
@@ -46,6 +47,16 @@ public static class PrototypeApi
         {
             framework = FrameworkDetector.Detect(packageJson)
                 ?? throw new InvalidPromptException($"Could not tell the framework from package.json; give \"framework\": one of {FrameworkCatalog.Names}.");
+        }
+        if (ModelNames.Problem(request?.Model) is { } badModel)
+        {
+            return Problems.BadRequest("Invalid model", badModel);
+        }
+        // A named agent that does not exist is a mistake in the request (as for agent sessions and tasks); a known agent
+        // that is not configured still starts the session, which then says what to set (agent_problem).
+        if (!string.IsNullOrWhiteSpace(request?.Agent) && agents.Find(request.Agent) is null)
+        {
+            return Problems.BadRequest("Unknown agent", agents.Availability(request.Agent).Problem!);
         }
         var session = await prototypes.StartAsync(framework ?? FrameworkCatalog.ReactVite, request?.Agent, request?.Model, user, ct);
         return Results.Created($"/api/v1/prototype/session/{session.Id}", session);
@@ -114,9 +125,14 @@ public static class PrototypeApi
             ? Results.Ok(CheckpointView.From(restored))
             : CheckpointNotFound(id, checkpointId);
 
-    private static async Task<IResult> ExportAsync(string id, ExportRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, CancellationToken ct)
+    private static async Task<IResult> ExportAsync(string id, ExportRequest? request, ClaimsPrincipal user, PrototypeManager prototypes, Git.HostGit git, CancellationToken ct)
     {
         await prototypes.RequireVisibleAsync(id, user, ct);
+        // The branch first: a local check, so a request refused for its branch never makes the host resolve the remote.
+        if (request?.Branch is { } branch && !await git.IsValidBranchAsync(branch, ct))
+        {
+            return Problems.BadRequest("Export failed", $"'{branch}' is not a valid branch name (see git check-ref-format); e.g. \"prototype/navbar\".");
+        }
         var data = new ExportRequestData(request?.RepoUrl ?? "", request?.Branch ?? "", string.IsNullOrWhiteSpace(request?.Message) ? "Prototype from LivePreview" : request.Message);
         var sha = await prototypes.ExportAsync(id, data, ct);
         return Results.Ok(new ExportResponse(sha, data.Branch, data.RepoUrl));

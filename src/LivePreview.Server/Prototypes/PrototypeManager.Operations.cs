@@ -87,9 +87,10 @@ public sealed partial class PrototypeManager
     {
         var session = await RequireAsync(id, ct);
         RefuseWhileWorking(id);
+        // A remote the policy refuses is a 400 before anything is tried: no checkpoint, no EXPORT_FAILED event.
+        var remote = await remotes.CheckAsync(request.RepoUrl, ct);
         try
         {
-            var remote = await remotes.CheckAsync(request.RepoUrl, ct);
             await checkpoints.EnsureInitialAsync(session, ct);
             await checkpoints.CommitTurnAsync(session, "export", "Edits before export", ct);
             await using var bundle = await checkpoints.BundleAsync(session, ct);

@@ -33,11 +33,12 @@ public sealed partial class SandboxManager
     private async Task<SandboxSnapshot> CreateFromRepositoryAsync(RepositoryRequest request, AppOverrides? overrides, string owner, int quota, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(owner);
-        var remote = await repositories.Policy.CheckAsync(request.Url, ct);
+        // The branch first: a local check, so a request refused for its branch never makes the host resolve the remote.
         if (request.Branch is not null && !await repositories.Git.IsValidBranchAsync(request.Branch, ct))
         {
             throw new RepositoryException(400, $"'{request.Branch}' is not a valid branch name (see git check-ref-format); leave \"branch\" out for the remote's default branch.");
         }
+        var remote = await repositories.Policy.CheckAsync(request.Url, ct);
         await provider.EnsureAvailableAsync(ct);
         foreach (var admission in admissions)
         {

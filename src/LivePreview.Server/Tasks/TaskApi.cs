@@ -82,12 +82,13 @@ public static class TaskApi
         {
             return (null, ("Repository missing", "Give \"repository\": {\"url\": \"https://…\", \"base_branch\": \"main\"}: the repository to work on and the branch the pull request targets."));
         }
-        var remote = await remotes.CheckAsync(url, ct);
+        // The branch first: a local check, so a request refused for its branch never makes the host resolve the remote.
         var baseBranch = request.Repository.BaseBranch ?? "main";
         if (!await git.IsValidBranchAsync(baseBranch, ct))
         {
             return (null, ("Invalid base branch", $"\"base_branch\" '{Clean(baseBranch)}' is not a valid branch name (see git check-ref-format); e.g. \"main\"."));
         }
+        var remote = await remotes.CheckAsync(url, ct);
         var capabilities = request.RequiredCapabilities ?? [];
         if (capabilities.Any(c => c is null || !Capabilities.Contains(c)))
         {

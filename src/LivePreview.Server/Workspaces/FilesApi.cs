@@ -68,7 +68,8 @@ public static class FilesApi
         var existed = await files.StatAsync(id, path, ct) is not null;
         var entry = await files.WriteAsync(id, path, request.Body, "api", ct);
         var body = ToResponse(entry);
-        return existed ? Results.Ok(body) : Results.Created($"/api/v1/sandboxes/{id}/files/{entry.Path}", body);
+        // Escaped: a header value is ASCII only, and a file may be named "é.tsx" (unescaped, Kestrel refused the header: a 500 after the write).
+        return existed ? Results.Ok(body) : Results.Created($"/api/v1/sandboxes/{id}/files/{string.Join('/', entry.Path.Split('/').Select(Uri.EscapeDataString))}", body);
     }
 
     private static async Task<IResult> DeleteAsync(string id, string path, ClaimsPrincipal user, WorkspaceFiles files, SandboxManager sandboxes, CancellationToken ct)

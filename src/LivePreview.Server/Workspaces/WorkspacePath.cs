@@ -30,6 +30,10 @@ public static class WorkspacePath
         {
             throw new InvalidWorkspacePathException("The path contains a backslash or a control character; use forward slashes and printable characters.");
         }
+        if (raw.Any(IsBidiOrInvisible))
+        {
+            throw new InvalidWorkspacePathException("The path contains a bidi control or an invisible character (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF): it would show as another name; remove it.");
+        }
         // Kestrel decodes every escape in a request path except %2F; decode it here so an encoded
         // slash cannot smuggle "../" past the segment check.
         raw = raw.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
@@ -44,6 +48,13 @@ public static class WorkspacePath
         }
         return string.Join('/', segments);
     }
+
+    /// <summary>
+    /// Characters that make a name show as another (Trojan Source: a right-to-left override turns "txt.exe" around; a
+    /// zero-width space makes two names look alike). The zero-width joiner stays allowed: emoji sequences need it.
+    /// </summary>
+    public static bool IsBidiOrInvisible(char c) => c is (>= '\u200B' and <= '\u200F' and not '\u200D') or (>= '\u202A' and <= '\u202E')
+        or (>= '\u2066' and <= '\u2069') or '\uFEFF' or '\u061C';
 
     /// <summary>Like <see cref="Normalize"/>, but the root itself is not a file.</summary>
     public static string NormalizeFile(string? raw)

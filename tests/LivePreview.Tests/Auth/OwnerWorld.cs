@@ -10,7 +10,7 @@ namespace LivePreview.Tests.Auth;
 /// and alice's real resources: a prototype session with the replay agent, its sandbox, the sandbox's ready preview,
 /// a prompt's checkpoints, and a spare API key for the keys routes.
 /// </summary>
-public sealed class OwnerWorld : IAsyncLifetime
+public class OwnerWorld : IAsyncLifetime
 {
     public LivePreviewHost Host { get; private set; } = null!;
 
@@ -27,7 +27,7 @@ public sealed class OwnerWorld : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // No task worker: alice's task stays queued, so its routes have a task of hers to show and nothing else runs it.
-        Host = await LivePreviewHost.StartAsync(new Dictionary<string, string?> { ["LivePreview:Tasks:Workers"] = "0" });
+        Host = await LivePreviewHost.StartAsync(Settings());
         AliceKey = await CreateKeyAsync("alice");
         BobKey = await CreateKeyAsync("bob");
         CarolKey = await CreateKeyAsync("carol");
@@ -68,6 +68,9 @@ public sealed class OwnerWorld : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
+
+    /// <summary>The service's settings; a world for another purpose may add its own.</summary>
+    protected virtual Dictionary<string, string?> Settings() => new() { ["LivePreview:Tasks:Workers"] = "0" };
 
     /// <summary>The session's checkpoints once the prompt's one has its screenshot, so the walk reaches the screenshot route with one to show.</summary>
     private static async Task<List<JsonElement>> CheckpointsWithScreenshotAsync(HttpClient alice, string sessionId)
