@@ -31,6 +31,9 @@ internal static class ShellWords
         {
             text.Append(" -i");
         }
+        // "--" ends env's options before the assignments, so a value or a program that looks like an option is not read as one
+        // (after the first NAME=VALUE, env takes every word as an assignment or the program, never as "--").
+        text.Append(" --");
         foreach (var (name, value) in environment)
         {
             if (!IsName(name))
@@ -39,8 +42,10 @@ internal static class ShellWords
             }
             text.Append(' ').Append(Quote($"{name}={value}"));
         }
-        // "--" is not needed by env, but a program named like an option ("-x") must not be read as one.
-        text.Append(" --");
+        if (command[0].Contains('='))
+        {
+            throw new ArgumentException("A program name cannot contain '=' (env would take it for a variable).", nameof(command));
+        }
         foreach (var word in command)
         {
             text.Append(' ').Append(Quote(word));
