@@ -13,6 +13,7 @@ namespace LivePreview.Sandboxes.Daytona;
 internal sealed partial class DaytonaSandboxProvider : ISandboxProvider, ISandboxPortUrls
 {
     public const string SandboxLabel = "livepreview.sandbox";
+    public const string PreviewTokenHeader = "X-Daytona-Preview-Token";
 
     private readonly DaytonaClient _client;
     private readonly DaytonaOptions _options;
@@ -125,7 +126,8 @@ internal sealed partial class DaytonaSandboxProvider : ISandboxProvider, ISandbo
     {
         var preview = await _client.GetPreviewUrlAsync(sandboxId, port, cancellationToken);
         var url = new Uri(preview.Url.EndsWith('/') ? preview.Url : preview.Url + "/");
-        return new SandboxPortUrl(url, [new("X-Daytona-Preview-Token", preview.Token)]);
+        // The warning page Daytona shows browsers on a preview URL is for people opening it directly; ours is behind our grants.
+        return new SandboxPortUrl(url, [new(PreviewTokenHeader, preview.Token), new("X-Daytona-Skip-Preview-Warning", "true")]);
     }
 
     internal async ValueTask<DaytonaToolbox> ToolboxAsync(string sandboxId, CancellationToken cancellationToken)

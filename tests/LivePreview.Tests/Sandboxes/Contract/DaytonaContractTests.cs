@@ -99,7 +99,7 @@ public sealed class DaytonaContractTests : SandboxProviderContract
         var response = await http.GetAsync(url.BaseUrl, readBody: false, Timeout);
 
         Assert.Equal(401, response.StatusCode);
-        Assert.Equal(FakeDaytona.PreviewTokenHeader, Assert.Single(url.Headers).Key);
+        Assert.Contains(url.Headers, h => h.Key == FakeDaytona.PreviewTokenHeader && h.Value.Length > 0);
     }
 
     [Fact]
