@@ -97,8 +97,8 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
     private async Task<(bool Ready, string? Failure)> WaitUntilReadyAsync(CancellationToken ct)
     {
         var options = _context.Options;
-        var endpoint = await _context.Provider.GetPortEndpointAsync(_spec.SandboxId, _spec.Port, ct);
-        var pageUri = new Uri($"http://{endpoint}{_spec.ProbePath}");
+        var (endpoint, prefix, headers) = await SandboxHttpClient.PortAsync(_context.Provider, _spec.SandboxId, _spec.Port, ct);
+        var pageUri = new Uri($"{prefix}{_spec.ProbePath}");
         var deadline = _context.Time.GetUtcNow() + options.ReadinessTimeout;
         var lastReason = "not probed yet";
         var watchOnly = _spec.Command is null;
@@ -109,7 +109,7 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
             {
                 return (false, $"The dev server exited with code {await _process.Exited} before it was ready.");
             }
-            var result = await _context.Probe.CheckAsync(endpoint, pageUri, requireScripts: !watchOnly, ct, anyAnswer: watchOnly);
+            var result = await _context.Probe.CheckAsync(endpoint, pageUri, requireScripts: !watchOnly, ct, anyAnswer: watchOnly, headers);
             if (result.IsReady)
             {
                 return (true, null);

@@ -19,9 +19,11 @@ public sealed partial class ReadinessProbe(SandboxHttpLimits limits)
     /// Ready on any HTTP answer, whatever its status (a watch-only preview of a port something else serves: an API's
     /// 404 at / is still what it serves); a port that answers, but not in HTTP, is <see cref="ProbeResult.NotHttp"/>.
     /// </param>
-    public async Task<ProbeResult> CheckAsync(EndPoint endpoint, Uri pageUri, bool requireScripts, CancellationToken cancellationToken, bool anyAnswer = false)
+    /// <param name="headers">What the provider wants on every request (<see cref="SandboxPortUrl.Headers"/>); null for none.</param>
+    public async Task<ProbeResult> CheckAsync(EndPoint endpoint, Uri pageUri, bool requireScripts, CancellationToken cancellationToken, bool anyAnswer = false,
+        IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
-        using var http = SandboxHttpClient.Create(endpoint, limits);
+        using var http = SandboxHttpClient.Create(endpoint, limits, headers);
         var page = await http.GetAsync(pageUri, readBody: requireScripts, cancellationToken);
         if (anyAnswer)
         {

@@ -62,6 +62,8 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         RateLimitedException e => (429, e.Refusal.Title, e.Message),
         InsufficientStorageException e => (507, "Not enough disk space for a sandbox", e.Message),
         SandboxUnavailableException e => (503, "Sandboxes unavailable", e.Message),
+        SandboxProviderLimitException e => (501, "Not supported by this sandbox provider", e.Message),
+        Sandboxes.Daytona.DaytonaException e => (502, "Daytona failed", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large", "The request body is larger than this endpoint accepts."),
         BadHttpRequestException e => (e.StatusCode, "Bad request", Describe(e)),

@@ -45,7 +45,7 @@ public static class LivePreviewApp
         builder.Services.AddPersistence();
         builder.Services.AddInstances();
         builder.Services.AddEvents(builder.Configuration);
-        builder.Services.AddLocalSandboxes();
+        builder.Services.AddSandboxProvider(builder.Configuration);
         builder.Services.AddPackageManagerTools();
         builder.Services.AddEgress();
         builder.Services.AddGateway();

@@ -21,17 +21,17 @@ public sealed class PreviewBuildCheck(ISandboxProvider provider, PreviewAddress 
 
     public async Task<IReadOnlyList<string>> CheckAsync(string sandboxId, FrameworkDefinition framework, IReadOnlyCollection<string> editedPaths, CancellationToken ct)
     {
-        var endpoint = await provider.GetPortEndpointAsync(sandboxId, framework.DefaultPort, ct);
+        var (endpoint, prefix, headers) = await SandboxHttpClient.PortAsync(provider, sandboxId, framework.DefaultPort, ct);
         var basePath = address.DevServerBasePath(sandboxId, framework.DefaultPort) ?? "/";
         var isVite = framework.Kind == DevServerKind.Vite;
         var paths = isVite
             ? editedPaths.Where(p => ModuleExtensions.Contains(Path.GetExtension(p), StringComparer.OrdinalIgnoreCase)).Take(20)
             : [""];
-        using var http = SandboxHttpClient.Create(endpoint, Limits);
+        using var http = SandboxHttpClient.Create(endpoint, Limits, headers);
         var errors = new List<string>();
         foreach (var path in paths)
         {
-            var uri = new Uri($"http://{endpoint}{basePath}{Uri.EscapeDataString(path).Replace("%2F", "/", StringComparison.Ordinal)}");
+            var uri = new Uri($"{prefix}{basePath}{Uri.EscapeDataString(path).Replace("%2F", "/", StringComparison.Ordinal)}");
             if (ErrorOf(await http.GetAsync(uri, readBody: true, ct), isModule: isVite) is { } error)
             {
                 errors.Add(path.Length == 0 ? error : $"{SandboxText.Clean(path, 200)}: {error}");

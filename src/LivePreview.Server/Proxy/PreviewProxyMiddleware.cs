@@ -52,12 +52,12 @@ internal sealed partial class PreviewProxyMiddleware(
             return;
         }
         context.Items[PreviewTransformer.BasePathKey] = basePath;
-        var endpoint = await provider.GetPortEndpointAsync(target.SandboxId, target.Port, context.RequestAborted);
+        var destination = await DestinationAsync(context, target);
         if (forwarding.ServerTiming)
         {
             context.Items[PreviewTransformer.TimingKey] = new ProxyTiming(matchedAt, System.Diagnostics.Stopwatch.GetTimestamp());
         }
-        var error = await forwarder.SendAsync(context, $"http://{Format(endpoint)}/", forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
+        var error = await forwarder.SendAsync(context, destination, forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
         if (error != ForwarderError.None)
         {
             LogForwardFailed(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, target.SandboxId, target.Port, error);
@@ -85,6 +85,22 @@ internal sealed partial class PreviewProxyMiddleware(
         }
         await access.RefuseAsync(context, target);
         return false;
+    }
+
+    /// <summary>
+    /// The sandbox's address (Local), or the provider's URL for the port with the headers it wants (Daytona: its preview URL and
+    /// token), which the transformer adds; grants, HMR settings and the client script apply the same either way.
+    /// </summary>
+    private async ValueTask<string> DestinationAsync(HttpContext context, PreviewTarget target)
+    {
+        if (provider is ISandboxPortUrls urls)
+        {
+            var url = await urls.GetPortUrlAsync(target.SandboxId, target.Port, context.RequestAborted);
+            context.Items[PreviewTransformer.UpstreamHeadersKey] = url.Headers;
+            return url.BaseUrl.AbsoluteUri;
+        }
+        var endpoint = await provider.GetPortEndpointAsync(target.SandboxId, target.Port, context.RequestAborted);
+        return $"http://{Format(endpoint)}/";
     }
 
     private static PreviewProblem? ProblemOf(PreviewSnapshot? preview) => preview?.Status switch

@@ -18,6 +18,9 @@ internal sealed class PreviewTransformer(string frameAncestors, bool injectClien
     /// <summary>Holds a <see cref="ProxyTiming"/> when <see cref="LivePreview.Previews.PreviewOptions.ServerTiming"/> is on.</summary>
     public const string TimingKey = "livepreview.timing";
 
+    /// <summary>Headers the provider wants on every request to the port (<see cref="LivePreview.Sandboxes.SandboxPortUrl.Headers"/>); absent for Local.</summary>
+    public const string UpstreamHeadersKey = "livepreview.upstream-headers";
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
@@ -35,6 +38,15 @@ internal sealed class PreviewTransformer(string frameAncestors, bool injectClien
             proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", remote.ToString());
         }
         RewriteSameOrigin(request, proxyRequest, new Uri(destinationPrefix).Port);
+        if (httpContext.Items[UpstreamHeadersKey] is IReadOnlyList<KeyValuePair<string, string>> upstream)
+        {
+            foreach (var (name, value) in upstream)
+            {
+                // Whatever the browser sent under the same name is replaced: only the provider's credential reaches its proxy.
+                proxyRequest.Headers.Remove(name);
+                proxyRequest.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
         if (injectClientScript && IsDocumentRequest(request))
         {
             // The page itself is small; asking for it uncompressed lets the script tag go in without a decoder.

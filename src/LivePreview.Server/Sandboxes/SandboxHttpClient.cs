@@ -37,19 +37,40 @@ public sealed class SandboxHttpClient : IDisposable
     private readonly HttpClient _http;
     private readonly SandboxHttpLimits _limits;
 
-    private SandboxHttpClient(EndPoint endpoint, SandboxHttpLimits limits)
+    private SandboxHttpClient(EndPoint endpoint, SandboxHttpLimits limits, IReadOnlyList<KeyValuePair<string, string>>? headers)
     {
         Endpoint = endpoint;
         _limits = limits;
         _http = new HttpClient(CreateHandler(endpoint, limits.ConnectTimeout), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        foreach (var (name, value) in headers ?? [])
+        {
+            _http.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
+        }
     }
 
     public EndPoint Endpoint { get; }
 
-    public static SandboxHttpClient Create(EndPoint endpoint, SandboxHttpLimits? limits = null)
+    /// <param name="headers">Sent with every request (a provider's credential for its own proxy, <see cref="SandboxPortUrl.Headers"/>).</param>
+    public static SandboxHttpClient Create(EndPoint endpoint, SandboxHttpLimits? limits = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        return new SandboxHttpClient(endpoint, limits ?? SandboxHttpLimits.Default);
+        return new SandboxHttpClient(endpoint, limits ?? SandboxHttpLimits.Default, headers);
+    }
+
+    /// <summary>
+    /// Where the host reaches <paramref name="port"/>: the endpoint it dials, the URL prefix request paths go below
+    /// (<c>http://{endpoint}</c> for a provider that gives an address) and the headers the provider wants.
+    /// </summary>
+    public static async ValueTask<(EndPoint Endpoint, string Prefix, IReadOnlyList<KeyValuePair<string, string>>? Headers)> PortAsync(
+        ISandboxProvider provider, string sandboxId, int port, CancellationToken cancellationToken)
+    {
+        if (provider is ISandboxPortUrls urls)
+        {
+            var url = await urls.GetPortUrlAsync(sandboxId, port, cancellationToken);
+            return (new DnsEndPoint(url.BaseUrl.Host, url.BaseUrl.Port), url.Prefix, url.Headers);
+        }
+        var endpoint = await provider.GetPortEndpointAsync(sandboxId, port, cancellationToken);
+        return (endpoint, $"http://{endpoint}", null);
     }
 
     /// <summary>The handler behind every sandbox client; pinned to <paramref name="endpoint"/>.</summary>
