@@ -11,26 +11,7 @@ internal sealed partial class DaytonaSandboxProvider
     public async Task<SandboxCommandResult> RunCommandAsync(string sandboxId, SandboxProcessSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await using var process = await StartAsync(sandboxId, spec, BoundedChannelFullMode.Wait, cancellationToken);
-        var output = new Local.OutputTail(_options.CommandOutputLimitBytes);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await foreach (var line in process.ReadOutputAsync(deadline.Token))
-            {
-                output.Add(line);
-            }
-            return new SandboxCommandResult(await process.Exited.WaitAsync(deadline.Token), output.ToString(), TimedOut: false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            await process.KillAsync();
-            await foreach (var line in process.ReadOutputAsync(CancellationToken.None))
-            {
-                output.Add(line);
-            }
-            return new SandboxCommandResult(await process.Exited, output.ToString(), TimedOut: true);
-        }
+        return await SandboxCommandRun.CompleteAsync(process, _options.CommandOutputLimitBytes, timeout, cancellationToken);
     }
 
     private async Task<DaytonaSandboxProcess> StartAsync(string sandboxId, SandboxProcessSpec spec, BoundedChannelFullMode whenFull, CancellationToken cancellationToken)

@@ -16,27 +16,7 @@ internal sealed partial class LocalSandboxProvider
     public async Task<SandboxCommandResult> RunCommandAsync(string sandboxId, SandboxProcessSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await using var process = await StartAsync(sandboxId, spec, _options.OutputBufferLines, BoundedChannelFullMode.Wait, cancellationToken);
-        var output = new OutputTail(_options.CommandOutputLimitBytes);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await foreach (var line in process.ReadOutputAsync(deadline.Token))
-            {
-                output.Add(line);
-            }
-            return new SandboxCommandResult(await process.Exited.WaitAsync(deadline.Token), output.ToString(), TimedOut: false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            await process.KillAsync();
-            // The tree is gone, so the pipes are closed: what is left in the channel is the last output before the kill.
-            await foreach (var line in process.ReadOutputAsync(CancellationToken.None))
-            {
-                output.Add(line);
-            }
-            return new SandboxCommandResult(await process.Exited, output.ToString(), TimedOut: true);
-        }
+        return await SandboxCommandRun.CompleteAsync(process, _options.CommandOutputLimitBytes, timeout, cancellationToken);
     }
 
     /// <param name="wrap">Rewrites the command on the launcher thread with descriptors it hands down (a terminal's slave); null: the command as given.</param>
