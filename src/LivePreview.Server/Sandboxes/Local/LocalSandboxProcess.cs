@@ -102,6 +102,9 @@ internal sealed class LocalSandboxProcess : ISandboxProcess
         {
             // Already exited and reaped.
         }
+        // The namespace's init dies with the launcher by PDEATHSIG, unless the launcher was killed before the init had
+        // set it (a stop right after a start): then it is killed here, and the kernel takes the rest of the namespace.
+        _init?.Kill();
     }
 
     /// <summary>Exited does not wait for the output: a reader that stopped reading must not keep a killed process "running".</summary>

@@ -31,6 +31,24 @@ internal sealed record PidNamespaceInit(int ProcessId, long StartTime)
     /// <summary>Exited (a zombie counts: it holds no process of the namespace any more) or the pid now belongs to someone else.</summary>
     public bool IsGone => ReadStat(ProcessId) is not { } stat || stat.StartTime != StartTime || stat.State is 'Z' or 'X';
 
+    /// <summary>SIGKILL, unless it is gone (or its pid is someone else's now).</summary>
+    public void Kill()
+    {
+        if (IsGone)
+        {
+            return;
+        }
+        try
+        {
+            using var process = Process.GetProcessById(ProcessId);
+            process.Kill();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Exited between the look and the kill.
+        }
+    }
+
     public async Task<bool> WaitGoneAsync(TimeSpan timeout)
     {
         var started = Stopwatch.GetTimestamp();
