@@ -35,7 +35,13 @@ internal sealed class PoolView(PoolMembers members, PoolStatistics statistics, P
         return new PoolStatus(o.Pooled().Count > 0, shown.Select(f => Framework(f, o.TargetSize(f.Name))).ToList());
     }
 
-    public bool IsReady(PoolMember member) => IsReady(member.SandboxId, member.Framework);
+    /// <summary>
+    /// Claimable now: its start has finished (<see cref="PoolMember.ReadyAt"/>: the page, its module scripts and the rest of
+    /// the readiness the provisioner waits for) and its preview is ready. A preview turns ready a moment before the start
+    /// finishes; a member claimed in that moment would still be optimizing its dependencies, and the browser's first load
+    /// would be reloaded under it.
+    /// </summary>
+    public bool IsReady(PoolMember member) => member.ReadyAt is not null && IsReady(member.SandboxId, member.Framework);
 
     public bool IsReady(string sandboxId, string framework) =>
         FrameworkCatalog.TryGet(framework, out var f) && previews.Find(new PreviewTarget(sandboxId, f.DefaultPort))?.Status == PreviewStatus.Ready;
