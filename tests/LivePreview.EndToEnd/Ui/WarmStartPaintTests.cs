@@ -34,6 +34,15 @@ public sealed class WarmStartPaintTests() : HostAndBrowserTest(new Dictionary<st
         await log.WaitAsync(Expect(page.GetByTestId("prototype-start")).ToBeEnabledAsync());
         await page.GetByTestId("prototype-framework-react-vite").ClickAsync();
         await page.GetByTestId("prototype-agent").SelectOptionAsync("replay");
+        // The frame is made once, from the session answer: following the new session's address must not replace it.
+        var grantLoads = 0;
+        page.Request += (_, r) =>
+        {
+            if (r.Url.Contains("livepreview_grant=", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref grantLoads);
+            }
+        };
 
         await page.GetByTestId("prototype-start").ClickAsync();
 
@@ -45,6 +54,9 @@ public sealed class WarmStartPaintTests() : HostAndBrowserTest(new Dictionary<st
         var height = await frame.EvaluateAsync<double>("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(document.querySelector('#root h1').getBoundingClientRect().height))))");
         Assert.True(height > 0, $"The heading has no height ({height}): it is in the DOM but not drawn.");
         Assert.Equal(pooled, await page.GetByTestId("prototype-session").GetAttributeAsync("data-sandbox-id"));
+        // The session view above is rendered after the replay of the session's events: by now the page has followed it.
+        await Expect(page.GetByTestId("prototype-prompt")).ToBeVisibleAsync();
+        Assert.Equal(1, Volatile.Read(ref grantLoads));
         var timings = await frame.EvaluateAsync<string[]>("""
             () => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource').filter(r => r.name.includes('/src/App.tsx'))]
                 .map(r => r.serverTiming.map(s => s.name).join(','))

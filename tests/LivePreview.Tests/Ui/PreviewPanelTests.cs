@@ -195,10 +195,37 @@ public sealed class PreviewPanelTests : BunitContext
         Assert.Empty(panel.FindAll("[data-testid=preview-open]"));
     }
 
-    private static PreviewSnapshot Preview(PreviewStatus status, string? error = null)
+    [Fact]
+    public void While_the_grant_is_made_the_panel_already_connects_to_the_previews_origin_and_only_to_it()
+    {
+        var panel = Render<PreviewPanel>(p => p.Add(x => x.Preview, Preview(PreviewStatus.Ready)).Add(x => x.NeedsGrant, true));
+
+        Assert.Empty(panel.FindAll("[data-testid=preview-iframe]"));
+        var link = panel.Find("[data-testid=preview-preconnect]");
+        Assert.Equal("preconnect", link.GetAttribute("rel"));
+        // The origin alone: no path, and never the grant's token.
+        Assert.Equal("http://5173-abcdefghijkl.preview.localhost:8080", link.GetAttribute("href"));
+        Assert.False(link.HasAttribute("crossorigin"));
+
+        panel.Render(p => p.Add(x => x.FrameUrl, Url + "?livepreview_grant=lpg_one"));
+        Assert.Equal("http://5173-abcdefghijkl.preview.localhost:8080", panel.Find("[data-testid=preview-preconnect]").GetAttribute("href"));
+    }
+
+    [Theory]
+    [InlineData(PreviewStatus.Stopped, "http://5173-abcdefghijkl.preview.localhost:8080/")]
+    [InlineData(PreviewStatus.Error, "http://5173-abcdefghijkl.preview.localhost:8080/")]
+    [InlineData(PreviewStatus.Ready, "http://localhost/preview/abcdefghijkl/5173/")]
+    public void No_preconnect_for_a_preview_that_does_not_run_nor_for_a_path_preview_on_the_dashboards_own_origin(PreviewStatus status, string url)
+    {
+        var panel = Render<PreviewPanel>(p => p.Add(x => x.Preview, Preview(status, url: url)));
+
+        Assert.Empty(panel.FindAll("[data-testid=preview-preconnect]"));
+    }
+
+    private static PreviewSnapshot Preview(PreviewStatus status, string? error = null, string url = Url)
     {
         var at = new DateTimeOffset(2026, 11, 25, 17, 0, 0, TimeSpan.Zero);
-        return new PreviewSnapshot("pvabcdefghij", "abcdefghijkl", 5173, Url, status, error, 0, at, at,
+        return new PreviewSnapshot("pvabcdefghij", "abcdefghijkl", 5173, url, status, error, 0, at, at,
             status == PreviewStatus.Ready ? at : null);
     }
 }

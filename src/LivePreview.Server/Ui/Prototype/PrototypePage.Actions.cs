@@ -91,6 +91,12 @@ public sealed partial class PrototypePage
         {
             await EnsureAllowedAsync(UserLimit.SessionCreates);
             var session = await Prototypes.StartAsync(choice.Framework, choice.Agent, null, await Authentication.UserAsync(), CancellationToken.None);
+            // The answer names the sandbox and its preview (ready when it was a warm claim): show the preview now, in this
+            // render, rather than after the navigation's round trip and the replay; the page keeps it when it follows the
+            // session. The rest of the session (and its actions, which need the record) comes with the replay as before.
+            _started = session.Id;
+            await LoadSandboxAsync(session.SandboxId, CancellationToken.None);
+            StateHasChanged();
             Navigation.NavigateTo($"/prototype/{session.Id}");
         }
         catch (Exception ex)

@@ -57,6 +57,9 @@ public sealed partial class PrototypePage
     private PrototypeTimeline _timeline = new();
     private bool _loaded;
     private string? _followed;
+
+    /// <summary>The session Start just made, until the page follows it: its sandbox and preview are already shown.</summary>
+    private string? _started;
     private LiveEvents? _live;
     private SideTab _side;
     private StageTab _stage;
@@ -74,7 +77,14 @@ public sealed partial class PrototypePage
         }
         _followed = SessionId;
         await DisposeAsync();
-        (_record, _view, _sandbox, _preview, _checkpoints, _timeline, _loaded) = (null, null, null, null, [], new(), false);
+        // The session this page just started keeps its sandbox and preview (and so its frame, which is already loading).
+        var handedOver = SessionId is not null && SessionId == _started;
+        _started = null;
+        (_record, _view, _checkpoints, _timeline, _loaded) = (null, null, [], new(), false);
+        if (!handedOver)
+        {
+            (_sandbox, _preview) = (null, null);
+        }
         (_pending, _answerProblem) = ([], null);
         (_side, _stage) = (SideTab.Conversation, StageTab.Preview);
         _user = await Authentication.UserAsync();
@@ -166,9 +176,11 @@ public sealed partial class PrototypePage
         await LoadQuestionsAsync(ct);
     }
 
-    private async Task LoadSandboxAsync(CancellationToken ct)
+    private Task LoadSandboxAsync(CancellationToken ct) => LoadSandboxAsync(_record!.SandboxId, ct);
+
+    private async Task LoadSandboxAsync(string sandboxId, CancellationToken ct)
     {
-        _sandbox = await Sandboxes.GetAsync(_record!.SandboxId, ct);
+        _sandbox = await Sandboxes.GetAsync(sandboxId, ct);
         _preview = _sandbox is null ? null : Display.PrimaryPreview(Previews.ForSandbox(_sandbox.Id), _sandbox);
     }
 
