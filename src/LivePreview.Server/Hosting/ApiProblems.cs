@@ -69,8 +69,26 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         BadHttpRequestException e => (e.StatusCode, "Bad request", Describe(e)),
         _ when IsDiskFull(exception) => (507, "The data directory's disk is full",
             "The service could not write: the disk holding its data directory (or its database) is full. Reads keep working; free space there and retry."),
+        _ when IsNulRefused(exception) => (400, "Text with a NUL character",
+            "A value in the request contains a NUL character (\\u0000), which no field accepts; remove it and retry."),
         _ => (500, "Internal error", "Something went wrong on our side; the error was logged."),
     };
+
+    /// <summary>
+    /// PostgreSQL refuses a NUL inside text (22021, "invalid byte sequence for encoding UTF8: 0x00") wherever a request's value
+    /// reaches a query — an id looked up, a name stored; SQLite stores it. Either way the value was the caller's mistake.
+    /// </summary>
+    private static bool IsNulRefused(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.PostgresException { SqlState: "22021" or "22P05" })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>SQLite's SQLITE_FULL (13), PostgreSQL's disk_full (53100) or ENOSPC from a file write, anywhere in the chain (EF wraps them).</summary>
     internal static bool IsDiskFull(Exception? exception)

@@ -114,6 +114,11 @@ public sealed partial class QuestionService(
     /// </summary>
     public async Task<(AnswerOutcome Outcome, QuestionView? Question)> AnswerAsync(string sandboxId, string? questionId, string answer, string? answeredBy, CancellationToken ct)
     {
+        if (questionId is not null && questionId.Any(char.IsControl))
+        {
+            // No question has such an id; PostgreSQL would refuse a NUL in the lookup itself.
+            return (AnswerOutcome.NotFound, null);
+        }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         var query = db.Questions.Where(q => q.SandboxId == sandboxId);

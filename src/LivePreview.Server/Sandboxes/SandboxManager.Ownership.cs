@@ -17,7 +17,8 @@ public sealed partial class SandboxManager
     public async Task<SandboxSnapshot?> FindVisibleAsync(string id, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var sandbox = await GetAsync(id, cancellationToken);
+        // Not even looked up unless it could be an id: a request's text (a NUL, say) reaches no query.
+        var sandbox = SandboxId.IsValid(id) ? await GetAsync(id, cancellationToken) : null;
         return sandbox is not null && user.Owns(sandbox.Owner) ? sandbox : null;
     }
 
