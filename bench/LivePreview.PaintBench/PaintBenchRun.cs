@@ -99,6 +99,7 @@ internal static class PaintBenchRun
         await using var context = await browser.NewContextAsync(new() { ExtraHTTPHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {host.AdminKey}" } });
         var painted = await PaintProbe.AttachAsync(context, host.BaseUri);
         var page = await context.NewPageAsync();
+        PageTrouble.Watch(page);
         var zeroEpoch = Epoch();
         JsonElement session;
         using (var response = await api.PostAsJsonAsync("api/v1/prototype/session", new { framework = "react-vite", agent = "replay" }, cancellationToken))
@@ -124,6 +125,7 @@ internal static class PaintBenchRun
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
         var painted = await PaintProbe.AttachAsync(context, host.BaseUri);
         var page = await context.NewPageAsync();
+        PageTrouble.Watch(page);
         var token = host.Service<LivePreview.Auth.LoginLinks>().Issue();
         await page.GotoAsync(new Uri(host.BaseUri, $"login?token={token}").ToString());
         await page.GotoAsync(new Uri(host.BaseUri, "prototype").ToString());
@@ -148,7 +150,11 @@ internal static class PaintBenchRun
         catch (TimeoutException)
         {
             var frames = string.Join("; ", page.Frames.Select(f => f.Url));
-            throw new TimeoutException($"No paint of {PaintProbe.AppElement} within 120 s; frames: {frames}");
+            // Where the frames are: the app's element there or not (a probe that missed it vs an app that never rendered).
+            var states = await Task.WhenAll(page.Frames.Select(f => f.EvaluateAsync<string>(
+                $"() => `${{document.readyState}}, ${{document.visibilityState}}, {PaintProbe.AppElement} ${{document.querySelector({System.Text.Json.JsonSerializer.Serialize(PaintProbe.AppElement)}) ? 'present' : 'absent'}}, root: ${{(document.getElementById('root')?.innerHTML ?? '').length}} chars`")
+                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : t.Exception?.InnerException?.Message ?? "?", TaskScheduler.Default)));
+            throw new TimeoutException($"No paint of {PaintProbe.AppElement} within 120 s; frames: {frames}; states: {string.Join("; ", states)}; trouble: {PageTrouble.Of(page)}");
         }
     }
 
@@ -182,5 +188,39 @@ internal static class PaintBenchRun
     {
         var parts = File.ReadAllText("/proc/loadavg").Split(' ');
         return $"{parts[0]}/{parts[1]}/{parts[2]}";
+    }
+}
+
+/// <summary>What went wrong in a page, for a failure's message: console errors, failed requests, error answers.</summary>
+internal static class PageTrouble
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, List<string>> Lines = [];
+
+    public static void Watch(IPage page)
+    {
+        var lines = Lines.GetOrCreateValue(page);
+        void Add(string line)
+        {
+            lock (lines)
+            {
+                lines.Add(line);
+            }
+        }
+        page.Console += (_, m) => { if (m.Type is "error" or "warning") Add($"console {m.Type}: {m.Text}"); };
+        page.PageError += (_, e) => Add($"page error: {e}");
+        page.RequestFailed += (_, r) => Add($"failed: {r.Method} {r.Url} {r.Failure}");
+        page.Response += (_, r) => { if (r.Status >= 400) Add($"{r.Status}: {r.Url}"); };
+    }
+
+    public static string Of(IPage page)
+    {
+        if (!Lines.TryGetValue(page, out var lines))
+        {
+            return "(not watched)";
+        }
+        lock (lines)
+        {
+            return lines.Count == 0 ? "none" : string.Join(" | ", lines.TakeLast(20));
+        }
     }
 }
