@@ -103,6 +103,12 @@ cleanup() {
     rc=1
     grep -F " $work/" /proc/mounts | awk '{print $2}' | sort -r | while read -r mount; do umount "$mount" || true; done
   fi
+  # A sandbox's workspace is mounted under /run/livepreview/<root>/<id> (and <id>.home), not under the work folder.
+  if [[ -n "$sandbox" ]] && grep -qE " /run/livepreview/[^ /]+/$sandbox(\.home)? " /proc/mounts; then
+    fail "no workspace mount outlives the run: $sandbox's did"
+    rc=1
+    grep -E " /run/livepreview/[^ /]+/$sandbox(\.home)? " /proc/mounts | awk '{print $2}' | sort -r | while read -r mount; do umount "$mount" || true; done
+  fi
   if [[ -n "$sandbox" ]] && ip netns list 2>/dev/null | grep -q "lp-$sandbox"; then
     fail "no network namespace outlives the run: lp-$sandbox did"
     rc=1
