@@ -127,11 +127,13 @@ public sealed partial class CommandService(
             {
                 throw new CommandEndedException($"Command '{commandId}' already had its stdin closed (?eof=true); it takes no more input.");
             }
+            var written = false;
             try
             {
                 if (input.Length > 0)
                 {
                     await stdin.WriteAsync(input, cancellationToken);
+                    written = true;
                     await stdin.FlushAsync(cancellationToken);
                 }
                 if (eof)
@@ -140,9 +142,15 @@ public sealed partial class CommandService(
                     await stdin.DisposeAsync();
                 }
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
-                // The command closed its stdin or exited while we wrote.
+                // The command closed its stdin or exited while we wrote (its end disposes the pipe: ObjectDisposedException).
+                // Written and then closed is what ?eof=true asked for: the command had the bytes; its stdin is closed either way.
+                if (written && eof)
+                {
+                    run.InputClosed = true;
+                    return;
+                }
                 throw new CommandEndedException($"Command '{commandId}' no longer reads its stdin (it closed it or ended).");
             }
         }
