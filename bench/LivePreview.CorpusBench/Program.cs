@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using LivePreview.CorpusBench;
 
 // Time to preview for each app of tests/corpus, cold (an empty dependency-layers folder) and warm (its layer present),
@@ -15,13 +14,6 @@ catch (Exception ex) when (ex is ArgumentException or FormatException)
     return 2;
 }
 
-using var cancel = new CancellationTokenSource();
 // The first Ctrl+C or SIGTERM stops measuring and cleans up; a second one ends the process at once.
-void OnSignal(PosixSignalContext context)
-{
-    context.Cancel = !cancel.IsCancellationRequested;
-    cancel.Cancel();
-}
-using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-return await CorpusBenchRun.RunAsync(options, cancel.Token);
+using var stop = new LivePreview.Bench.StopSignal();
+return await CorpusBenchRun.RunAsync(options, stop.Token);

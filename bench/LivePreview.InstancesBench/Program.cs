@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using LivePreview.InstancesBench;
 
 // Preview request latency with two instances: one react-vite sandbox runs on one of them (its owner); a small asset of its
@@ -15,26 +14,19 @@ catch (ArgumentException ex)
     return 2;
 }
 
-using var cancel = new CancellationTokenSource();
 // The first Ctrl+C or SIGTERM stops measuring and cleans up (the sandbox, its mounts and namespace, both services,
 // redis-server); a second one is not intercepted and ends the process at once.
-void OnSignal(PosixSignalContext context)
-{
-    context.Cancel = !cancel.IsCancellationRequested;
-    cancel.Cancel();
-}
-using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+using var stop = new LivePreview.Bench.StopSignal();
 try
 {
-    var report = await InstancesBenchRun.RunAsync(options, cancel.Token);
+    var report = await InstancesBenchRun.RunAsync(options, stop.Token);
     Console.WriteLine(report);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Output))!);
     await File.WriteAllTextAsync(options.Output, report);
     Console.WriteLine($"Written to {options.Output}");
     return 0;
 }
-catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
 {
     Console.Error.WriteLine("Cancelled; cleaned up.");
     return 130;

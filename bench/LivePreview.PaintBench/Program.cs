@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using LivePreview.PaintBench;
 
 // A warm start as the user sees it: from the API call (or the click on Start) until the app is painted in a fresh
@@ -15,13 +14,6 @@ catch (Exception ex) when (ex is ArgumentException or FormatException)
     return 2;
 }
 
-using var cancel = new CancellationTokenSource();
 // The first Ctrl+C or SIGTERM stops measuring and cleans up; a second one ends the process at once.
-void OnSignal(PosixSignalContext context)
-{
-    context.Cancel = !cancel.IsCancellationRequested;
-    cancel.Cancel();
-}
-using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-return await PaintBenchRun.RunAsync(options, cancel.Token);
+using var stop = new LivePreview.Bench.StopSignal();
+return await PaintBenchRun.RunAsync(options, stop.Token);
