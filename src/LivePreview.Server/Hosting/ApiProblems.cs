@@ -78,25 +78,20 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
     /// PostgreSQL refuses a NUL inside text (22021, "invalid byte sequence for encoding UTF8: 0x00") wherever a request's value
     /// reaches a query — an id looked up, a name stored; SQLite stores it. Either way the value was the caller's mistake.
     /// </summary>
-    private static bool IsNulRefused(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is Npgsql.PostgresException { SqlState: "22021" or "22P05" })
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    private static bool IsNulRefused(Exception? exception) =>
+        InChain(exception, e => e is Npgsql.PostgresException { SqlState: "22021" or "22P05" });
 
     /// <summary>SQLite's SQLITE_FULL (13), PostgreSQL's disk_full (53100) or ENOSPC from a file write, anywhere in the chain (EF wraps them).</summary>
-    internal static bool IsDiskFull(Exception? exception)
+    internal static bool IsDiskFull(Exception? exception) =>
+        InChain(exception, e => e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } or Npgsql.PostgresException { SqlState: "53100" }
+            || (e is IOException && e.HResult == 28));
+
+    /// <summary>The exception or one it wraps (EF and the drivers wrap what the database said).</summary>
+    private static bool InChain(Exception? exception, Func<Exception, bool> test)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } or Npgsql.PostgresException { SqlState: "53100" }
-                || (e is IOException && e.HResult == 28))
+            if (test(e))
             {
                 return true;
             }
