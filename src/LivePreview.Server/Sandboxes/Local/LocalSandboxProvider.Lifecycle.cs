@@ -99,7 +99,7 @@ internal sealed partial class LocalSandboxProvider
         }
     }
 
-    /// <summary>Picks the lowest /30 that no sandbox of this root holds and no host interface uses, and records it.</summary>
+    /// <summary>Picks the lowest block that no sandbox of this root holds and the host does not use (an address or a route), and records it.</summary>
     private async Task<LocalSandboxRecord> AllocateAsync(SandboxLayout layout, string snapshot, IReadOnlyList<string> lowers, CancellationToken cancellationToken)
     {
         await _allocation.WaitAsync(cancellationToken);
@@ -108,12 +108,12 @@ internal sealed partial class LocalSandboxProvider
             var taken = Directory.Exists(_root)
                 ? Directory.EnumerateDirectories(_root).Select(d => new SandboxLayout(_root, Path.GetFileName(d)).ReadRecord()?.SubnetIndex).OfType<int>().ToHashSet()
                 : [];
-            var hostAddresses = NetworkNamespace.HostAddresses();
-            var index = Enumerable.Range(0, SandboxSubnet.Capacity)
-                .FirstOrDefault(i => !taken.Contains(i) && !hostAddresses.Contains(SandboxSubnet.For(_options.SubnetPrefix, i).Host.ToString()), -1);
+            var inUse = NetworkNamespace.AddressesInUse();
+            var index = Enumerable.Range(0, SandboxSubnet.Usable).FirstOrDefault(i => !taken.Contains(i) && !InUse(SandboxSubnet.For(_options.SubnetPrefix, i)), -1);
+            bool InUse(SandboxSubnet subnet) => inUse.Contains(subnet.Host.ToString()) || inUse.Contains(subnet.Sandbox.ToString());
             if (index < 0)
             {
-                throw new InvalidOperationException($"All {SandboxSubnet.Capacity} sandbox subnets of {_options.SubnetPrefix}.0.0/16 are in use.");
+                throw new InvalidOperationException($"All {SandboxSubnet.Usable} sandbox subnets of {_options.SubnetPrefix}.0.0/16 are in use.");
             }
             var record = new LocalSandboxRecord(snapshot, index, _time.GetUtcNow(), _disk.Enabled ? _options.DiskLimitMb : 0, lowers.Count == 0 ? null : lowers);
             Directory.CreateDirectory(_root);

@@ -9,7 +9,9 @@ namespace LivePreview.Sandboxes.Local;
 /// Closes the one path out of a sandbox's network namespace: the host end of its veth. Without it a
 /// sandbox could connect to any host service bound to 0.0.0.0. New connections arriving on a
 /// <c>lph*</c> interface are dropped; replies to connections the host opened (the proxy, readiness
-/// probes) are established and pass; nothing is forwarded to or from sandboxes.
+/// probes) are established and pass; nothing is forwarded to or from sandboxes. A packet whose source address is
+/// not routed back through the veth it came in on (a sandbox posing as another, to slip into the host's connection
+/// with it) is dropped first: a reverse-path check, whatever the host's <c>rp_filter</c> says.
 /// </summary>
 /// <remarks>
 /// Fails closed: when the rules cannot be loaded (no <c>nft</c>, or nft refuses them) every sandbox
@@ -114,6 +116,7 @@ internal sealed partial class SandboxFirewall(LocalSandboxOptions options, ILogg
         table inet {{table}} {
           chain input {
             type filter hook input priority filter; policy accept;
+            iifname "lph*" fib saddr . iif oif missing drop
             iifname "lph*" ct state established,related accept
             iifname "lph*" drop
           }
