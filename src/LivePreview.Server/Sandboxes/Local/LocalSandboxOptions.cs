@@ -16,8 +16,9 @@ public sealed class LocalSandboxOptions
     public string? Root { get; set; }
 
     /// <summary>
-    /// First two octets of the private range sandboxes are addressed from. Sandbox number i gets the
-    /// /30 starting at <c>{prefix}.0.0 + 4i</c>: the host end of its veth pair is +1, the sandbox +2.
+    /// First two octets of the private range sandboxes are addressed from. Sandbox number i is
+    /// <c>{prefix}.0.0 + 4i + 2</c> (a /32 on its end of the veth; the host end is unnumbered); the host reaches every
+    /// sandbox from <c>{prefix}.255.253</c> on <c>lo</c> (<see cref="SandboxSubnet"/>).
     /// </summary>
     public string SubnetPrefix { get; set; } = "10.213";
 
