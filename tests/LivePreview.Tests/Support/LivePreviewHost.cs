@@ -19,15 +19,16 @@ public sealed class LivePreviewHost : IAsyncDisposable
     public static string SharedSnapshotRoot { get; } =
         Environment.GetEnvironmentVariable("LIVEPREVIEW_TEST_SNAPSHOTS") ?? Path.Combine(Path.GetTempPath(), "livepreview-test-snapshots");
 
-    private LivePreviewHost(WebApplication app, string dataDirectory, string adminKey)
+    private LivePreviewHost(WebApplication app, string dataDirectory, string adminKey, TestCertificate? tls)
     {
         App = app;
         DataDirectory = dataDirectory;
         AdminKey = adminKey;
+        Tls = tls;
         BaseUri = new Uri(app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/");
         Port = BaseUri.Port;
         Http = CreateLoopbackClient();
-        Http.BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
+        Http.BaseAddress = new Uri($"{BaseUri.Scheme}://127.0.0.1:{Port}/");
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
     }
 
@@ -42,6 +43,9 @@ public sealed class LivePreviewHost : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The certificate the service serves when it was started with TLS (its clients pin it), else null.</summary>
+    public TestCertificate? Tls { get; }
+
     /// <summary>
     /// Reaches every host name (including *.localhost, which .NET does not resolve) on this service's port, as the
     /// bootstrap admin (<c>Authorization: Bearer</c> <see cref="AdminKey"/>). <see cref="CreateLoopbackClient"/> is anonymous.
@@ -50,7 +54,8 @@ public sealed class LivePreviewHost : IAsyncDisposable
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<LivePreviewHost> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="tls">Serve https (HTTP/1.1 and HTTP/2 by ALPN) with this certificate instead of http, previews included (<c>Previews:Scheme=https</c>).</param>
+    public static async Task<LivePreviewHost> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, TestCertificate? tls = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("livepreview-test-").FullName;
         var adminKey = "lpk_test_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
@@ -67,6 +72,12 @@ public sealed class LivePreviewHost : IAsyncDisposable
             // compete for the two cores and show up in sandbox counts of tests about something else.
             "--LivePreview:WarmPool:Size=0",
         };
+        if (tls is not null)
+        {
+            args.Add("--urls=https://127.0.0.1:0");
+            args.Add($"--Kestrel:Certificates:Default:Path={tls.WritePfx(dataDirectory)}");
+            args.Add("--LivePreview:Previews:Scheme=https");
+        }
         settings ??= new Dictionary<string, string?>();
         if (PostgresServer.SuiteRunsOnPostgres && !settings.ContainsKey("LivePreview:Database:Provider"))
         {
@@ -89,7 +100,7 @@ public sealed class LivePreviewHost : IAsyncDisposable
         var configuredKey = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LivePreview.Auth.AuthOptions>>().Value.BootstrapKey;
         // A test that unsets the key gets the one the service generated in its data directory.
         var key = string.IsNullOrWhiteSpace(configuredKey) ? (await File.ReadAllTextAsync(Path.Join(dataDirectory, "bootstrap-key"))).Trim() : configuredKey.Trim();
-        return new LivePreviewHost(app, dataDirectory, key);
+        return new LivePreviewHost(app, dataDirectory, key, tls);
     }
 
     private static readonly Dictionary<string, Task<string>> PostgresDatabases = [];
@@ -135,6 +146,7 @@ public sealed class LivePreviewHost : IAsyncDisposable
         UseProxy = false,
         UseCookies = useCookies,
         AllowAutoRedirect = false,
+        SslOptions = { RemoteCertificateValidationCallback = Tls is null ? null : (_, certificate, _, _) => Tls.Matches(certificate) },
         ConnectCallback = async (context, ct) =>
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
