@@ -158,6 +158,19 @@ public sealed class KubernetesContractTests : SandboxProviderContract
     }
 
     [Fact]
+    public async Task A_port_something_listens_on_in_the_pod_is_detected_at_the_pod_ip()
+    {
+        var id = await CreateAsync();
+        var ports = Assert.IsAssignableFrom<ISandboxPorts>(Provider);
+        Assert.DoesNotContain(await ports.ListListeningAsync(id, Timeout), s => s.Port == 8123);
+
+        await using var server = await StartServerAsync(id, 8123);
+
+        Assert.Contains(await ports.ListListeningAsync(id, Timeout), s => s.Port == 8123);
+        Assert.Equal(_kube.Pod(KubernetesObjects.PodName(id))!.Status.PodIP, ports.AddressOf(id)?.ToString());
+    }
+
+    [Fact]
     public async Task A_process_gets_its_stdin_and_its_end()
     {
         var id = await CreateAsync();
