@@ -3,8 +3,8 @@ using System.Net;
 namespace LivePreview.Sandboxes;
 
 /// <summary>
-/// Where sandboxes come from. The local provider uses Linux namespaces on this machine; Daytona or
-/// Kubernetes implement the same contract later. Nothing above this interface knows how a sandbox
+/// Where sandboxes come from. The local provider uses Linux namespaces on this machine; Daytona and
+/// Kubernetes implement the same contract. Nothing above this interface knows how a sandbox
 /// is made: the proxy only asks <see cref="GetPortEndpointAsync"/>.
 /// </summary>
 public interface ISandboxProvider

@@ -1,4 +1,5 @@
 using LivePreview.Sandboxes.Daytona;
+using LivePreview.Sandboxes.Kubernetes;
 using LivePreview.Sandboxes.Local;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public static class SandboxProviderExtensions
     public const string ProviderKey = SandboxOptions.Section + ":Provider";
 
     /// <summary>
-    /// Registers the configured provider (Local when unset). An unknown name, or one not built yet, fails at start with a
+    /// Registers the configured provider (Local when unset). An unknown name fails at start with a
     /// message that says what to set, rather than at the first sandbox.
     /// </summary>
     public static IServiceCollection AddSandboxProvider(this IServiceCollection services, IConfiguration configuration)
@@ -26,7 +27,12 @@ public static class SandboxProviderExtensions
         var kind = Parse(configured);
         services.AddOptions<SandboxProviderSelection>().Configure(s => (s.Configured, s.Kind) = (configured, kind)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SandboxProviderSelection>, SandboxProviderSelectionValidator>();
-        return kind == SandboxProviderKind.Daytona ? services.AddDaytonaSandboxes() : services.AddLocalSandboxes();
+        return kind switch
+        {
+            SandboxProviderKind.Daytona => services.AddDaytonaSandboxes(),
+            SandboxProviderKind.Kubernetes => services.AddKubernetesSandboxes(),
+            _ => services.AddLocalSandboxes(),
+        };
     }
 
     private static SandboxProviderKind? Parse(string? configured) =>
@@ -47,7 +53,6 @@ internal sealed class SandboxProviderSelectionValidator : IValidateOptions<Sandb
     public ValidateOptionsResult Validate(string? name, SandboxProviderSelection options) => options.Kind switch
     {
         null => ValidateOptionsResult.Fail($"{SandboxProviderExtensions.ProviderKey} is '{options.Configured}'; use Local, Kubernetes or Daytona."),
-        SandboxProviderKind.Kubernetes => ValidateOptionsResult.Fail($"{SandboxProviderExtensions.ProviderKey} is Kubernetes, which is not built yet; use Local or Daytona."),
         _ => ValidateOptionsResult.Success,
     };
 }
