@@ -24,17 +24,21 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
     private readonly SupervisorSpec _spec;
     private readonly SupervisorContext _context;
     private readonly StateSink _report;
+    private readonly Action<DevServerCrash>? _crashed;
     private readonly LogTail _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Queue<DateTimeOffset> _crashes = new();
     private Task _loop = Task.CompletedTask;
     private ISandboxProcess? _process;
+    private long? _oomKillsAtStart;
 
-    public DevServerSupervisor(SupervisorSpec spec, SupervisorContext context, StateSink report)
+    /// <param name="crashed">Told of every crash (why it ended) before the state it leads to is reported.</param>
+    public DevServerSupervisor(SupervisorSpec spec, SupervisorContext context, StateSink report, Action<DevServerCrash>? crashed = null)
     {
         _spec = spec;
         _context = context;
         _report = report;
+        _crashed = crashed;
         _log = new LogTail(context.Options.LogLines, lines => context.Events.PublishAsync(
             new EventDraft(EventTypes.DevServerLog, "preview", spec.PreviewId, spec.SandboxId, new { lines })));
     }
@@ -72,10 +76,12 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
     }
 
     /// <summary>One start of the dev server; returns why it ended, or null when it ended for good.</summary>
-    private async Task<string?> RunOnceAsync(CancellationToken ct)
+    private async Task<DevServerCrash?> RunOnceAsync(CancellationToken ct)
     {
         if (_spec.Command is not null)
         {
+            // Counted from here: an OOM kill of the sandbox while this run lasts is what ends it "killed by the memory limit".
+            _oomKillsAtStart = (await _context.Provider.GetMemoryAsync(_spec.SandboxId, ct))?.OomKills;
             _process = await _context.Provider.StartProcessAsync(_spec.SandboxId, new SandboxProcessSpec(_spec.Command, EnvironmentOf(_spec), _spec.WorkingDirectory), ct);
             _ = _log.PumpAsync(_process, ct);
         }
@@ -90,11 +96,14 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
             return null;
         }
         var exitCode = await _process.Exited.WaitAsync(ct);
-        return $"The dev server exited with code {exitCode}.";
+        return await CrashAsync(exitCode, beforeReady: false, ct);
     }
 
+    private async Task<DevServerCrash> CrashAsync(int exitCode, bool beforeReady, CancellationToken ct) =>
+        DevServerCrash.Of(exitCode, beforeReady, _oomKillsAtStart, await _context.Provider.GetMemoryAsync(_spec.SandboxId, ct), _context.Time.GetUtcNow());
+
     /// <summary>Ready, or why not: a failure to restart from, or null after a timeout (reported as an error, no restart).</summary>
-    private async Task<(bool Ready, string? Failure)> WaitUntilReadyAsync(CancellationToken ct)
+    private async Task<(bool Ready, DevServerCrash? Failure)> WaitUntilReadyAsync(CancellationToken ct)
     {
         var options = _context.Options;
         var (endpoint, prefix, headers) = await SandboxHttpClient.PortAsync(_context.Provider, _spec.SandboxId, _spec.Port, ct);
@@ -107,7 +116,7 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
         {
             if (_process is { Exited.IsCompleted: true })
             {
-                return (false, $"The dev server exited with code {await _process.Exited} before it was ready.");
+                return (false, await CrashAsync(await _process.Exited, beforeReady: true, ct));
             }
             var result = await _context.Probe.CheckAsync(endpoint, pageUri, requireScripts: !watchOnly, ct, anyAnswer: watchOnly, headers);
             if (result.IsReady)
@@ -131,9 +140,11 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
         return (false, null);
     }
 
-    private async Task<bool> ShouldRestartAsync(string failure, CancellationToken ct)
+    private async Task<bool> ShouldRestartAsync(DevServerCrash crash, CancellationToken ct)
     {
+        var failure = crash.Reason;
         await KillProcessAsync();
+        _crashed?.Invoke(crash);
         var now = _context.Time.GetUtcNow();
         _crashes.Enqueue(now);
         while (_crashes.Count > 0 && now - _crashes.Peek() > _context.Options.RestartWindow)
@@ -151,7 +162,8 @@ internal sealed partial class DevServerSupervisor : IAsyncDisposable
             await _report(PreviewStatus.Starting, null, _crashes.Count);
         }
         await _context.Events.PublishAsync(new EventDraft(EventTypes.DevServerCrashed, "preview", _spec.PreviewId, _spec.SandboxId,
-            new { reason = failure, restarts = _crashes.Count, restarting = !giveUp, last_lines = _log.Lines.TakeLast(20) }), CancellationToken.None);
+            new { reason = failure, cause = crash.Cause, exit_code = crash.ExitCode, restarts = _crashes.Count, restarting = !giveUp, last_lines = _log.Lines.TakeLast(20) }),
+            CancellationToken.None);
         if (giveUp)
         {
             return false;

@@ -6,7 +6,7 @@ using LivePreview.Sandboxes;
 namespace LivePreview.Hosting;
 
 /// <summary>
-/// Migrates the database and marks agent sessions left running by a previous process interrupted before the server listens; once it listens (so preview URLs know the real
+/// Migrates the database and marks agent sessions and prototype prompts left running by a previous process interrupted before the server listens; once it listens (so preview URLs know the real
 /// port), loads previews and reconciles sandboxes with what really runs. At shutdown, stops every
 /// dev server and background job before the container disposes the rest.
 /// </summary>
@@ -16,6 +16,7 @@ internal sealed partial class StartupReconciliation(
     PreviewManager previews,
     SandboxManager sandboxes,
     AgentSessionManager agentSessions,
+    Prototypes.PrototypeManager prototypes,
     BackgroundWork background,
     StartupBarrier barrier,
     Instances.InstanceRegistry instances,
@@ -30,6 +31,7 @@ internal sealed partial class StartupReconciliation(
         await instances.AdoptUnassignedAsync(cancellationToken);
         // Before the server listens, so no session started by this process can be taken for a stale one.
         await agentSessions.ReconcileAsync(cancellationToken);
+        await prototypes.ReconcileAsync(cancellationToken);
         // Before anything can start a command: the ones recorded as running died with the previous service.
         if (services.GetService<Commands.CommandService>() is { } commands)
         {

@@ -6,9 +6,11 @@ namespace LivePreview.Previews;
 
 public sealed record CreatePreviewRequest(string? SandboxId, int? Port);
 
+/// <param name="LastCrash">Why the dev server last ended (<c>cause</c>: <c>memory_limit</c> or <c>exited</c>), null when it never crashed since the service started.</param>
 public sealed record PreviewResponse(
     string Id, string SandboxId, int Port, string Status, string PreviewUrl, string? Error, int Restarts,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ReadyAt, IReadOnlyList<string>? LogTail);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ReadyAt, IReadOnlyList<string>? LogTail,
+    DevServers.DevServerCrash? LastCrash = null);
 
 public static class PreviewApi
 {
@@ -36,11 +38,11 @@ public static class PreviewApi
         await sandboxes.RequireVisibleAsync(request.SandboxId, user, ct);
         var (sandbox, framework) = await sandboxes.RequireRunningAsync(request.SandboxId, ct);
         var preview = await sandboxes.EnsurePreviewAsync(sandbox, framework, request.Port, ct);
-        return Results.Ok(ToResponse(preview, previews.LogLines(preview.Id)));
+        return Results.Ok(ToResponse(preview, previews.LogLines(preview.Id), previews.LastCrash(preview.Id)));
     }
 
     private static async Task<IResult> GetAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
-        await sandboxes.FindVisiblePreviewAsync(id, user, ct) is { } preview ? Results.Ok(ToResponse(preview, previews.LogLines(id))) : NotFound(id);
+        await sandboxes.FindVisiblePreviewAsync(id, user, ct) is { } preview ? Results.Ok(ToResponse(preview, previews.LogLines(id), previews.LastCrash(id))) : NotFound(id);
 
     private static async Task<IResult> StopAsync(string id, ClaimsPrincipal user, SandboxManager sandboxes, PreviewManager previews, CancellationToken ct) =>
         await sandboxes.FindVisiblePreviewAsync(id, user, ct) is not null && await previews.StopAsync(id, ct) is { } preview
@@ -58,13 +60,13 @@ public static class PreviewApi
         var preview = all.FirstOrDefault(p => p.Port == (sandbox.DevServerPlan?.Port ?? framework?.DefaultPort)) ?? all.LastOrDefault();
         return preview is null
             ? Problems.NotFound("No preview", $"Sandbox '{sandboxId}' has no preview yet; create one with POST /api/v1/preview/.")
-            : Results.Ok(ToResponse(preview, previews.LogLines(preview.Id)));
+            : Results.Ok(ToResponse(preview, previews.LogLines(preview.Id), previews.LastCrash(preview.Id)));
     }
 
     private static IResult NotFound(string id) =>
         Problems.NotFound("Preview not found", $"No preview has the id '{id}'. Find a sandbox's preview with GET /api/v1/preview/sandbox/{{sandbox_id}}.");
 
-    public static PreviewResponse ToResponse(PreviewSnapshot p, IReadOnlyList<string>? logs) =>
+    public static PreviewResponse ToResponse(PreviewSnapshot p, IReadOnlyList<string>? logs, DevServers.DevServerCrash? lastCrash = null) =>
         new(p.Id, p.SandboxId, p.Port, p.Status.ToString().ToLowerInvariant(), p.Url, p.Error, p.Restarts,
-            p.CreatedAt, p.UpdatedAt, p.ReadyAt, logs?.TakeLast(30).ToList());
+            p.CreatedAt, p.UpdatedAt, p.ReadyAt, logs?.TakeLast(30).ToList(), lastCrash);
 }

@@ -79,5 +79,8 @@ public sealed partial class PreviewManager
         public DevServerSupervisor? Supervisor;
 
         public IReadOnlyList<string> LastLogLines = [];
+
+        /// <summary>Set by the supervisor before it reports the state a crash leads to, so whoever reads on that event sees it.</summary>
+        public volatile DevServerCrash? LastCrash;
     }
 }

@@ -40,6 +40,9 @@ public sealed partial class PreviewManager(
     public IReadOnlyList<string> LogLines(string id) =>
         _byId.TryGetValue(id, out var e) ? e.Supervisor?.LogLines ?? e.LastLogLines : [];
 
+    /// <summary>Why the preview's dev server last ended (this process's memory only: a restart of the service forgets it).</summary>
+    public DevServerCrash? LastCrash(string id) => _byId.TryGetValue(id, out var e) ? e.LastCrash : null;
+
     /// <summary>Idempotent per sandbox and port: returns the existing preview, restarting it if it was stopped or failed.</summary>
     public async Task<PreviewSnapshot> EnsureAsync(string sandboxId, FrameworkDefinition framework, int port, CancellationToken cancellationToken)
     {
@@ -178,7 +181,7 @@ public sealed partial class PreviewManager(
         var command = IsDevServerPort(framework, s.Port) ? framework.DevServerCommand(s.Port, basePath) : null;
         var spec = new SupervisorSpec(s.Id, s.SandboxId, s.Port, command, basePath ?? "/");
         var context = new SupervisorContext(provider, probe, events, options.Value, time, logger);
-        return new DevServerSupervisor(spec, context, (status, error, restarts) => TransitionAsync(entry, status, error, restarts));
+        return new DevServerSupervisor(spec, context, (status, error, restarts) => TransitionAsync(entry, status, error, restarts), crash => entry.LastCrash = crash);
     }
 
     private DevServerSupervisor CreateSupervisor(PreviewEntry entry, Repositories.DevServerPlan? plan)
@@ -187,7 +190,7 @@ public sealed partial class PreviewManager(
         var basePath = address.DevServerBasePath(s.SandboxId, s.Port);
         var spec = new SupervisorSpec(s.Id, s.SandboxId, s.Port, plan?.Command, basePath ?? "/", plan?.WorkingDirectory, plan?.Environment);
         var context = new SupervisorContext(provider, probe, events, options.Value, time, logger);
-        return new DevServerSupervisor(spec, context, (status, error, restarts) => TransitionAsync(entry, status, error, restarts));
+        return new DevServerSupervisor(spec, context, (status, error, restarts) => TransitionAsync(entry, status, error, restarts), crash => entry.LastCrash = crash);
     }
 
     private async Task<PreviewEntry> GetOrCreateEntryAsync(PreviewTarget target, CancellationToken cancellationToken)

@@ -35,6 +35,7 @@ public sealed partial class PrototypeManager(
     BackgroundWork background,
     IWarmPool pool,
     IOptions<PrototypeOptions> options,
+    Instances.InstanceIdentity instance,
     TimeProvider time,
     ILogger<PrototypeManager> logger)
 {

@@ -52,7 +52,17 @@ public interface ISandboxProvider
 
     /// <summary>Ids of every sandbox the provider holds (running or not), for reconciling after a restart.</summary>
     Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The sandbox's memory limit and how many of its processes the kernel has killed for it so far (a counter that only
+    /// grows): what tells a dev server killed by the limit from one that exited. Null when the provider cannot tell.
+    /// </summary>
+    ValueTask<SandboxMemoryLimit?> GetMemoryAsync(string sandboxId, CancellationToken cancellationToken) => ValueTask.FromResult<SandboxMemoryLimit?>(null);
 }
+
+/// <param name="LimitMb">The limit of all the sandbox's processes together, in MiB; 0 for none.</param>
+/// <param name="OomKills">Processes of the sandbox killed by the kernel's OOM killer for that limit since the sandbox was made.</param>
+public sealed record SandboxMemoryLimit(int LimitMb, long OomKills);
 
 /// <summary>What a sandbox is made from.</summary>
 /// <param name="SandboxId">A <see cref="SandboxId"/>.</param>

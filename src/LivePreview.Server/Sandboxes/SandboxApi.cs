@@ -120,6 +120,6 @@ public static class SandboxApi
 
     public static SandboxResponse ToResponse(SandboxSnapshot s, PreviewManager previews) =>
         new(s.Id, s.Framework, s.Provider, s.Status.ToString().ToLowerInvariant(), s.SnapshotId, s.Error, s.CreatedAt, s.UpdatedAt,
-            previews.ForSandbox(s.Id).Select(p => PreviewApi.ToResponse(p, null)).ToList(),
+            previews.ForSandbox(s.Id).Select(p => PreviewApi.ToResponse(p, null, previews.LastCrash(p.Id))).ToList(),
             s.Repository, s.App is null ? null : AppResponse.From(s.App, s.DevServerPlan), s.Dependencies);
 }

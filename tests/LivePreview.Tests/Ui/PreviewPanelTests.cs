@@ -222,6 +222,35 @@ public sealed class PreviewPanelTests : BunitContext
         Assert.Empty(panel.FindAll("[data-testid=preview-preconnect]"));
     }
 
+    [Fact]
+    public void A_dev_server_killed_by_the_memory_limit_says_so_beside_its_restart_and_the_app_stays_in_the_frame()
+    {
+        var crash = LivePreview.DevServers.DevServerCrash.Of(137, beforeReady: false, oomKillsAtStart: 0, new LivePreview.Sandboxes.SandboxMemoryLimit(640, 1), DateTimeOffset.UnixEpoch);
+        var panel = Render<PreviewPanel>(p => p.Add(x => x.Preview, Preview(PreviewStatus.Ready) with { Restarts = 1 }).Add(x => x.LastCrash, crash));
+
+        var banner = panel.Find("[data-testid=preview-crash]");
+        Assert.Equal("memory_limit", banner.GetAttribute("data-cause"));
+        Assert.Contains("Killed by the memory limit", banner.TextContent, StringComparison.Ordinal);
+        Assert.Contains("memory limit (640 MiB)", panel.Find("[data-testid=preview-crash-reason]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("Restarted; running again (1 restart).", panel.Find("[data-testid=preview-crash-after]").TextContent);
+        Assert.NotNull(panel.Find("[data-testid=preview-iframe]"));
+    }
+
+    [Fact]
+    public void A_dev_server_killed_from_outside_is_a_crash_while_it_restarts_and_no_banner_shows_without_one()
+    {
+        var crash = LivePreview.DevServers.DevServerCrash.Of(137, beforeReady: false, oomKillsAtStart: 0, new LivePreview.Sandboxes.SandboxMemoryLimit(640, 0), DateTimeOffset.UnixEpoch);
+        var panel = Render<PreviewPanel>(p => p.Add(x => x.Preview, Preview(PreviewStatus.Starting) with { Restarts = 2 }).Add(x => x.LastCrash, crash));
+
+        Assert.Equal("exited", panel.Find("[data-testid=preview-crash]").GetAttribute("data-cause"));
+        Assert.Contains("The dev server crashed", panel.Find("[data-testid=preview-crash]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("The dev server exited with code 137.", panel.Find("[data-testid=preview-crash-reason]").TextContent);
+        Assert.Equal("Restarting… (2 restarts)", panel.Find("[data-testid=preview-crash-after]").TextContent);
+
+        var fine = Render<PreviewPanel>(p => p.Add(x => x.Preview, Preview(PreviewStatus.Ready)));
+        Assert.Empty(fine.FindAll("[data-testid=preview-crash]"));
+    }
+
     private static PreviewSnapshot Preview(PreviewStatus status, string? error = null, string url = Url)
     {
         var at = new DateTimeOffset(2026, 11, 25, 17, 0, 0, TimeSpan.Zero);

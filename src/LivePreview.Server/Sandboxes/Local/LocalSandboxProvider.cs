@@ -170,6 +170,11 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         return Task.FromResult(ids);
     }
 
+    /// <summary>The cgroup's OOM-kill counter beside the configured limit (the limit every sandbox's group is given).</summary>
+    public ValueTask<SandboxMemoryLimit?> GetMemoryAsync(string sandboxId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(SandboxId.IsValid(sandboxId) && CgroupLimits.OomKills(sandboxId) is { } kills
+            ? new SandboxMemoryLimit(_options.MemoryLimitMb, kills) : null);
+
     /// <summary>Kills every sandbox process at shutdown; the sandboxes themselves (mounts, networks) stay for the next start to attach.</summary>
     public async ValueTask DisposeAsync()
     {
