@@ -25,6 +25,21 @@ public sealed class EventStore(IDbContextFactory<LivePreviewDbContext> dbFactory
         return records.Select(ToEvent).ToList();
     }
 
+    /// <summary>
+    /// A sandbox's newest events of the given types after a sequence and no older than <paramref name="since"/>, newest first
+    /// (the edit an update report painted, Proxy/PreviewUpdates).
+    /// </summary>
+    public async Task<IReadOnlyList<LivePreviewEvent>> ReadNewestAsync(string sandboxId, IReadOnlyCollection<string> types, long after, DateTimeOffset since,
+        int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var typeList = types.ToArray();
+        var records = await db.Events.AsNoTracking()
+            .Where(e => e.SandboxId == sandboxId && e.Sequence > after && e.Timestamp >= since && typeList.Contains(e.Type))
+            .OrderByDescending(e => e.Sequence).Take(limit).ToListAsync(cancellationToken);
+        return records.Select(ToEvent).ToList();
+    }
+
     /// <summary>The newest stored event's sequence, 0 when there is none.</summary>
     public async Task<long> LastSequenceAsync(CancellationToken cancellationToken)
     {

@@ -85,6 +85,9 @@ public static class EventTypes
     public const string FileChanged = "FILE_CHANGED";
     public const string FileDeleted = "FILE_DELETED";
     public const string PreviewClientReport = "PREVIEW_CLIENT_REPORT";
+
+    /// <summary>A browser applied and painted a hot update (Proxy/PreviewUpdates): edit → paint latency, entity type "preview".</summary>
+    public const string PreviewUpdated = "PREVIEW_UPDATED";
     public const string PrototypeSessionStarted = "PROTOTYPE_SESSION_STARTED";
     public const string PrototypeSessionEnded = "PROTOTYPE_SESSION_ENDED";
     public const string PromptStarted = "PROMPT_STARTED";

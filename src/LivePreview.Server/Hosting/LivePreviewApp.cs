@@ -135,6 +135,8 @@ public static class LivePreviewApp
             .Validate(o => o.InjectScanBytes is > 0 and <= 1024 * 1024, "LivePreview:Previews:InjectScanBytes must be between 1 and 1048576.")
             .Validate(o => o.ReportBurst > 0 && o.ReportsPerSecond > 0 && o.MaxReportsPerWindow > 0 && o.ReportWindow > TimeSpan.Zero,
                 "LivePreview:Previews:ReportBurst, ReportsPerSecond, MaxReportsPerWindow and ReportWindow must be positive.")
+            .Validate(o => o.UpdateReportBurst > 0 && o.UpdateReportsPerSecond > 0 && o.UpdateMatchWindow > TimeSpan.Zero,
+                "LivePreview:Previews:UpdateReportBurst, UpdateReportsPerSecond and UpdateMatchWindow must be positive.")
             .Validate(o => o.PortDetection.Interval > TimeSpan.Zero && o.PortDetection.MaxPorts >= 1 && o.PortDetection.NotHttpAfter >= TimeSpan.Zero,
                 "LivePreview:Previews:PortDetection: Interval must be positive and MaxPorts 1 or more.")
             .ValidateOnStart();
@@ -156,6 +158,7 @@ public static class LivePreviewApp
         services.AddHttpForwarder();
         services.TryAddSingleton<PreviewForwarding>();
         services.TryAddSingleton<ClientReports>();
+        services.TryAddSingleton<PreviewUpdates>();
         return services;
     }
 

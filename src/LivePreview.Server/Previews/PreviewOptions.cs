@@ -56,6 +56,18 @@ public sealed class PreviewOptions
 
     public TimeSpan ReportWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Update reports (PREVIEW_UPDATED) a sandbox's pages may send in a burst, over all its ports and tabs (token bucket per sandbox).</summary>
+    public int UpdateReportBurst { get; set; } = 10;
+
+    /// <summary>Update reports per second a sandbox's pages may send once the burst is spent.</summary>
+    public int UpdateReportsPerSecond { get; set; } = 5;
+
+    /// <summary>
+    /// How far back an update report looks for the edit (FILE_CHANGED / FILE_DELETED) it painted; an update with no edit
+    /// within it (a change made inside the sandbox, not through the service) is reported without an edit-to-paint figure.
+    /// </summary>
+    public TimeSpan UpdateMatchWindow { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long a dev server may take from start to ready before the preview is marked as failed.</summary>
     public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(120);
 

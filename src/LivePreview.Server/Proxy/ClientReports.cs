@@ -5,7 +5,6 @@ using LivePreview.Events;
 using LivePreview.Previews;
 using LivePreview.Sandboxes;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace LivePreview.Proxy;
 
@@ -66,18 +65,9 @@ internal sealed partial class ClientReports : IDisposable
     /// <summary>Answers one report request; the status code says what became of it.</summary>
     public async Task<ReportVerdict> AcceptAsync(HttpContext context, PreviewSnapshot preview)
     {
-        var request = context.Request;
-        if (!IsFromOwnPage(request, preview))
+        if (ReportRequest.Refusal(context.Request, preview, _address, MaxReportBytes) is { } refused)
         {
-            return new(StatusCodes.Status403Forbidden, "Reports are accepted only from the preview's own page (Origin or Sec-Fetch-Site: same-origin).");
-        }
-        if (!IsJson(request.ContentType))
-        {
-            return new(StatusCodes.Status415UnsupportedMediaType, "Send the report as Content-Type: application/json.");
-        }
-        if (request.ContentLength > MaxReportBytes)
-        {
-            return new(StatusCodes.Status413PayloadTooLarge, $"A report is at most {MaxReportBytes} bytes.");
+            return refused;
         }
         var key = $"{preview.SandboxId}:{preview.Port}";
         using (var lease = _burst.AttemptAcquire(key))
@@ -87,10 +77,10 @@ internal sealed partial class ClientReports : IDisposable
                 return new(StatusCodes.Status429TooManyRequests, "Too many reports from this preview; slow down.");
             }
         }
-        var (bytes, truncated) = await BoundedReader.ReadAsync(request.Body, MaxReportBytes, context.RequestAborted);
+        var (bytes, truncated) = await BoundedReader.ReadAsync(context.Request.Body, MaxReportBytes, context.RequestAborted);
         if (truncated)
         {
-            return new(StatusCodes.Status413PayloadTooLarge, $"A report is at most {MaxReportBytes} bytes.");
+            return ReportRequest.TooLarge(MaxReportBytes);
         }
         if (Parse(bytes) is not { } report)
         {
@@ -108,25 +98,6 @@ internal sealed partial class ClientReports : IDisposable
             new { kind = report.Kind, message = report.Message, stack = report.Stack, url = report.Url }));
         return new(StatusCodes.Status204NoContent, null);
     }
-
-    /// <summary>
-    /// The page's origin as the browser states it. The host this request came in on is the preview's own
-    /// (the proxy matched it), and the public URL covers a TLS terminator in front of the service.
-    /// </summary>
-    private bool IsFromOwnPage(HttpRequest request, PreviewSnapshot preview)
-    {
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0)
-        {
-            return string.Equals(request.Headers["Sec-Fetch-Site"].ToString(), "same-origin", StringComparison.Ordinal);
-        }
-        var own = $"{request.Scheme}://{request.Host.Value}";
-        var published = new Uri(_address.UrlFor(preview.SandboxId, preview.Port)).GetLeftPart(UriPartial.Authority);
-        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) || string.Equals(origin, published, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static bool IsJson(string? contentType) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
     private static CleanReport? Parse(byte[] bytes)
     {

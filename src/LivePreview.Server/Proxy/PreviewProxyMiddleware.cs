@@ -23,6 +23,7 @@ internal sealed partial class PreviewProxyMiddleware(
     IHttpForwarder forwarder,
     PreviewForwarding forwarding,
     ClientReports reports,
+    PreviewUpdates updates,
     PreviewAccess access,
     ILogger<PreviewProxyMiddleware> logger)
 {
@@ -47,7 +48,7 @@ internal sealed partial class PreviewProxyMiddleware(
             return;
         }
         var relativePath = "/" + (context.Request.Path.Value ?? "/")[(basePath.Length - 1)..].TrimStart('/');
-        if (await PreviewClientScript.TryHandleAsync(context, relativePath, preview!, reports))
+        if (await PreviewClientScript.TryHandleAsync(context, relativePath, preview!, reports, updates))
         {
             return;
         }

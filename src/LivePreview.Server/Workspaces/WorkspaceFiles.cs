@@ -7,10 +7,14 @@ namespace LivePreview.Workspaces;
 /// <summary>
 /// The one way files of a sandbox are read and written (API, agents, code panel, restores): path
 /// validation, size limits and a FILE_CHANGED / FILE_DELETED event for every change, carrying the
-/// change's unified diff (<see cref="FileDiff"/>).
+/// change's unified diff (<see cref="FileDiff"/>) and <c>written_at</c>, the server's clock when the change was on disk
+/// (the event's own timestamp is when it was stored, which can be later behind a busy event writer; edit-to-paint
+/// in PREVIEW_UPDATED counts from <c>written_at</c>).
 /// </summary>
-public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, IOptions<WorkspaceFilesOptions> options)
+public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, IOptions<WorkspaceFilesOptions> options, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public long MaxFileBytes => options.Value.MaxFileBytes;
 
     public Task<Stream?> OpenReadAsync(string sandboxId, string rawPath, CancellationToken cancellationToken) =>
@@ -32,7 +36,9 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
         var files = provider.Files(sandboxId);
         var before = await ReadForDiffAsync(files, path, cancellationToken);
         await files.WriteAsync(path, buffer, cancellationToken);
-        await PublishChangeAsync(sandboxId, path, before, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), source);
+        var writtenAt = _time.GetUtcNow();
+        var after = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        await PublishAsync(sandboxId, path, FileDiff.Compute(path, before, after, options.Value), after.Length, before is null, source, writtenAt);
         return await files.StatAsync(path, cancellationToken) ?? throw new IOException($"'{path}' vanished right after it was written.");
     }
 
@@ -45,7 +51,8 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
         {
             return false;
         }
-        await PublishChangeAsync(sandboxId, path, before, null, source);
+        var deletedAt = _time.GetUtcNow();
+        await PublishAsync(sandboxId, path, FileDiff.Compute(path, before, null, options.Value), null, false, source, deletedAt);
         return true;
     }
 
@@ -55,22 +62,22 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
     /// between the two contents. <paramref name="before"/> is null for a new file.
     /// </summary>
     public Task PublishChangeAsync(string sandboxId, string path, FileContent? before, ReadOnlyMemory<byte>? after, string source) =>
-        PublishAsync(sandboxId, path, FileDiff.Compute(path, before, after, options.Value), after?.Length, before is null, source);
+        PublishAsync(sandboxId, path, FileDiff.Compute(path, before, after, options.Value), after?.Length, before is null, source, _time.GetUtcNow());
 
     /// <summary>
     /// Announces a change to a file whose new content was too large to read for a diff (see
     /// <see cref="FileContent.TooLarge"/>): FILE_CHANGED with its size and <c>diff_omitted: "too_large"</c>.
     /// </summary>
     public Task PublishLargeChangeAsync(string sandboxId, string path, long size, bool created, string source) =>
-        PublishAsync(sandboxId, path, new FileDiffResult(null, false, "too_large"), size, created, source);
+        PublishAsync(sandboxId, path, new FileDiffResult(null, false, "too_large"), size, created, source, _time.GetUtcNow());
 
-    private Task PublishAsync(string sandboxId, string path, FileDiffResult diff, long? size, bool created, string source)
+    private Task PublishAsync(string sandboxId, string path, FileDiffResult diff, long? size, bool created, string source, DateTimeOffset writtenAt)
     {
         var draft = size is null
             ? new EventDraft(EventTypes.FileDeleted, "file", path, sandboxId,
-                new { path, source, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted })
+                new { path, source, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted, written_at = writtenAt })
             : new EventDraft(EventTypes.FileChanged, "file", path, sandboxId,
-                new { path, size = size.Value, source, created, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted });
+                new { path, size = size.Value, source, created, diff = diff.Diff, diff_truncated = diff.Truncated, diff_omitted = diff.Omitted, written_at = writtenAt });
         return events.PublishAsync(draft, CancellationToken.None);
     }
 
