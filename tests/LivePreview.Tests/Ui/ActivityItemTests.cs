@@ -43,6 +43,20 @@ public sealed class ActivityItemTests
     }
 
     [Fact]
+    public void A_painted_hot_update_says_how_long_the_edit_took_to_reach_the_screen()
+    {
+        var updated = ActivityItem.From(Event(EventTypes.PreviewUpdated, new
+        {
+            port = 5173, kind = "update", paths = new[] { "/src/App.tsx" }, received_to_applied_ms = 21.4, received_to_painted_ms = 38.6,
+            edit_to_report_ms = 142.2, edit = new { sequence = 12, path = "src/App.tsx", source = "agent" },
+        }));
+        var unmatched = ActivityItem.From(Event(EventTypes.PreviewUpdated, new { port = 5173, kind = "reload", received_to_painted_ms = 90, edit_to_report_ms = (double?)null }));
+
+        Assert.Equal(("Preview updated in 142 ms", "src/App.tsx · painted 39 ms after the update arrived", "success"), (updated.Title, updated.Detail, updated.Tone));
+        Assert.Equal(("Preview reloaded", "painted 90 ms after the update arrived"), (unmatched.Title, unmatched.Detail));
+    }
+
+    [Fact]
     public void A_failed_preview_shows_the_first_line_of_its_error()
     {
         var item = ActivityItem.From(Event(EventTypes.PreviewFailed, new { port = 5173, error = "The dev server exited.\nLast output:\nboom" }));

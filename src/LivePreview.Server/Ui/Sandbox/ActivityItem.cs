@@ -27,6 +27,7 @@ public sealed partial record ActivityItem(
             EventTypes.PreviewReady => Lifecycle(e, "success", "Preview ready", Text(p, "preview_url")),
             EventTypes.PreviewFailed => Lifecycle(e, "danger", "Preview failed", FirstLine(Text(p, "error"))),
             EventTypes.PreviewStopped => Lifecycle(e, "muted", "Preview stopped", null),
+            EventTypes.PreviewUpdated => Updated(e, p),
             EventTypes.DevServerCrashed => Lifecycle(e, "danger", "Dev server crashed", Text(p, "reason")),
             EventTypes.PortOpened => Lifecycle(e, Reachable(p) ? "info" : "muted", $"Port {Port(p)} opened", Text(p, "hint") ?? Text(p, "address")),
             EventTypes.PortClosed => Lifecycle(e, "muted", $"Port {Port(p)} closed", null),
@@ -50,6 +51,27 @@ public sealed partial record ActivityItem(
 
     private static ActivityItem Lifecycle(LivePreviewEvent e, string tone, string title, string? detail) =>
         new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Lifecycle, tone, title, detail, []);
+
+    /// <summary>
+    /// "Preview updated in N ms": the edit on disk → the browser's report of the painted update (the server's clock);
+    /// the detail names the edit and the browser's own span (update received → painted). Figures from a hostile page are
+    /// bounded numbers only (the endpoint's checks); they are shown, never trusted for more.
+    /// </summary>
+    private static ActivityItem Updated(LivePreviewEvent e, JsonElement? p)
+    {
+        var reload = Text(p, "kind") == "reload";
+        var total = Milliseconds(p, "edit_to_report_ms");
+        var title = (reload ? "Preview reloaded" : "Preview updated") + (total is null ? "" : $" in {total}");
+        var edit = p is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("edit", out var d) ? Text(d, "path") : null;
+        var painted = Milliseconds(p, "received_to_painted_ms") is { } ms ? $"painted {ms} after the update arrived" : null;
+        return Lifecycle(e, "success", title, Dotted(edit, painted));
+    }
+
+    private static string? Milliseconds(JsonElement? payload, string name) =>
+        payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
+            && v.TryGetDouble(out var ms) && double.IsFinite(ms) && ms >= 0
+            ? ms.ToString("0", System.Globalization.CultureInfo.InvariantCulture) + " ms"
+            : null;
 
     private static ActivityItem File(LivePreviewEvent e, string title, JsonElement? p) =>
         new(e.Sequence, e.Type, e.Timestamp, ActivityKind.Files, "info", title, Text(p, "source") is { } source ? $"by {source}" : null, []);
