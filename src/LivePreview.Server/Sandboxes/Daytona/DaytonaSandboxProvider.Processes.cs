@@ -26,9 +26,10 @@ internal sealed partial class DaytonaSandboxProvider
             throw new SandboxProviderLimitException("The Daytona sandbox provider cannot give a process a stdin or keep its stderr apart yet (the toolbox's log stream merges them); CLI agents need the local provider.");
         }
         var box = await ToolboxAsync(sandboxId, cancellationToken);
-        var (environment, exact) = await EnvironmentAsync(sandboxId, spec, cancellationToken);
+        // No listener inside a Daytona sandbox's network from here: environments get no network.
+        var environment = await _environments.MergeAsync(sandboxId, null, spec, cancellationToken);
         var directory = spec.WorkingDirectory is { Length: > 0 } sub ? $"{_options.WorkspaceDirectory.TrimEnd('/')}/{sub}" : _options.WorkspaceDirectory;
-        var command = ShellWords.Command(directory, spec.Command, environment, exact);
+        var command = ShellWords.Command(directory, spec.Command, environment, spec.ExactEnvironment);
         var sessionId = DaytonaSandboxProcess.SessionPrefix + Guid.NewGuid().ToString("N");
         await _client.CreateSessionAsync(box, sessionId, cancellationToken);
         var started = await _client.ExecuteAsync(box, sessionId, command, cancellationToken);
@@ -42,27 +43,5 @@ internal sealed partial class DaytonaSandboxProvider
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         DaytonaLog.ProcessStarted(_logger, sandboxId, sessionId, spec.Command[0]);
         return process;
-    }
-
-    /// <summary>The service's sandbox variables under the caller's own, as the local provider merges them (no network access to host listeners here).</summary>
-    private async Task<(IReadOnlyDictionary<string, string> Variables, bool Exact)> EnvironmentAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken)
-    {
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var environment in _environments)
-        {
-            var variables = await environment.PrepareAsync(sandboxId, null, cancellationToken);
-            if (!spec.ExactEnvironment || environment.KeptInExactEnvironments)
-            {
-                foreach (var (name, value) in variables)
-                {
-                    merged[name] = value;
-                }
-            }
-        }
-        foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
-        {
-            merged[name] = value;
-        }
-        return (merged, spec.ExactEnvironment);
     }
 }

@@ -75,13 +75,13 @@ internal sealed partial class DaytonaSandboxProvider : ISandboxProvider, ISandbo
                 await _client.DeleteSessionAsync(box, session.SessionId, cancellationToken);
             }
         }
-        await ReleaseEnvironmentsAsync(sandboxId);
+        await _environments.ReleaseAsync(sandboxId);
     }
 
     public async Task DeleteAsync(string sandboxId, CancellationToken cancellationToken)
     {
         await KillOwnAsync(sandboxId);
-        await ReleaseEnvironmentsAsync(sandboxId);
+        await _environments.ReleaseAsync(sandboxId);
         _toolboxes.TryRemove(sandboxId, out _);
         if (await _client.DeleteSandboxAsync(sandboxId, cancellationToken))
         {
@@ -189,14 +189,6 @@ internal sealed partial class DaytonaSandboxProvider : ISandboxProvider, ISandbo
         if (_processes.TryRemove(sandboxId, out var processes))
         {
             await Task.WhenAll(processes.Keys.Select(p => p.KillAsync()));
-        }
-    }
-
-    private async Task ReleaseEnvironmentsAsync(string sandboxId)
-    {
-        foreach (var environment in _environments)
-        {
-            await environment.ReleaseAsync(sandboxId);
         }
     }
 }

@@ -16,7 +16,8 @@ internal sealed partial class KubernetesSandboxProvider
     private async Task<KubernetesSandboxProcess> StartAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var environment = await EnvironmentAsync(sandboxId, spec, cancellationToken);
+        // No listener inside a pod's network from here: environments get no network.
+        var environment = await _environments.MergeAsync(sandboxId, null, spec, cancellationToken);
         var directory = spec.WorkingDirectory is { Length: > 0 } sub
             ? $"{_options.WorkspaceDirectory.TrimEnd('/')}/{Local.RelativePath.Normalize(sub)}"
             : _options.WorkspaceDirectory;
@@ -40,27 +41,5 @@ internal sealed partial class KubernetesSandboxProvider
     {
         using var exec = await ExecAsync(sandboxId, ["sh", "-c", ExecCommand.KillGroup, "lp", pidFile], CancellationToken.None);
         await exec.Exited.WaitAsync(_options.KillTimeout);
-    }
-
-    /// <summary>The service's sandbox variables under the caller's own, as the local provider merges them (no listener inside a pod's network from here).</summary>
-    private async Task<IReadOnlyDictionary<string, string>> EnvironmentAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken)
-    {
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var environment in _environments)
-        {
-            var variables = await environment.PrepareAsync(sandboxId, null, cancellationToken);
-            if (!spec.ExactEnvironment || environment.KeptInExactEnvironments)
-            {
-                foreach (var (name, value) in variables)
-                {
-                    merged[name] = value;
-                }
-            }
-        }
-        foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
-        {
-            merged[name] = value;
-        }
-        return merged;
     }
 }

@@ -76,13 +76,13 @@ internal sealed partial class KubernetesSandboxProvider : ISandboxProvider, IDis
         {
             KubernetesLog.StopExecFailed(_logger, ex, sandboxId);
         }
-        await ReleaseEnvironmentsAsync(sandboxId);
+        await _environments.ReleaseAsync(sandboxId);
     }
 
     public async Task DeleteAsync(string sandboxId, CancellationToken cancellationToken)
     {
         await KillOwnAsync(sandboxId);
-        await ReleaseEnvironmentsAsync(sandboxId);
+        await _environments.ReleaseAsync(sandboxId);
         _addresses.TryRemove(sandboxId, out _);
         var name = KubernetesObjects.PodName(sandboxId);
         var pod = await IgnoringNotFoundAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(name, Namespace, gracePeriodSeconds: 0, cancellationToken: cancellationToken));
@@ -269,14 +269,6 @@ internal sealed partial class KubernetesSandboxProvider : ISandboxProvider, IDis
         if (_processes.TryRemove(sandboxId, out var processes))
         {
             await Task.WhenAll(processes.Keys.Select(p => p.KillAsync()));
-        }
-    }
-
-    private async Task ReleaseEnvironmentsAsync(string sandboxId)
-    {
-        foreach (var environment in _environments)
-        {
-            await environment.ReleaseAsync(sandboxId);
         }
     }
 }

@@ -68,52 +68,8 @@ internal sealed partial class LocalSandboxProvider
     /// The spec with the service's sandbox variables (<see cref="ISandboxEnvironment"/>) under the caller's own:
     /// every launch comes through here, so every sandbox process has them.
     /// </summary>
-    private async Task<SandboxProcessSpec> WithEnvironmentAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken)
-    {
-        if (_environments.Length == 0)
-        {
-            return spec;
-        }
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        var exact = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var environment in _environments)
-        {
-            // Prepared even for an exact environment: what the variables point to (the gateway listener) must be open.
-            foreach (var (name, value) in await environment.PrepareAsync(sandboxId, this, cancellationToken))
-            {
-                merged[name] = value;
-                if (environment.KeptInExactEnvironments)
-                {
-                    exact[name] = value;
-                }
-            }
-        }
-        if (spec.ExactEnvironment)
-        {
-            if (exact.Count == 0)
-            {
-                return spec;
-            }
-            foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
-            {
-                exact[name] = value;
-            }
-            return spec with { Environment = exact };
-        }
-        foreach (var (name, value) in spec.Environment ?? new Dictionary<string, string>())
-        {
-            merged[name] = value;
-        }
-        return spec with { Environment = merged };
-    }
-
-    private async Task ReleaseEnvironmentsAsync(string sandboxId)
-    {
-        foreach (var environment in _environments)
-        {
-            await environment.ReleaseAsync(sandboxId);
-        }
-    }
+    private async Task<SandboxProcessSpec> WithEnvironmentAsync(string sandboxId, SandboxProcessSpec spec, CancellationToken cancellationToken) =>
+        _environments.Length == 0 ? spec : spec with { Environment = await _environments.MergeAsync(sandboxId, this, spec, cancellationToken) };
 
     /// <summary>
     /// Moves the launcher and the namespace's init into the sandbox's cgroups, then lets bwrap go on.

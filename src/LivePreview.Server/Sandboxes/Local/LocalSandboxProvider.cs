@@ -119,7 +119,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         Record(sandboxId);
         using var held = await LockAsync(sandboxId, cancellationToken);
         var count = await _processes.KillAllAsync(sandboxId);
-        await ReleaseEnvironmentsAsync(sandboxId);
+        await _environments.ReleaseAsync(sandboxId);
         LocalSandboxLog.Stopped(_logger, sandboxId, count);
     }
 
@@ -132,7 +132,7 @@ internal sealed partial class LocalSandboxProvider : ISandboxProvider, IAsyncDis
         var layout = Layout(sandboxId);
         using var held = await LockAsync(sandboxId, cancellationToken);
         // Before the namespace goes: a listener left in it would keep the namespace alive.
-        await ReleaseEnvironmentsAsync(sandboxId);
+        await _environments.ReleaseAsync(sandboxId);
         await TearDownAsync(layout, cancellationToken);
         LocalSandboxLog.Deleted(_logger, sandboxId);
     }
