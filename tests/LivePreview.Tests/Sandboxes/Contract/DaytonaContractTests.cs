@@ -14,7 +14,7 @@ namespace LivePreview.Tests.Sandboxes.Contract;
 public sealed class DaytonaContractTests : SandboxProviderContract
 {
     private const string Framework = "contract";
-    private readonly string _snapshot = Path.Join(Path.GetTempPath(), $"lp-daytona-snap-{Guid.NewGuid():N}", $"{Framework}-000000000000");
+    private string _snapshot = null!;
     private readonly List<string> _created = [];
     private FakeDaytona _daytona = null!;
     private DaytonaOptions _options = null!;
@@ -25,9 +25,7 @@ public sealed class DaytonaContractTests : SandboxProviderContract
 
     public override async Task InitializeAsync()
     {
-        Directory.CreateDirectory(Path.Join(_snapshot, "src"));
-        await File.WriteAllTextAsync(Path.Join(_snapshot, "server.js"), LocalSandboxHarness.ServerScript);
-        await File.WriteAllTextAsync(Path.Join(_snapshot, "src", "App.tsx"), "export const App = () => 'snapshot';\n");
+        _snapshot = await WriteSnapshotAsync(Framework);
         _daytona = await FakeDaytona.StartAsync(new Dictionary<string, string> { ["lp-contract"] = _snapshot });
         _options = new DaytonaOptions
         {

@@ -15,7 +15,7 @@ public sealed class KubernetesContractTests : SandboxProviderContract
 {
     private const string Framework = "contract";
     private const string Image = "registry.test/livepreview/contract:1";
-    private readonly string _snapshot = Path.Join(Path.GetTempPath(), $"lp-kube-snap-{Guid.NewGuid():N}", $"{Framework}-000000000000");
+    private string _snapshot = null!;
     private readonly List<string> _created = [];
     private FakeKubernetes _kube = null!;
     private KubernetesOptions _options = null!;
@@ -25,9 +25,7 @@ public sealed class KubernetesContractTests : SandboxProviderContract
 
     public override async Task InitializeAsync()
     {
-        Directory.CreateDirectory(Path.Join(_snapshot, "src"));
-        await File.WriteAllTextAsync(Path.Join(_snapshot, "server.js"), LocalSandboxHarness.ServerScript);
-        await File.WriteAllTextAsync(Path.Join(_snapshot, "src", "App.tsx"), "export const App = () => 'snapshot';\n");
+        _snapshot = await WriteSnapshotAsync(Framework);
         _kube = await FakeKubernetes.StartAsync(new Dictionary<string, string> { [Image] = _snapshot });
         _options = new KubernetesOptions
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using LivePreview.Sandboxes;
+using LivePreview.Tests.Sandboxes.Local;
 
 namespace LivePreview.Tests.Sandboxes.Contract;
 
@@ -195,6 +196,19 @@ public abstract class SandboxProviderContract : IAsyncLifetime
         Assert.False((await Provider.GetHealthAsync(id, Timeout)).Exists);
         Assert.DoesNotContain(id, await Provider.ListAsync(Timeout));
         Assert.False(await Provider.AttachAsync(Spec(id), Timeout));
+    }
+
+    /// <summary>
+    /// Writes the contract's snapshot (<c>server.js</c> and <c>src/App.tsx</c>) as a folder for a remote provider's double,
+    /// <c>{framework}-000000000000</c> in a new temporary folder of its own (delete the parent afterwards).
+    /// </summary>
+    protected static async Task<string> WriteSnapshotAsync(string framework)
+    {
+        var snapshot = Path.Join(Path.GetTempPath(), $"lp-contract-snap-{Guid.NewGuid():N}", $"{framework}-000000000000");
+        Directory.CreateDirectory(Path.Join(snapshot, "src"));
+        await File.WriteAllTextAsync(Path.Join(snapshot, "server.js"), LocalSandboxHarness.ServerScript);
+        await File.WriteAllTextAsync(Path.Join(snapshot, "src", "App.tsx"), "export const App = () => 'snapshot';\n");
+        return snapshot;
     }
 
     protected async Task<string> CreateAsync()
