@@ -116,7 +116,56 @@ public sealed class TwoInstancesTests : IAsyncLifetime
         await againLog.WaitAsync(again.WaitForFunctionAsync("m => document.querySelector('h1')?.textContent.includes(m)", second, new() { Timeout = 30_000 }));
         Assert.Equal("kept again", await again.EvaluateAsync<string>("() => window.__twoInstancesMarker"));
         Assert.Contains(owner.Port, _balancer.Connections.Keys);
-        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await viaBalancer.DeleteAsync($"api/v1/sandboxes/{id}")).StatusCode);
+
+        await DashboardOfTheOtherInstanceStopsStartsAndDeletesOnTheOwnerAsync(id, owner, other);
+    }
+
+    /// <summary>
+    /// The dashboard, served by the instance that does not run the sandbox (the balancer pinned to it): its page says where
+    /// the sandbox runs, and its Stop, Start and Delete buttons act on the owner's sandbox (InstanceClient), as the
+    /// signed-in user, and the page follows the owner's events.
+    /// </summary>
+    private async Task DashboardOfTheOtherInstanceStopsStartsAndDeletesOnTheOwnerAsync(string id, LivePreviewHost owner, LivePreviewHost other)
+    {
+        _balancer.Pin(other.Port);
+        var dashboard = new Uri($"http://127.0.0.1:{_balancer.Port}/");
+        await using var context = await _chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var log = BrowserLog.Attach(page);
+        await Browser.SignInAsync(page, other, dashboard);
+        await page.GotoAsync(new Uri(dashboard, $"sandboxes/{id}").ToString());
+        await log.WaitAsync(Assertions.Expect(page.Locator($"[data-testid=other-instance][data-instance={owner.Service<InstanceIdentity>().Id}]")).ToBeVisibleAsync());
+
+        await log.WaitAsync(Assertions.Expect(page.GetByTestId("sandbox-stop")).ToBeEnabledAsync(new() { Timeout = 30_000 }));
+        await page.GetByTestId("sandbox-stop").ClickAsync();
+        await WaitForStatusAsync(owner, id, "stopped");
+        await Assertions.Expect(page.Locator("[data-testid=sandbox-actions] .action-error")).ToHaveCountAsync(0);
+        // The owner's SANDBOX_STOPPED reaches this page through Redis: it offers Start.
+        await log.WaitAsync(Assertions.Expect(page.GetByTestId("sandbox-start")).ToBeEnabledAsync(new() { Timeout = 30_000 }));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ArtifactsDirectory("instances"), "stopped-from-the-other-instance.png") });
+        await page.GetByTestId("sandbox-start").ClickAsync();
+        await WaitForStatusAsync(owner, id, "running");
+
+        await log.WaitAsync(Assertions.Expect(page.GetByTestId("sandbox-delete")).ToBeEnabledAsync(new() { Timeout = 30_000 }));
+        await page.GetByTestId("sandbox-delete").ClickAsync();
+        await page.GetByTestId("sandbox-delete-confirm").ClickAsync();
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); (await owner.Http.GetAsync($"api/v1/sandboxes/{id}")).StatusCode != System.Net.HttpStatusCode.NotFound; await Task.Delay(200))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"sandbox {id} was not deleted on its instance from the other's dashboard");
+        }
+    }
+
+    private static async Task WaitForStatusAsync(LivePreviewHost host, string id, string status)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(200))
+        {
+            var now = (await host.Http.GetFromJsonAsync<System.Text.Json.JsonElement>($"api/v1/sandboxes/{id}")).GetProperty("status").GetString();
+            if (now == status)
+            {
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"sandbox {id} is {now} on its instance, not {status}");
+        }
     }
 
     private static async Task EditAsync(HttpClient client, string id, string heading)

@@ -29,6 +29,7 @@ public static class AuthExtensions
         services.AddAuthentication(AuthSchemes.Default)
             .AddPolicyScheme(AuthSchemes.Default, "API key, OIDC token or dashboard cookie", o => o.ForwardDefaultSelector = SelectScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null)
+            .AddScheme<AuthenticationSchemeOptions, ActingUserAuthenticationHandler>(AuthSchemes.Instance, null)
             .AddCookie(AuthSchemes.Cookie)
             .AddJwtBearer(AuthSchemes.Jwt);
         services.AddOptions<JwtBearerOptions>(AuthSchemes.Jwt).Configure<IOptions<AuthOptions>>((o, auth) => JwtTokens.Configure(o, auth.Value.Jwt));
@@ -106,22 +107,32 @@ public static class AuthExtensions
     /// </summary>
     private static async Task ValidateSignInAsync(CookieValidatePrincipalContext context)
     {
-        var principal = context.Principal;
-        var services = context.HttpContext.RequestServices;
-        var keyId = principal?.FindFirst(AuthSchemes.KeyIdClaim)?.Value;
-        var valid = principal is not null && (keyId is not null
-            ? await services.GetRequiredService<ApiKeys>().IsActiveAsync(keyId, context.HttpContext.RequestAborted)
-            : OidcSignIn.IsStillValid(principal, services.GetRequiredService<IOptions<AuthOptions>>().Value, services.GetRequiredService<TimeProvider>().GetUtcNow()));
-        if (!valid)
+        if (context.Principal is not { } principal || !await IsSignInValidAsync(principal, context.HttpContext.RequestServices, context.HttpContext.RequestAborted))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(AuthSchemes.Cookie);
         }
     }
 
-    /// <summary>Bearer → a JWT goes to the OIDC handler when one is configured, anything else is an API key; no bearer → the cookie.</summary>
+    /// <summary>Whether a dashboard sign-in (a cookie's, or the user another instance acts for) still holds.</summary>
+    internal static async Task<bool> IsSignInValidAsync(System.Security.Claims.ClaimsPrincipal principal, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var keyId = principal.FindFirst(AuthSchemes.KeyIdClaim)?.Value;
+        return keyId is not null
+            ? await services.GetRequiredService<ApiKeys>().IsActiveAsync(keyId, cancellationToken)
+            : OidcSignIn.IsStillValid(principal, services.GetRequiredService<IOptions<AuthOptions>>().Value, services.GetRequiredService<TimeProvider>().GetUtcNow());
+    }
+
+    /// <summary>
+    /// A user another instance acts for (its signature verified) → that user; bearer → a JWT goes to the OIDC handler when
+    /// one is configured, anything else is an API key; no bearer → the cookie.
+    /// </summary>
     private static string SelectScheme(HttpContext context)
     {
+        if (context.Features.Get<ActingUserFeature>() is not null)
+        {
+            return AuthSchemes.Instance;
+        }
         var token = AuthSchemes.BearerToken(context.Request);
         if (token is null)
         {

@@ -14,6 +14,9 @@ public static class AuthSchemes
 
     public const string Jwt = "Jwt";
 
+    /// <summary>A dashboard user another instance acts for (<see cref="ActingUserAuthenticationHandler"/>).</summary>
+    public const string Instance = "Instance";
+
     /// <summary>Dashboard sign-in at an OIDC provider; it signs in to <see cref="Cookie"/>.</summary>
     public const string Oidc = "Oidc";
 

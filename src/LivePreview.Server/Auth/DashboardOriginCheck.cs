@@ -23,7 +23,9 @@ internal sealed class DashboardOriginCheck(RequestDelegate next, IOptions<AuthOp
         // nor out (a preview page's form post to /logout carries no SameSite=Strict cookie, yet would clear it).
         var cookieOrSignIn = context.User.Identity?.IsAuthenticated == true
             || request.Path.StartsWithSegments(LoginEndpoints.LoginPath) || request.Path.StartsWithSegments(LoginEndpoints.LogoutPath);
-        if (!changesState || !cookieOrSignIn || AuthSchemes.BearerToken(request) is not null || IsDashboardOrigin(request))
+        // A user another instance acts for came from no browser: the instance's MAC vouches for the request, not a cookie.
+        if (!changesState || !cookieOrSignIn || AuthSchemes.BearerToken(request) is not null || IsDashboardOrigin(request)
+            || context.User.Identity?.AuthenticationType == AuthSchemes.Instance)
         {
             await next(context);
             return;

@@ -65,6 +65,8 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
         SandboxProviderLimitException e => (501, "Not supported by this sandbox provider", e.Message),
         Sandboxes.Daytona.DaytonaException e => (502, "Daytona failed", e.Message),
         FileTooLargeException e => (413, "File too large", e.Message),
+        ApiProblemException e => (e.Status, e.Title, e.Message),
+        Instances.SandboxElsewhereException e => (409, "Sandbox runs on another instance", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "Request body too large", "The request body is larger than this endpoint accepts."),
         BadHttpRequestException e => (e.StatusCode, "Bad request", Describe(e)),
         _ when IsDiskFull(exception) => (507, "The data directory's disk is full",
@@ -106,6 +108,17 @@ internal sealed partial class ApiProblems(IProblemDetailsService problems, ILogg
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Unhandled error for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception ex, string method, string path);
+}
+
+/// <summary>
+/// A refusal already said as the API says it: another instance's ProblemDetails for an action sent there
+/// (<see cref="Instances.InstanceClient"/>), or a refusal a page words itself.
+/// </summary>
+public sealed class ApiProblemException(int status, string title, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+
+    public string Title { get; } = title;
 }
 
 /// <summary>Results for validation failures found by the endpoints themselves.</summary>

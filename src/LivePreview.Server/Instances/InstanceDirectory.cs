@@ -20,7 +20,6 @@ public sealed partial class InstanceDirectory(
     IDbContextFactory<LivePreviewDbContext> dbFactory,
     InstanceIdentity identity,
     InstanceRegistry registry,
-    PreviewAddress address,
     IOptions<InstanceOptions> options,
     TimeProvider time)
 {
@@ -44,14 +43,14 @@ public sealed partial class InstanceDirectory(
     public bool CanForward => !string.IsNullOrEmpty(options.Value.Secret);
 
     /// <summary>Another live instance that should answer this request, or null: it is this one's (or nobody's).</summary>
-    public async Task<InstanceRecord?> OwnerOfRequestAsync(HttpContext context, CancellationToken cancellationToken)
+    public async Task<InstanceRecord?> OwnerOfRequestAsync(HttpContext context, PreviewAddress address, CancellationToken cancellationToken)
     {
         var live = await LiveAsync(cancellationToken);
         if (live.Count == 0 || live.All(i => i.Id == identity.Id) || !CanForward)
         {
             return null;
         }
-        var sandboxId = await SandboxOfAsync(context.Request, cancellationToken);
+        var sandboxId = await SandboxOfAsync(context.Request, address, cancellationToken);
         if (sandboxId is null)
         {
             return null;
@@ -62,7 +61,8 @@ public sealed partial class InstanceDirectory(
 
     /// <summary>
     /// Another live instance that runs this sandbox, or null (this one's, nobody's, or its instance is gone). The dashboard
-    /// asks before acting: its components call this instance's services, which reach only this instance's sandboxes.
+    /// asks before acting: its components call this instance's services, which reach only this instance's sandboxes, so
+    /// for another's it sends the action there (<see cref="InstanceClient"/>).
     /// </summary>
     public async Task<InstanceRecord?> ElsewhereAsync(string sandboxId, CancellationToken cancellationToken)
     {
@@ -71,11 +71,12 @@ public sealed partial class InstanceDirectory(
             : (await LiveAsync(cancellationToken)).FirstOrDefault(i => i.Id == instanceId);
     }
 
-    /// <summary>What the dashboard says instead of acting on a sandbox that <paramref name="owner"/> runs.</summary>
-    public string ElsewhereSentence(string owner) =>
-        $"This sandbox runs on instance {owner}, and this page is served by instance {identity.Id}: its actions (stop, start, delete, "
-        + $"file edits, agent sessions, prompts) reach only sandboxes of {identity.Id}, so they are not offered here. Reload the page "
-        + $"(the balancer may serve it from {owner}), or use the API, which forwards to {owner}.";
+    /// <summary>What the dashboard says of a sandbox that <paramref name="owner"/> runs: its actions go there, or (no shared secret) cannot.</summary>
+    public string ElsewhereSentence(string owner) => CanForward
+        ? $"This sandbox runs on instance {owner}; this page is served by instance {identity.Id}, which sends its actions there."
+        : $"This sandbox runs on instance {owner}, and this page is served by instance {identity.Id}, which cannot reach it: without "
+            + $"{InstanceOptions.Section}:Secret the instances forward nothing, so this page's actions (stop, start, delete, file edits, "
+            + $"agent sessions, prompts) are refused here. Reload the page (the balancer may serve it from {owner}).";
 
     /// <summary>The instance recorded for a sandbox (cached; null: no such sandbox).</summary>
     public async Task<string?> InstanceOfAsync(string sandboxId, CancellationToken cancellationToken)
@@ -101,7 +102,7 @@ public sealed partial class InstanceDirectory(
     internal const int MaxInspectedBody = 64 * 1024;
 
     /// <summary>The sandbox a request is about, from its host, its path or its body; null for anything else (served where it lands).</summary>
-    internal async Task<string?> SandboxOfAsync(HttpRequest request, CancellationToken cancellationToken)
+    internal async Task<string?> SandboxOfAsync(HttpRequest request, PreviewAddress address, CancellationToken cancellationToken)
     {
         if (address.TryMatch(request, out var target))
         {

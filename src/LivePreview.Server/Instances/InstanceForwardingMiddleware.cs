@@ -9,11 +9,13 @@ namespace LivePreview.Instances;
 /// another live instance runs — its preview host, its files, terminal, commands, sessions — is forwarded there whole by
 /// YARP (the Host header, cookies and the user's key travel as they came: the owner authenticates and owner-checks it as
 /// it would its own, so a stranger gets the same 404 either way). A new sandbox (<c>POST /api/v1/sandboxes</c>) goes to
-/// the instance <see cref="SandboxPlacement"/> picks.
+/// the instance <see cref="SandboxPlacement"/> picks. A request an instance makes for a dashboard user
+/// (<see cref="InstanceClient"/>) is authenticated as that user (<see cref="Auth.ActingUserFeature"/>).
 /// </summary>
 internal sealed partial class InstanceForwardingMiddleware(
     RequestDelegate next,
     InstanceDirectory directory,
+    Previews.PreviewAddress address,
     SandboxPlacement placement,
     ForwardSignature signature,
     IHttpForwarder forwarder,
@@ -24,7 +26,7 @@ internal sealed partial class InstanceForwardingMiddleware(
     {
         if (ForwardSignature.IsPresent(context.Request))
         {
-            var (client, refusal) = signature.Verify(context.Request);
+            var (client, actingUser, refusal) = signature.Verify(context.Request);
             if (refusal is not null)
             {
                 LogRefused(logger, context.Connection.RemoteIpAddress?.ToString(), refusal);
@@ -33,6 +35,11 @@ internal sealed partial class InstanceForwardingMiddleware(
                 return;
             }
             context.Connection.RemoteIpAddress = IPAddress.TryParse(client, out var address) ? address : null;
+            if (actingUser is not null)
+            {
+                // An instance acting for a dashboard user (InstanceClient): that user, not the request's own credentials.
+                context.Features.Set(new Auth.ActingUserFeature(actingUser));
+            }
             foreach (var header in ForwardSignature.Headers)
             {
                 context.Request.Headers.Remove(header);
@@ -40,7 +47,7 @@ internal sealed partial class InstanceForwardingMiddleware(
             await next(context);
             return;
         }
-        var owner = await directory.OwnerOfRequestAsync(context, context.RequestAborted)
+        var owner = await directory.OwnerOfRequestAsync(context, address, context.RequestAborted)
             ?? (IsCreate(context.Request) ? await placement.ElsewhereAsync(context.RequestAborted) : null);
         if (owner is null)
         {

@@ -17,6 +17,7 @@ public static class InstancesExtensions
         services.TryAddSingleton<SandboxPlacement>();
         services.TryAddSingleton<ForwardSignature>();
         services.TryAddSingleton<InstanceForwarding>();
+        services.TryAddSingleton<InstanceClient>();
         services.AddHostedService<InstanceHeartbeat>();
         return services;
     }

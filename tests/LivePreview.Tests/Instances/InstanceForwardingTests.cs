@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -112,10 +113,93 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         using var strangers = await anonymous.GetAsync($"http://127.0.0.1:{other.Port}/api/v1/sandboxes/{id}");
         Assert.Equal(HttpStatusCode.Unauthorized, strangers.StatusCode);
 
+        await DashboardActionsReachTheOwnerAsJustThatUserAsync(id, owner, other);
+
         // Deleted through the other instance: gone on the owner (its processes too).
         Assert.Equal(HttpStatusCode.NoContent, (await other.Http.DeleteAsync($"api/v1/sandboxes/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await owner.Http.GetAsync($"api/v1/sandboxes/{id}")).StatusCode);
         Assert.DoesNotContain($"lp-{id}", await Sandboxes.SandboxLifecycleTests.RunAsync("ip", "netns", "list"));
+    }
+
+    /// <summary>
+    /// The dashboard on the other instance acts through <see cref="InstanceClient"/>: a stop and a start reach the owner's
+    /// sandbox for the signed-in user; a user who does not own it gets the owner's 404, one whose key was revoked its 401;
+    /// an acting user swapped under a valid signature, or sent by a client, is refused.
+    /// </summary>
+    private static async Task DashboardActionsReachTheOwnerAsJustThatUserAsync(string id, LivePreviewHost owner, LivePreviewHost other)
+    {
+        var instances = other.Service<InstanceClient>();
+        var keys = other.Service<LivePreview.Auth.ApiKeys>();
+        var admin = LivePreview.Auth.AuthSchemes.Principal((await keys.FindActiveAsync(SharedAdminKey, CancellationToken.None))!, LivePreview.Auth.AuthSchemes.Cookie);
+        Assert.Equal(await owner.Service<InstanceDirectory>().InstanceOfAsync(id, CancellationToken.None), (await instances.OwnerAsync(id, CancellationToken.None))?.Id);
+        Assert.Null(await owner.Service<InstanceClient>().OwnerAsync(id, CancellationToken.None));
+        Task Here() => throw new InvalidOperationException("acted on the instance that does not run the sandbox");
+
+        await instances.RunAsync(id, admin, Here, HttpMethod.Post, new PathString($"/api/v1/sandboxes/{id}/stop"));
+        await WaitForStatusAsync(owner, id, "stopped");
+        await instances.RunAsync(id, admin, Here, HttpMethod.Post, new PathString($"/api/v1/sandboxes/{id}/start"));
+        await WaitForStatusAsync(owner, id, "running");
+        var listing = await instances.RunAsync<LivePreview.Workspaces.DirectoryListingResponse>(id, admin, () => throw new InvalidOperationException("listed here"),
+            HttpMethod.Get, new PathString($"/api/v1/sandboxes/{id}/files/src"));
+        Assert.Contains(listing.Entries, e => e.Path == "src/App.tsx");
+
+        // Bob has a key of his own but not this sandbox: the owner answers him as it would his own request.
+        using var made = await owner.Http.PostAsJsonAsync("api/v1/keys", new { user = "bob-" + Guid.NewGuid().ToString("N")[..6], name = "instances" });
+        var bobKey = await made.Content.ReadFromJsonAsync<JsonElement>();
+        var bob = LivePreview.Auth.AuthSchemes.Principal((await keys.FindActiveAsync(bobKey.GetProperty("key").GetString()!, CancellationToken.None))!, LivePreview.Auth.AuthSchemes.Cookie);
+        var stranger = await Assert.ThrowsAsync<LivePreview.Hosting.ApiProblemException>(() =>
+            instances.RunAsync(id, bob, Here, HttpMethod.Post, new PathString($"/api/v1/sandboxes/{id}/stop")));
+        Assert.Equal(404, stranger.Status);
+
+        // Bob's acting user swapped for the admin's under the signature made for Bob: refused, nothing stopped.
+        var path = $"/api/v1/sandboxes/{id}/stop";
+        using var swapped = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{owner.Port}{path}");
+        foreach (var (name, value) in other.Service<ForwardSignature>().Sign("lp-x", "POST", $"127.0.0.1:{owner.Port}", path, "", LivePreview.Auth.ActingUser.Encode(bob)))
+        {
+            swapped.Headers.TryAddWithoutValidation(name, name == ForwardSignature.ActingUserHeader ? LivePreview.Auth.ActingUser.Encode(admin) : value);
+        }
+        using var anonymous = owner.CreateLoopbackClient();
+        using (var refused = await anonymous.SendAsync(swapped))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        // A client's own acting-user header, with its real key beside it: refused too (only instances may say it).
+        using var posing = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{owner.Port}{path}");
+        posing.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bobKey.GetProperty("key").GetString());
+        posing.Headers.Add(ForwardSignature.ActingUserHeader, LivePreview.Auth.ActingUser.Encode(admin));
+        using (var refused = await anonymous.SendAsync(posing))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        Assert.Equal("running", (await owner.Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{id}")).GetProperty("status").GetString());
+
+        // Bob's key revoked: his sign-in ends on the owner too.
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.Http.DeleteAsync($"api/v1/keys/{bobKey.GetProperty("id").GetString()}")).StatusCode);
+        var revoked = await Assert.ThrowsAsync<LivePreview.Hosting.ApiProblemException>(() =>
+            instances.RunAsync(id, bob, Here, HttpMethod.Post, new PathString($"/api/v1/sandboxes/{id}/stop")));
+        Assert.Equal(401, revoked.Status);
+    }
+
+    [Fact]
+    public void An_acting_user_round_trips_only_its_sign_in_claims_and_nothing_else_decodes()
+    {
+        var key = new LivePreview.Auth.ApiKeyRecord { Id = "key1", User = "alice", IsAdmin = true, Name = "ci", Hash = "h" };
+        var principal = LivePreview.Auth.AuthSchemes.Principal(key, LivePreview.Auth.AuthSchemes.Cookie);
+        ((System.Security.Claims.ClaimsIdentity)principal.Identity!).AddClaim(new System.Security.Claims.Claim("extra", "dropped"));
+        var decoded = LivePreview.Auth.ActingUser.TryDecode(LivePreview.Auth.ActingUser.Encode(principal), LivePreview.Auth.AuthSchemes.Instance)!;
+        Assert.Equal("alice", decoded.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value);
+        Assert.True(decoded.IsInRole(LivePreview.Auth.AuthSchemes.AdminRole));
+        Assert.Equal("key1", decoded.FindFirst(LivePreview.Auth.AuthSchemes.KeyIdClaim)?.Value);
+        Assert.Null(decoded.FindFirst("extra"));
+        Assert.Equal(LivePreview.Auth.AuthSchemes.Instance, decoded.Identity!.AuthenticationType);
+
+        Assert.Null(LivePreview.Auth.ActingUser.TryDecode("", "x"));
+        Assert.Null(LivePreview.Auth.ActingUser.TryDecode("not base64url!", "x"));
+        Assert.Null(LivePreview.Auth.ActingUser.TryDecode(System.Buffers.Text.Base64Url.EncodeToString("[1]"u8), "x"));
+        // Neither a key nor an OIDC sign-in, or both: not a sign-in this service made.
+        Assert.Null(LivePreview.Auth.ActingUser.TryDecode(System.Buffers.Text.Base64Url.EncodeToString("""{"user":"a","admin":true}"""u8), "x"));
+        Assert.Null(LivePreview.Auth.ActingUser.TryDecode(System.Buffers.Text.Base64Url.EncodeToString("""{"user":"a","key":"k","oidc_signed_in":"1"}"""u8), "x"));
+        Assert.Null(LivePreview.Auth.ActingUser.TryDecode(new string('A', LivePreview.Auth.ActingUser.MaxEncodedLength + 1), "x"));
     }
 
     [Fact]
@@ -144,6 +228,19 @@ public sealed class InstanceForwardingTests : IAsyncLifetime
         Assert.Null(Of("""["sandbox_id","abcdefghijkl"]"""));
         Assert.Null(Of("""{"sandbox_id":"abcdef"""));
         Assert.Null(Of(""));
+    }
+
+    private static async Task WaitForStatusAsync(LivePreviewHost host, string id, string status)
+    {
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60); ; await Task.Delay(200))
+        {
+            var now = (await host.Http.GetFromJsonAsync<JsonElement>($"api/v1/sandboxes/{id}")).GetProperty("status").GetString();
+            if (now == status)
+            {
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"sandbox {id} is {now}, not {status}");
+        }
     }
 
     private static async Task WaitForLiveInstancesAsync(LivePreviewHost host, int count)

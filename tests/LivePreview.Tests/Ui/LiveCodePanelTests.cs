@@ -11,8 +11,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace LivePreview.Tests.Ui;
 
-public sealed class LiveCodePanelTests : BunitContext
+public sealed class LiveCodePanelTests : BunitContext, IAsyncLifetime
 {
+    private LivePreview.Tests.Support.LoneInstance _instance = null!;
+
     private readonly InMemorySandbox _sandbox = new(new Timeline());
     private readonly RecordingEventBus _bus = new();
 
@@ -21,6 +23,8 @@ public sealed class LiveCodePanelTests : BunitContext
         _sandbox.Seed("src/App.tsx", "<h1>Hello</h1>").Seed("src/main.tsx", "import App from './App'").Seed("package.json", "{}")
             .Seed("node_modules/react/index.js", "module.exports = {}").Seed(".git/HEAD", "ref: refs/heads/main").Seed(".vite/deps/_metadata.json", "{}");
         Services.AddSingleton<IEventBus>(_bus);
+        // Made in InitializeAsync (it needs a database), asked for when the panel renders.
+        Services.AddSingleton(_ => _instance.Client);
         Services.AddSingleton(new WorkspaceFiles(_sandbox, _bus, Microsoft.Extensions.Options.Options.Create(new WorkspaceFilesOptions())));
         Services.AddSingleton<TimeProvider>(new FakeTimeProvider());
         Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new UiOptions()));
@@ -28,6 +32,14 @@ public sealed class LiveCodePanelTests : BunitContext
         AddAuthorization().SetAuthorized("admin").SetRoles(LivePreview.Auth.AuthSchemes.AdminRole);
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
+
+    /// <summary>The panel asks which instance runs its sandbox: this lone one, so it reads and writes here.</summary>
+    public async Task InitializeAsync()
+    {
+        _instance = await LivePreview.Tests.Support.LoneInstance.CreateAsync(_bus);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync() => await _instance.DisposeAsync();
 
     [Fact]
     public void The_tree_leaves_out_dependencies_and_git_and_the_app_file_opens_first()

@@ -1,4 +1,5 @@
 using LivePreview.Agents;
+using LivePreview.Instances;
 using LivePreview.Persistence;
 using LivePreview.Previews;
 using LivePreview.Prototypes;
@@ -8,7 +9,10 @@ using Microsoft.AspNetCore.Components;
 
 namespace LivePreview.Ui.Prototype;
 
-/// <summary>What the page's buttons do. Each refusal is caught here and said where the button is, never thrown at the circuit.</summary>
+/// <summary>
+/// What the page's buttons do. Each refusal is caught here and said where the button is, never thrown at the circuit. A
+/// session whose sandbox another instance runs gets the API request itself, sent there (<see cref="InstanceClient"/>).
+/// </summary>
 public sealed partial class PrototypePage
 {
     private bool _starting;
@@ -26,6 +30,17 @@ public sealed partial class PrototypePage
 
     // Start and Send call the manager directly, so they ask the API's per-user limits first (RateLimits/).
     [Inject] private UserRateLimits RateLimits { get; set; } = null!;
+    [Inject] private InstanceClient Instances { get; set; } = null!;
+
+    /// <summary>This session's API path (<c>/api/v1/prototype/session/{id}[/…]</c>), for the owner instance.</summary>
+    private PathString SessionPath(string? action = null) => new($"/api/v1/prototype/session/{_record!.Id}{(action is null ? "" : "/" + action)}");
+
+    /// <summary>The action here, or its API request at the instance that runs the session's sandbox.</summary>
+    private async Task<T> HereOrThereAsync<T>(Func<Task<T>> here, HttpMethod method, PathString path, object? body = null) =>
+        await Instances.RunAsync(_record!.SandboxId, await Authentication.UserAsync(), here, method, path, body);
+
+    private async Task HereOrThereAsync(Func<Task> here, HttpMethod method, PathString path, object? body = null) =>
+        await Instances.RunAsync(_record!.SandboxId, await Authentication.UserAsync(), here, method, path, body);
 
     private async Task EnsureAllowedAsync(UserLimit limit) =>
         await RateLimits.EnsureAllowedAsync(limit, await Authentication.UserAsync(), "UI", "/" + Navigation.ToBaseRelativePath(Navigation.Uri));
@@ -116,8 +131,11 @@ public sealed partial class PrototypePage
         _promptProblem = null;
         try
         {
-            await EnsureAllowedAsync(UserLimit.Prompts);
-            var turn = await Prototypes.PromptAsync(_record!.Id, prompt, CancellationToken.None);
+            var turn = await HereOrThereAsync(async () =>
+            {
+                await EnsureAllowedAsync(UserLimit.Prompts);
+                return await Prototypes.PromptAsync(_record!.Id, prompt, CancellationToken.None);
+            }, HttpMethod.Post, SessionPath("prompt"), new PromptRequest(prompt));
             // Shown as running now: PROMPT_STARTED may still be on its way.
             _timeline.Seed([turn], sessionWorking: true);
             return true;
@@ -132,15 +150,36 @@ public sealed partial class PrototypePage
         }
     }
 
-    private void Interrupt() => _interrupting = Prototypes.Interrupt(_record!.Id);
+    private async Task InterruptAsync()
+    {
+        try
+        {
+            if (await Instances.OwnerAsync(_record!.SandboxId, CancellationToken.None) is { } owner)
+            {
+                // 202: a turn was running and is being interrupted; 204: nothing was running.
+                using var answer = await Instances.SendAsync(owner, await Authentication.UserAsync(), HttpMethod.Post, SessionPath("interrupt"), null, CancellationToken.None);
+                _interrupting = answer.StatusCode == System.Net.HttpStatusCode.Accepted;
+            }
+            else
+            {
+                _interrupting = Prototypes.Interrupt(_record.Id);
+            }
+        }
+        catch (Exception ex)
+        {
+            UiLog.ActionFailed(Logger, ex, _record!.Id);
+            _promptProblem = UiProblem.From(ex);
+        }
+    }
 
     private async Task RestoreAsync(string checkpointId)
     {
         (_restoring, _checkpointProblem) = (checkpointId, null);
         try
         {
-            await Prototypes.RestoreAsync(_record!.Id, checkpointId, CancellationToken.None);
-            _checkpoints = (await CheckpointStore.ListAsync(_record.Id, CancellationToken.None)).Select(CheckpointStore.View).ToList();
+            await HereOrThereAsync(async () => { await Prototypes.RestoreAsync(_record!.Id, checkpointId, CancellationToken.None); }, HttpMethod.Post,
+                SessionPath($"checkpoints/{checkpointId}/restore"));
+            _checkpoints = (await CheckpointStore.ListAsync(_record!.Id, CancellationToken.None)).Select(CheckpointStore.View).ToList();
         }
         catch (Exception ex)
         {
@@ -166,9 +205,12 @@ public sealed partial class PrototypePage
         }
         try
         {
-            var checkpoint = await CheckpointStore.FindAsync(_record!.Id, checkpointId, CancellationToken.None)
-                ?? throw new InvalidOperationException($"Session '{_record.Id}' has no checkpoint '{checkpointId}'.");
-            var changes = await Diffs.ComputeAsync(_record.SandboxId, checkpoint, CancellationToken.None);
+            var changes = await HereOrThereAsync<IReadOnlyList<CheckpointFileDiff>>(async () =>
+            {
+                var checkpoint = await CheckpointStore.FindAsync(_record!.Id, checkpointId, CancellationToken.None)
+                    ?? throw new InvalidOperationException($"Session '{_record.Id}' has no checkpoint '{checkpointId}'.");
+                return await Diffs.ComputeAsync(_record.SandboxId, checkpoint, CancellationToken.None);
+            }, HttpMethod.Get, SessionPath($"checkpoints/{checkpointId}/diff"));
             if (_changesOf == checkpointId)
             {
                 _changes = changes;
@@ -186,7 +228,8 @@ public sealed partial class PrototypePage
         (_exporting, _export) = (true, null);
         try
         {
-            var sha = await Prototypes.ExportAsync(_record!.Id, request, CancellationToken.None);
+            var sha = (await HereOrThereAsync(async () => new ExportResponse(await Prototypes.ExportAsync(_record!.Id, request, CancellationToken.None), request.Branch, request.RepoUrl),
+                HttpMethod.Post, SessionPath("export"), new ExportRequest(request.RepoUrl, request.Branch, request.Message))).CommitSha;
             _export = new ExportOutcome.Pushed(sha, request.Branch, request.RepoUrl);
         }
         catch (Exception ex)
@@ -205,7 +248,7 @@ public sealed partial class PrototypePage
         (_ending, _endProblem) = (true, null);
         try
         {
-            await Prototypes.EndAsync(_record!.Id, CancellationToken.None);
+            await HereOrThereAsync(async () => { await Prototypes.EndAsync(_record!.Id, CancellationToken.None); }, HttpMethod.Delete, SessionPath());
             _timeline.MarkEnded();
         }
         catch (Exception ex)

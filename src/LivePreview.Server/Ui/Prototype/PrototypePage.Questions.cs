@@ -1,3 +1,4 @@
+using LivePreview.Hosting;
 using LivePreview.Auth;
 using LivePreview.Questions;
 using LivePreview.Ui.Session;
@@ -34,14 +35,17 @@ public sealed partial class PrototypePage
         var sandboxId = _record!.SandboxId;
         try
         {
+            // The agent that asked waits on the instance that runs the sandbox: an answer taken anywhere else would not wake it.
             var user = await Authentication.UserAsync();
-            await Sandboxes.RequireVisibleAsync(sandboxId, user, CancellationToken.None);
-            var (_, refused) = await QuestionsApi.TakeAnswerAsync(Questions, QuestionSettings.Value, sandboxId, questionId, answer, user.UserId(), CancellationToken.None);
-            if (refused is { } r)
+            await Instances.RunAsync(sandboxId, user, async () =>
             {
-                _answerProblem = new ActionProblem(r.Status, r.Title, r.Detail);
-                return false;
-            }
+                await Sandboxes.RequireVisibleAsync(sandboxId, user, CancellationToken.None);
+                var (_, refused) = await QuestionsApi.TakeAnswerAsync(Questions, QuestionSettings.Value, sandboxId, questionId, answer, user.UserId(), CancellationToken.None);
+                if (refused is { } r)
+                {
+                    throw new ApiProblemException(r.Status, r.Title, r.Detail);
+                }
+            }, HttpMethod.Post, new PathString($"/api/v1/sandbox/{sandboxId}/answer"), new AnswerRequest(questionId, answer));
             return true;
         }
         catch (Exception ex)
