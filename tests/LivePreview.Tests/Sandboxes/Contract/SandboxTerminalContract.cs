@@ -40,6 +40,23 @@ public abstract class SandboxTerminalContract : SandboxProviderContract
     }
 
     [Fact]
+    public async Task Ctrl_C_interrupts_the_foreground_job_and_the_shell_lives_on()
+    {
+        var id = await CreateAsync();
+        await using var terminal = await TerminalScreen.StartAsync(Provider, id, 80, 24);
+        var seconds = TerminalJobs.UniqueSeconds();
+
+        // The key only reaches the job once it is the terminal's foreground process group (job control works).
+        await terminal.TypeAsync($"sleep {seconds}\r");
+        await TerminalJobs.WaitForSleepAsync(seconds, state: 'S', foreground: true);
+        await terminal.TypeAsync("\u0003");
+        await terminal.TypeAsync("echo after$((40+2)) status=$?\r");
+
+        await terminal.WaitForAsync("after42 status=130");
+        Assert.Empty(TerminalJobs.SleepingProcesses(seconds));
+    }
+
+    [Fact]
     public async Task Exit_ends_the_terminal_with_the_shells_exit_code_and_its_output_ends()
     {
         var id = await CreateAsync();
