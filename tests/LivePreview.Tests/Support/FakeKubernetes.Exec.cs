@@ -55,8 +55,13 @@ public sealed partial class FakeKubernetes
             return;
         }
         ExecProtocols.Enqueue(protocol);
-        var stdin = c.Request.Query["stdin"] is { Count: > 0 } s && s[0] is "1" or "true";
+        var stdin = Flag(c, "stdin");
         using var socket = await c.WebSockets.AcceptWebSocketAsync(protocol);
+        if (Flag(c, "tty"))
+        {
+            await ExecTerminalAsync(socket, pod, command);
+            return;
+        }
         ISandboxProcess process;
         try
         {
@@ -82,15 +87,7 @@ public sealed partial class FakeKubernetes
                         await SendAsync(socket, sending, tag == "o" ? (byte)1 : (byte)2, Convert.FromBase64String(payload));
                         break;
                     case "x" when int.TryParse(payload, out var code):
-                        status = code == 0
-                            ? new V1Status { Status = "Success" }
-                            : new V1Status
-                            {
-                                Status = "Failure",
-                                Reason = "NonZeroExitCode",
-                                Message = $"command terminated with non-zero exit code: error executing command [{string.Join(' ', command)}], exit code {code}",
-                                Details = new V1StatusDetails { Causes = [new V1StatusCause { Reason = "ExitCode", Message = code.ToString(System.Globalization.CultureInfo.InvariantCulture) }] },
-                            };
+                        status = ExitStatus(code, command);
                         break;
                     case "f":
                         status = new V1Status { Status = "Failure", Reason = "InternalError", Message = $"exec failed: {Encoding.UTF8.GetString(Convert.FromBase64String(payload))}" };
@@ -104,6 +101,19 @@ public sealed partial class FakeKubernetes
     }
 
     private static string KubernetesObjectsContainer(FakePod pod) => pod.Object.Spec.Containers[0].Name;
+
+    private static bool Flag(HttpContext c, string name) => c.Request.Query[name] is { Count: > 0 } value && value[0] is "1" or "true";
+
+    /// <summary>The error channel's Status for an exit code, as the kubelet words it.</summary>
+    private static V1Status ExitStatus(int code, string[] command) => code == 0
+        ? new V1Status { Status = "Success" }
+        : new V1Status
+        {
+            Status = "Failure",
+            Reason = "NonZeroExitCode",
+            Message = $"command terminated with non-zero exit code: error executing command [{string.Join(' ', command)}], exit code {code}",
+            Details = new V1StatusDetails { Causes = [new V1StatusCause { Reason = "ExitCode", Message = code.ToString(System.Globalization.CultureInfo.InvariantCulture) }] },
+        };
 
     /// <summary>Frames from the client: channel 0 into the command's stdin; v5's close of channel 0, or the stream's end, is its EOF (as the kubelet does).</summary>
     private static async Task ReceiveAsync(WebSocket socket, Stream? input, bool v5)

@@ -40,6 +40,21 @@ internal static class TerminalJobs
         throw new TimeoutException($"sleep {seconds} never got to state {state} (foreground {foreground}); last seen: {seen}");
     }
 
+    /// <summary>Waits (60 s at most) until no <c>sleep</c> of that length is left; false when one still runs then.</summary>
+    public static async Task<bool> WaitGoneAsync(string seconds)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (SleepingProcesses(seconds).Count > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(20);
+        }
+        return true;
+    }
+
     /// <summary>The host pids of every <c>sleep</c> of exactly that length.</summary>
     public static List<int> SleepingProcesses(string seconds)
     {

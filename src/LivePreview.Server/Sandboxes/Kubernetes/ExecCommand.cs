@@ -58,6 +58,51 @@ internal static class ExecCommand
     /// <summary>Every process the exec's user can signal, except the container's pid 1 and this shell: every process of the sandbox.</summary>
     public static readonly string[] KillAll = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"];
 
+    /// <summary>
+    /// A login shell for a TTY exec (the runtime has made the exec a session leader with the TTY as its controlling terminal):
+    /// <c>$1</c> a pid file, where the session's id goes for <see cref="KillSession"/>; <c>$2</c> the working directory; then
+    /// <c>env -- NAME=VALUE…</c>, to which the shell is appended here (bash when the image has it, else sh). The shell is a child,
+    /// not exec'd, so the pid file goes when it exits; job control gives it a process group of its own, so a Ctrl-C reaches its
+    /// foreground job and never this script.
+    /// </summary>
+    private const string LoginShell = """
+        f=$1
+        cd -- "$2" || exit 126
+        shift 2
+        echo "$$" > "$f"
+        s=sh
+        command -v bash >/dev/null 2>&1 && s=bash
+        "$@" "$s" -l
+        c=$?
+        rm -f -- "$f"
+        exit "$c"
+        """;
+
+    /// <summary>
+    /// Kills every process of the session whose id is written in <c>$1</c> (a terminal's shell and every job it started, each
+    /// in a process group of its own), read from /proc (field 6 of <c>stat</c>, after the command's name in parentheses; a zombie
+    /// is dead already); a scan is repeated while it found something, as a job may fork meanwhile.
+    /// </summary>
+    public const string KillSession = """
+        p=$(cat -- "$1" 2>/dev/null) || exit 0
+        case "$p" in ''|*[!0-9]*) exit 0 ;; esac
+        rm -f -- "$1"
+        n=0
+        while [ "$n" -lt 20 ]; do
+          found=
+          for s in /proc/[0-9]*/stat; do
+            read -r l < "$s" 2>/dev/null || continue
+            set -- ${l##*") "}
+            [ "$4" = "$p" ] && [ "$1" != Z ] || continue
+            d=${s%/stat}
+            kill -9 "${d#/proc/}" 2>/dev/null && found=1
+          done
+          [ -n "$found" ] || exit 0
+          n=$((n + 1))
+        done
+        exit 0
+        """;
+
     public static string[] Build(SandboxProcessSpec spec, string directory, IReadOnlyDictionary<string, string> environment, string? pidFile)
     {
         if (spec.Command.Count == 0 || spec.Command[0].Length == 0)
@@ -69,8 +114,21 @@ internal static class ExecCommand
             // env would take it for a variable.
             throw new ArgumentException("The program's name contains '='.", nameof(spec));
         }
+        var env = Env(environment, spec.ExactEnvironment, nameof(spec));
+        return pidFile is null
+            ? ["sh", "-c", Supervised, "lp", directory, .. env, .. spec.Command]
+            : ["sh", "-c", WithInput, "lp", pidFile, directory, .. env, .. spec.Command];
+    }
+
+    /// <summary>The argv of a terminal's exec: <see cref="LoginShell"/> with the pod's environment plus <paramref name="environment"/>.</summary>
+    public static string[] Terminal(string directory, IReadOnlyDictionary<string, string> environment, string pidFile) =>
+        ["sh", "-c", LoginShell, "lp", pidFile, directory, .. Env(environment, exact: false, nameof(environment))];
+
+    /// <summary><c>env [-i] -- NAME=VALUE…</c>, each variable one argument.</summary>
+    private static List<string> Env(IReadOnlyDictionary<string, string> environment, bool exact, string parameter)
+    {
         List<string> env = ["env"];
-        if (spec.ExactEnvironment)
+        if (exact)
         {
             env.Add("-i");
         }
@@ -79,12 +137,10 @@ internal static class ExecCommand
         {
             if (name.Length == 0 || name.Contains('=') || name.Contains('\0') || value.Contains('\0'))
             {
-                throw new ArgumentException($"The environment variable name '{SandboxText.Clean(name, 60)}' cannot be set.", nameof(spec));
+                throw new ArgumentException($"The environment variable name '{SandboxText.Clean(name, 60)}' cannot be set.", parameter);
             }
             env.Add($"{name}={value}");
         }
-        return pidFile is null
-            ? ["sh", "-c", Supervised, "lp", directory, .. env, .. spec.Command]
-            : ["sh", "-c", WithInput, "lp", pidFile, directory, .. env, .. spec.Command];
+        return env;
     }
 }

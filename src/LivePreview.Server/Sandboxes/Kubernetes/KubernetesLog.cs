@@ -16,4 +16,10 @@ internal static partial class KubernetesLog
 
     [LoggerMessage(EventId = 2884, Level = LogLevel.Warning, Message = "Killing what was left in the pod of sandbox {SandboxId} failed; its own processes were killed")]
     public static partial void StopExecFailed(ILogger logger, Exception exception, string sandboxId);
+
+    [LoggerMessage(EventId = 2930, Level = LogLevel.Debug, Message = "Started a terminal in the pod of sandbox {SandboxId}")]
+    public static partial void TerminalStarted(ILogger logger, string sandboxId);
+
+    [LoggerMessage(EventId = 2931, Level = LogLevel.Debug, Message = "Terminal in the pod of sandbox {SandboxId} exited with {ExitCode}")]
+    public static partial void TerminalExited(ILogger logger, string sandboxId, int exitCode);
 }

@@ -26,15 +26,21 @@ internal sealed partial class KubernetesSandboxProvider
         var exec = await ExecAsync(sandboxId, command, cancellationToken);
         var process = new KubernetesSandboxProcess(exec, spec, _options.OutputBufferLines, _options.KillTimeout,
             pidFile is null ? null : () => KillGroupAsync(sandboxId, pidFile));
-        var set = _processes.GetOrAdd(sandboxId, _ => new());
-        set[process] = 0;
-        _ = process.Exited.ContinueWith(t =>
-        {
-            set.TryRemove(process, out _);
-            KubernetesLog.ProcessExited(_logger, sandboxId, t.IsCompletedSuccessfully ? t.Result : -1);
-        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        Register(sandboxId, process, process.KillAsync, process.Exited, code => KubernetesLog.ProcessExited(_logger, sandboxId, code));
         KubernetesLog.ProcessStarted(_logger, sandboxId, spec.Command[0]);
         return process;
+    }
+
+    /// <summary>Stop and Delete kill it until it has exited.</summary>
+    private void Register(string sandboxId, object owned, Func<Task> kill, Task<int> exited, Action<int> onExit)
+    {
+        var set = _processes.GetOrAdd(sandboxId, _ => new());
+        set[owned] = kill;
+        _ = exited.ContinueWith(t =>
+        {
+            set.TryRemove(owned, out _);
+            onExit(t.IsCompletedSuccessfully ? t.Result : -1);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     private async Task KillGroupAsync(string sandboxId, string pidFile)

@@ -10,7 +10,7 @@ namespace LivePreview.Sandboxes.Kubernetes;
 /// <summary>
 /// Sandboxes as pods (<see cref="KubernetesObjects"/>): one pod and one NetworkPolicy per sandbox, both named after our id and
 /// labelled with it, so an attach after a restart (or from another instance) finds them and nothing is kept on this machine.
-/// Processes, commands and files go through the exec API (argv only, <see cref="ExecCommand"/>); a port is the pod's IP.
+/// Processes, terminals, commands and files go through the exec API (argv only, <see cref="ExecCommand"/>); a port is the pod's IP.
 /// </summary>
 internal sealed partial class KubernetesSandboxProvider : ISandboxProvider, IDisposable
 {
@@ -20,7 +20,8 @@ internal sealed partial class KubernetesSandboxProvider : ISandboxProvider, IDis
     private readonly ILogger _logger;
     private readonly ISandboxEnvironment[] _environments;
     private readonly ConcurrentDictionary<string, IPAddress> _addresses = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<KubernetesSandboxProcess, byte>> _processes = new(StringComparer.Ordinal);
+    // Per sandbox, every process and terminal this instance started, each with its kill (Stop and Delete run them all).
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<object, Func<Task>>> _processes = new(StringComparer.Ordinal);
 
     public KubernetesSandboxProvider(IOptions<KubernetesOptions> options, TimeProvider time, ILogger<KubernetesSandboxProvider> logger,
         IEnumerable<ISandboxEnvironment>? environments = null)
@@ -114,9 +115,6 @@ internal sealed partial class KubernetesSandboxProvider : ISandboxProvider, IDis
 
     public ISandboxFileSystem Files(string sandboxId) => new KubernetesSandboxFiles(this, sandboxId, _options);
 
-    public Task<ISandboxTerminal> StartTerminalAsync(string sandboxId, SandboxTerminalSpec spec, CancellationToken cancellationToken) =>
-        throw new SandboxProviderLimitException("The Kubernetes sandbox provider has no terminals yet (a TTY exec is not wired); use commands instead.");
-
     /// <summary>The pod's IP: the service reaches pods directly on the pod network (the NetworkPolicy admits its CIDRs only).</summary>
     public async ValueTask<EndPoint> GetPortEndpointAsync(string sandboxId, int port, CancellationToken cancellationToken)
     {
@@ -130,8 +128,8 @@ internal sealed partial class KubernetesSandboxProvider : ISandboxProvider, IDis
 
     public void Dispose() => _client.Dispose();
 
-    internal Task<ExecSession> ExecAsync(string sandboxId, IReadOnlyList<string> command, CancellationToken cancellationToken) =>
-        ExecSession.OpenAsync(_client, Namespace, KubernetesObjects.PodName(sandboxId), command, tty: false, cancellationToken);
+    internal Task<ExecSession> ExecAsync(string sandboxId, IReadOnlyList<string> command, CancellationToken cancellationToken, bool tty = false) =>
+        ExecSession.OpenAsync(_client, Namespace, KubernetesObjects.PodName(sandboxId), command, tty, cancellationToken);
 
     internal async Task<V1Pod?> ReadPodAsync(string sandboxId, CancellationToken cancellationToken) =>
         await IgnoringNotFoundAsync(() => _client.CoreV1.ReadNamespacedPodAsync(KubernetesObjects.PodName(sandboxId), Namespace, cancellationToken: cancellationToken));
@@ -268,7 +266,7 @@ internal sealed partial class KubernetesSandboxProvider : ISandboxProvider, IDis
     {
         if (_processes.TryRemove(sandboxId, out var processes))
         {
-            await Task.WhenAll(processes.Keys.Select(p => p.KillAsync()));
+            await Task.WhenAll(processes.Values.Select(kill => kill()));
         }
     }
 }

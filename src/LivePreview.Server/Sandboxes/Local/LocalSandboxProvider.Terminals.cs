@@ -23,9 +23,17 @@ internal sealed partial class LocalSandboxProvider
     /// <summary>A terminal's launcher writes only bwrap's own errors; a few lines are kept, none ever block it.</summary>
     private const int TerminalLauncherLines = 64;
 
-    public async Task<ISandboxTerminal> StartTerminalAsync(string sandboxId, SandboxTerminalSpec spec, CancellationToken cancellationToken)
+    public Task<ISandboxTerminal> StartTerminalAsync(string sandboxId, SandboxTerminalSpec spec, CancellationToken cancellationToken) =>
+        StartTerminalAsync(sandboxId, spec, LoginShell(), cancellationToken);
+
+    /// <summary>
+    /// <paramref name="command"/> on the terminal instead of the login shell: how the Kubernetes test double runs a TTY exec's
+    /// argv on a real PTY. Nothing of the API reaches it; the service's terminals are always the login shell.
+    /// </summary>
+    internal async Task<ISandboxTerminal> StartTerminalAsync(string sandboxId, SandboxTerminalSpec spec, IReadOnlyList<string> command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(command);
         if (!File.Exists(Bash))
         {
             throw new NotSupportedException($"Terminals need {Bash} (the sandbox's /usr is the host's); install bash on this host.");
@@ -35,7 +43,7 @@ internal sealed partial class LocalSandboxProvider
             ["TERM"] = "xterm-256color",
             ["COLORTERM"] = "truecolor",
         };
-        var shell = new SandboxProcessSpec(LoginShell(), environment);
+        var shell = new SandboxProcessSpec(command, environment);
         var terminal = PseudoTerminal.Open(spec.Columns, spec.Rows);
         try
         {

@@ -11,7 +11,7 @@ namespace LivePreview.Tests.Sandboxes.Contract;
 /// The provider contract against <see cref="FakeKubernetes"/> (the Kubernetes API on 127.0.0.1, each pod a real local sandbox),
 /// through KubernetesClient; then what only Kubernetes has: the pod spec's isolation, the network policy, phases as health.
 /// </summary>
-public sealed class KubernetesContractTests : SandboxProviderContract
+public sealed class KubernetesContractTests : SandboxTerminalContract
 {
     private const string Framework = "contract";
     private const string Image = "registry.test/livepreview/contract:1";
@@ -187,6 +187,30 @@ public sealed class KubernetesContractTests : SandboxProviderContract
     }
 
     [Fact]
+    public async Task A_terminal_is_a_tty_exec_with_the_sandboxs_environment_and_none_of_the_services()
+    {
+        var id = await CreateAsync();
+        await using var terminal = await Provider.StartTerminalAsync(id, new SandboxTerminalSpec(100, 30), Timeout);
+        var output = new MemoryStream();
+        var reading = terminal.Stream.CopyToAsync(output);
+
+        await terminal.Stream.WriteAsync("env; exit 0\r"u8.ToArray());
+
+        Assert.Equal(0, await terminal.Exited.WaitAsync(Timeout));
+        await reading.WaitAsync(Timeout);
+        var env = System.Text.Encoding.UTF8.GetString(output.ToArray());
+        Assert.Contains("TERM=xterm-256color", env, StringComparison.Ordinal);
+        Assert.DoesNotContain("KUBERNETES_SERVICE", env, StringComparison.Ordinal);
+        Assert.DoesNotContain(_kube.Token, env, StringComparison.Ordinal);
+        // The library writes booleans as 1 and 0.
+        var exec = Assert.Single(_kube.Requests, r => r.Contains("/exec?", StringComparison.Ordinal) && r.Contains("&tty=1", StringComparison.Ordinal));
+        Assert.Contains("&stdin=1", exec, StringComparison.Ordinal);
+        Assert.Contains("&stderr=0", exec, StringComparison.Ordinal);
+        // The first size went over the resize channel as kubectl sends it.
+        Assert.Contains((100, 30), _kube.Resizes);
+    }
+
+    [Fact]
     public async Task Binary_files_round_trip_byte_for_byte()
     {
         var id = await CreateAsync();
@@ -205,7 +229,6 @@ public sealed class KubernetesContractTests : SandboxProviderContract
     {
         var id = await CreateAsync();
 
-        await Assert.ThrowsAsync<SandboxProviderLimitException>(() => Provider.StartTerminalAsync(id, new SandboxTerminalSpec(80, 24), Timeout));
         await Assert.ThrowsAsync<SandboxProviderLimitException>(() => Provider.CreateAsync(new SandboxSpec(NewId(), _snapshot, [Path.GetTempPath()]), Timeout));
         await Assert.ThrowsAsync<SandboxProviderLimitException>(() => Provider.CreateAsync(new SandboxSpec(NewId(), Path.Join(Path.GetTempPath(), "vue-vite-123456789012")), Timeout));
     }

@@ -4,7 +4,7 @@ using LivePreview.Tests.Sandboxes.Local;
 namespace LivePreview.Tests.Sandboxes.Contract;
 
 /// <summary>The provider contract against real namespaces, overlayfs and bubblewrap on this machine.</summary>
-public sealed class LocalContractTests : SandboxProviderContract
+public sealed class LocalContractTests : SandboxTerminalContract
 {
     private readonly LocalSandboxHarness _harness = new(Environment.GetEnvironmentVariable("LivePreview__Sandboxes__Local__SubnetPrefix") ?? "10.236");
 
