@@ -73,6 +73,36 @@ internal static class PaintFeedbackText
             $"Preview: {browsers} browser{(browsers == 1 ? " has" : "s have")} the preview open, but none reported an update or an error within {waited.TotalSeconds:0.#} s (the page may not use this file, or the dev server is still compiling it).");
     }
 
+    /// <summary>The MCP tool <c>preview_status</c>'s answer: who watches, the last update painted, the last error (quoted as data).</summary>
+    public static string Status(PreviewLatest latest)
+    {
+        var text = new StringBuilder(latest.Browsers switch
+        {
+            0 => "No browser has the preview open; nothing is being painted.",
+            1 => "1 browser has the preview open.",
+            var n => string.Create(CultureInfo.InvariantCulture, $"{n} browsers have the preview open."),
+        });
+        text.Append('\n').Append(latest.Update is { } update
+            ? string.Create(CultureInfo.InvariantCulture, $"Last update ({update.Timestamp:u}{EditOf(update)}): {Updated(update)}")
+            : "No update has been painted yet.");
+        if (latest.Error is { } error)
+        {
+            var (label, body) = ErrorOf(error);
+            var when = latest.Update is { } u && u.Sequence > error.Sequence ? ", before the last update" : "";
+            text.Append('\n').Append(CultureInfo.InvariantCulture, $"Last error ({error.Timestamp:u}{when}): ").Append(SandboxText.Quote(label, body, MaxErrorChars));
+        }
+        else
+        {
+            text.Append("\nNo error reported.");
+        }
+        return text.ToString();
+    }
+
+    private static string EditOf(LivePreviewEvent update) =>
+        update.Payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("edit", out var edit) && Text(edit, "path") is { } path
+            ? $", edit of {SandboxText.Clean(path, 300)}"
+            : "";
+
     /// <summary>"Preview updated in N ms": the edit on disk to the report of its paint (server clock), else the browser's own span.</summary>
     public static string Updated(LivePreviewEvent update)
     {
