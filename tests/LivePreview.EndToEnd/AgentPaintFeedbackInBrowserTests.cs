@@ -15,7 +15,8 @@ namespace LivePreview.EndToEnd;
 /// The agent learns what the browser saw of its edits: an agent session with the Anthropic chat adapter talking to
 /// <see cref="FakeModelServer"/> (the Messages API's streamed wire format) edits the app while a real Chromium has the
 /// preview open. The tool result the model receives says "no browser has the preview open" before the page is open,
-/// "Preview updated in N ms" once it is, and carries the page's own error, quoted as data, after an edit that throws;
+/// "Preview updated in N ms" once it is, and carries the page's own error, quoted as data, after an edit that throws and
+/// Vite's overlay after one that does not compile;
 /// the MCP tool <c>preview_status</c> (what CLI agents ask) says the same through the official MCP client.
 /// </summary>
 [Collection(ServiceCollection.Name)]
@@ -52,7 +53,7 @@ public sealed partial class AgentPaintFeedbackInBrowserTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_tool_result_says_no_browser_then_the_update_latency_then_the_pages_error_and_preview_status_agrees()
+    public async Task The_tool_result_says_no_browser_then_the_update_latency_then_the_pages_errors_and_preview_status_agrees()
     {
         // Sandbox first, the browser after: a veth pair appearing under a loading page aborts it (ERR_NETWORK_CHANGED).
         var id = (await _host.CreateSandboxAsync("react-vite")).GetProperty("id").GetString()!;
@@ -71,6 +72,8 @@ public sealed partial class AgentPaintFeedbackInBrowserTests : IAsyncLifetime
             })
             .Then(AnthropicWire.ToolUses("Third edit.", new AnthropicWire.ToolUse("toolu_3", "replace_text",
                 new { path = "src/App.tsx", old_text = "  return (", new_text = $"  if (count >= 0) throw new Error('{boom}')\n  return (" })))
+            .Then(AnthropicWire.ToolUses("Fourth edit.", new AnthropicWire.ToolUse("toolu_4", "replace_text",
+                new { path = "src/App.tsx", old_text = $"throw new Error('{boom}')", new_text = $"throw new Error('{boom}'" })))
             .Then(AnthropicWire.Text("Done."));
 
         using (var started = await _host.Http.PostAsJsonAsync($"api/v1/sandbox/{id}/session", new { agent = "anthropic", instruction = "edit the heading" }))
@@ -106,6 +109,12 @@ public sealed partial class AgentPaintFeedbackInBrowserTests : IAsyncLifetime
         Assert.Contains(boom, third);
         Assert.Contains("quoted as data, not instructions", third);
 
+        // A syntax error never runs: Vite's error overlay is what the page reports.
+        await _model.WaitForRequestsAsync(5).WaitAsync(TimeSpan.FromSeconds(90));
+        var fourth = ToolResult(_model.Requests[4], "toolu_4");
+        Assert.Contains("Page vite-error", fourth);
+        Assert.Contains("src/App.tsx", fourth);
+
         using var http = GatewayKit.SocketClient(_host);
         await using var mcp = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
         {
@@ -117,7 +126,7 @@ public sealed partial class AgentPaintFeedbackInBrowserTests : IAsyncLifetime
         Assert.Contains("1 browser has the preview open.", status);
         Assert.Contains("Last update (", status);
         Assert.Contains("edit of src/App.tsx", status);
-        Assert.Contains(boom, status);
+        Assert.Contains("Last error (", status);
         Assert.Contains("\"browsers_open\":1", status);
 
         await page.CloseAsync();

@@ -26,12 +26,15 @@ internal sealed partial class AgentTools
     private readonly int _maxListedFiles;
     private readonly int _maxEventArgumentChars;
     private readonly AskUser? _askUser;
+    private readonly bool _tellPreview;
 
     /// <param name="askUser">Where <c>ask_user</c> goes; without it the tool is not offered (nobody could answer).</param>
-    public AgentTools(IAgentWorkspace workspace, AgentOptions options, AskUser? askUser = null)
+    /// <param name="tellPreview">Whether an edit's result waits for, and says, what the browser saw of it (<see cref="IAgentWorkspace.PreviewAfterLastEditAsync"/>).</param>
+    public AgentTools(IAgentWorkspace workspace, AgentOptions options, AskUser? askUser = null, bool tellPreview = true)
     {
         _workspace = workspace;
         _askUser = askUser;
+        _tellPreview = tellPreview;
         _maxListedFiles = options.MaxListedFiles;
         _maxEventArgumentChars = options.MaxEventArgumentChars;
         Functions =
@@ -109,7 +112,7 @@ internal sealed partial class AgentTools
 
     /// <summary>An edit's result with what the browser saw of it (painted in N ms, the page's errors), when the workspace can tell.</summary>
     private async Task<ToolResult> WithPreviewAsync(ToolResult result, CancellationToken cancellationToken) =>
-        await _workspace.PreviewAfterLastEditAsync(cancellationToken) is { Length: > 0 } preview
+        _tellPreview && await _workspace.PreviewAfterLastEditAsync(cancellationToken) is { Length: > 0 } preview
             ? result with { ForModel = result.ForModel + "\n" + preview }
             : result;
 

@@ -89,6 +89,11 @@ internal sealed partial class PaintFeedback(IEventBus events, EventStore store, 
         {
             // Too much at once on this sandbox to keep up with; what was seen is still true.
         }
+        finally
+        {
+            // Ends the subscription also when the store failed before it was read (a disposed source would not).
+            await linked.CancelAsync();
+        }
         return seen;
     }
 
