@@ -16,16 +16,18 @@ internal sealed record BenchOptions(
     int Commands,
     int Keystrokes,
     int Questions,
+    int PaintWarmUp,
+    int PaintEdits,
     string Output,
     IReadOnlySet<string> Only)
 {
-    public static readonly string[] Parts = ["cold", "hmr", "load", "workspace", "prompt", "command", "terminal", "question"];
+    public static readonly string[] Parts = ["cold", "hmr", "load", "workspace", "prompt", "command", "terminal", "question", "paint"];
 
     /// <summary>Whether a part runs: all of them unless <c>--only</c> named some (a partial table is then written to core-partial.md).</summary>
     public bool Runs(string part) => Only.Count == 0 || Only.Contains(part);
 
     private const string Usage =
-        "usage: dotnet run --project bench/LivePreview.Bench -c Release [-- [--quick] [--only cold,hmr,load,workspace,prompt,command,terminal,question] [--out FILE]]";
+        "usage: dotnet run --project bench/LivePreview.Bench -c Release [-- [--quick] [--only cold,hmr,load,workspace,prompt,command,terminal,question,paint] [--out FILE]]";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -57,7 +59,7 @@ internal sealed record BenchOptions(
         var name = quick ? "core-quick.md" : only.Count > 0 ? "core-partial.md" : "core.md";
         output ??= Path.Combine(Tests.Support.LivePreviewHost.RepositoryRoot, "artifacts", "bench", name);
         return quick
-            ? new(true, ColdReact: 3, ColdVue: 2, HmrWarmUp: 2, HmrEdits: 6, LoadConcurrency: 32, TimeSpan.FromSeconds(2), LoadRounds: 1, WorkspaceSamples: 2, PromptWarmUp: 1, Prompts: 5, Commands: 10, Keystrokes: 30, Questions: 10, output, only)
-            : new(false, ColdReact: 10, ColdVue: 5, HmrWarmUp: 3, HmrEdits: 20, LoadConcurrency: 32, TimeSpan.FromSeconds(2.5), LoadRounds: 4, WorkspaceSamples: 5, PromptWarmUp: 2, Prompts: 15, Commands: 30, Keystrokes: 100, Questions: 30, output, only);
+            ? new(true, ColdReact: 3, ColdVue: 2, HmrWarmUp: 2, HmrEdits: 6, LoadConcurrency: 32, TimeSpan.FromSeconds(2), LoadRounds: 1, WorkspaceSamples: 2, PromptWarmUp: 1, Prompts: 5, Commands: 10, Keystrokes: 30, Questions: 10, PaintWarmUp: 2, PaintEdits: 6, output, only)
+            : new(false, ColdReact: 10, ColdVue: 5, HmrWarmUp: 3, HmrEdits: 20, LoadConcurrency: 32, TimeSpan.FromSeconds(2.5), LoadRounds: 4, WorkspaceSamples: 5, PromptWarmUp: 2, Prompts: 15, Commands: 30, Keystrokes: 100, Questions: 30, PaintWarmUp: 3, PaintEdits: 20, output, only);
     }
 }

@@ -73,6 +73,17 @@ internal static class BenchRun
                 await janitor.DeleteApiSandboxAsync(sandbox.Id, cancellationToken);
             }
 
+            if (options.Runs("paint"))
+            {
+                await EnsureSnapshotAsync(host, FrameworkCatalog.ReactVite, cancellationToken);
+                var sandbox = await BenchSandbox.CreateAsync(host, janitor, FrameworkCatalog.ReactVite, cancellationToken);
+                var browser = await LaunchBrowserAsync(janitor, report);
+                await new PaintReportBench(host, janitor, report).RunAsync(sandbox, browser, options.PaintWarmUp, options.PaintEdits, cancellationToken);
+                await browser.CloseAsync();
+                await janitor.DeleteApiSandboxAsync(sandbox.Id, cancellationToken);
+                Console.WriteLine($"  [{total.Elapsed:mm\\:ss}]");
+            }
+
             if (options.Runs("prompt"))
             {
                 await EnsureSnapshotAsync(host, FrameworkCatalog.ReactVite, cancellationToken);

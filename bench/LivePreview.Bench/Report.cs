@@ -10,6 +10,7 @@ internal sealed class Report
 {
     private readonly List<Row> _rows = [];
     private readonly List<string> _facts = [];
+    private readonly List<string> _appendices = [];
 
     public IReadOnlyList<Row> Rows => _rows;
 
@@ -31,6 +32,9 @@ internal sealed class Report
 
     public static string Met(bool met) => met ? "yes" : "no";
 
+    /// <summary>More markdown after the table (a part's per-sample table).</summary>
+    public void Appendix(string markdown) => _appendices.Add(markdown);
+
     public string Render(string title)
     {
         var text = new StringBuilder();
@@ -45,6 +49,10 @@ internal sealed class Report
         foreach (var r in _rows)
         {
             text.AppendLine($"| {Cell(r.Measure)} | {Cell(r.P50)} | {Cell(r.P95)} | {Cell(r.Target)} | {Cell(r.Met)} | {Cell(r.Notes)} |");
+        }
+        foreach (var appendix in _appendices)
+        {
+            text.AppendLine().Append(appendix);
         }
         return text.ToString();
     }

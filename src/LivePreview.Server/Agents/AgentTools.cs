@@ -26,12 +26,15 @@ internal sealed partial class AgentTools
     private readonly int _maxListedFiles;
     private readonly int _maxEventArgumentChars;
     private readonly AskUser? _askUser;
+    private readonly bool _tellPreview;
 
     /// <param name="askUser">Where <c>ask_user</c> goes; without it the tool is not offered (nobody could answer).</param>
-    public AgentTools(IAgentWorkspace workspace, AgentOptions options, AskUser? askUser = null)
+    /// <param name="tellPreview">Whether an edit's result waits for, and says, what the browser saw of it (<see cref="IAgentWorkspace.PreviewAfterLastEditAsync"/>).</param>
+    public AgentTools(IAgentWorkspace workspace, AgentOptions options, AskUser? askUser = null, bool tellPreview = true)
     {
         _workspace = workspace;
         _askUser = askUser;
+        _tellPreview = tellPreview;
         _maxListedFiles = options.MaxListedFiles;
         _maxEventArgumentChars = options.MaxEventArgumentChars;
         Functions =
@@ -85,7 +88,7 @@ internal sealed partial class AgentTools
         CancellationToken cancellationToken = default)
     {
         await _workspace.WriteFileAsync(path, content ?? throw Missing("content", "the complete text of the file"), cancellationToken);
-        return new ToolResult($"Wrote {path} ({Size(content)}).", $"Wrote {path} ({Size(content)})");
+        return await WithPreviewAsync(new ToolResult($"Wrote {path} ({Size(content)}).", $"Wrote {path} ({Size(content)})"), cancellationToken);
     }
 
     private async Task<ToolResult> ReplaceTextAsync(
@@ -96,7 +99,7 @@ internal sealed partial class AgentTools
     {
         await _workspace.ReplaceTextAsync(path, old_text ?? throw Missing("old_text", "the exact text to replace"),
             new_text ?? throw Missing("new_text", "the replacement (empty to delete)"), cancellationToken);
-        return new ToolResult($"Replaced the text in {path}.", $"Edited {path}");
+        return await WithPreviewAsync(new ToolResult($"Replaced the text in {path}.", $"Edited {path}"), cancellationToken);
     }
 
     private async Task<ToolResult> DeleteFileAsync(
@@ -104,8 +107,14 @@ internal sealed partial class AgentTools
         CancellationToken cancellationToken = default)
     {
         await _workspace.DeleteFileAsync(path, cancellationToken);
-        return new ToolResult($"Deleted {path}.", $"Deleted {path}");
+        return await WithPreviewAsync(new ToolResult($"Deleted {path}.", $"Deleted {path}"), cancellationToken);
     }
+
+    /// <summary>An edit's result with what the browser saw of it (painted in N ms, the page's errors), when the workspace can tell.</summary>
+    private async Task<ToolResult> WithPreviewAsync(ToolResult result, CancellationToken cancellationToken) =>
+        _tellPreview && await _workspace.PreviewAfterLastEditAsync(cancellationToken) is { Length: > 0 } preview
+            ? result with { ForModel = result.ForModel + "\n" + preview }
+            : result;
 
     private async Task<ToolResult> RunCommandAsync(
         [Description("The program and its arguments, such as [\"npm\", \"test\"].")] string[] command,

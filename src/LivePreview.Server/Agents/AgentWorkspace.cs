@@ -7,13 +7,17 @@ using Microsoft.Extensions.Options;
 namespace LivePreview.Agents;
 
 /// <summary>Hands out the agent's view of one sandbox's files.</summary>
-/// <remarks>Without a <see cref="CommandService"/> (unit tests of the file tools) the agent gets no <c>run_command</c>.</remarks>
-public sealed class AgentWorkspaceFactory(WorkspaceFiles files, IOptions<AgentOptions> options, CommandService? commands = null)
+/// <remarks>
+/// Without a <see cref="CommandService"/> (unit tests of the file tools) the agent gets no <c>run_command</c>; without an
+/// <see cref="IAgentPreviewFeedback"/> its edits' results say nothing of the preview.
+/// </remarks>
+public sealed class AgentWorkspaceFactory(WorkspaceFiles files, IOptions<AgentOptions> options, CommandService? commands = null,
+    IAgentPreviewFeedback? preview = null)
 {
     public IAgentWorkspace For(string sandboxId)
     {
         ArgumentException.ThrowIfNullOrEmpty(sandboxId);
-        return new AgentWorkspace(files, sandboxId, options.Value, commands);
+        return new AgentWorkspace(files, sandboxId, options.Value, commands, preview);
     }
 }
 
@@ -23,9 +27,19 @@ public sealed class AgentWorkspaceFactory(WorkspaceFiles files, IOptions<AgentOp
 /// workspace, a missing file, text that does not match — becomes an <see cref="AgentToolException"/>
 /// whose message goes back to the model; the disk is not touched.
 /// </summary>
-internal sealed class AgentWorkspace(WorkspaceFiles files, string sandboxId, AgentOptions options, CommandService? commands = null) : IAgentWorkspace
+internal sealed class AgentWorkspace(WorkspaceFiles files, string sandboxId, AgentOptions options, CommandService? commands = null,
+    IAgentPreviewFeedback? preview = null) : IAgentWorkspace
 {
+    /// <summary>The sequence of the last edit's FILE_CHANGED / FILE_DELETED (0: none yet).</summary>
+    private long _lastEdit;
+
     public bool CanRunCommands => commands is not null;
+
+    public Task<string?> PreviewAfterLastEditAsync(CancellationToken cancellationToken)
+    {
+        var edit = Interlocked.Read(ref _lastEdit);
+        return preview is null || edit == 0 ? Task.FromResult<string?>(null) : preview.AfterEditAsync(sandboxId, edit, cancellationToken);
+    }
 
     /// <summary>The sandbox is the agent's own (its session's); what the model got wrong goes back to it as a message.</summary>
     public async Task<AgentCommandResult> RunCommandAsync(IReadOnlyList<string> command, string? cwd, int? timeoutSeconds, CancellationToken cancellationToken)
@@ -119,7 +133,8 @@ internal sealed class AgentWorkspace(WorkspaceFiles files, string sandboxId, Age
     private async Task WriteAsync(string path, string content, CancellationToken cancellationToken)
     {
         using var body = new MemoryStream(Encoding.UTF8.GetBytes(content));
-        await files.WriteAsync(sandboxId, path, body, Source, cancellationToken);
+        var written = await files.WriteAnnouncedAsync(sandboxId, path, body, Source, cancellationToken);
+        Interlocked.Exchange(ref _lastEdit, written.Change.Sequence);
     }
 
     private async Task ReplaceAsync(string path, string oldText, string newText, CancellationToken cancellationToken)
@@ -147,10 +162,8 @@ internal sealed class AgentWorkspace(WorkspaceFiles files, string sandboxId, Age
         {
             throw new AgentToolException($"'{path}' is a directory; delete_file deletes one file at a time.");
         }
-        if (!await files.DeleteAsync(sandboxId, path, Source, cancellationToken))
-        {
-            throw NotFound(path);
-        }
+        var deleted = await files.DeleteAnnouncedAsync(sandboxId, path, Source, cancellationToken) ?? throw NotFound(path);
+        Interlocked.Exchange(ref _lastEdit, deleted.Sequence);
     }
 
     private static string Writable(string raw)

@@ -77,6 +77,12 @@ public interface IAgentWorkspace
 
     Task DeleteFileAsync(string path, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// What the browser saw of the last write, replace or delete (<see cref="IAgentPreviewFeedback"/>): waits a bounded
+    /// time for the preview's report. Null when this workspace cannot tell (no previews here, switched off, no edit yet).
+    /// </summary>
+    Task<string?> PreviewAfterLastEditAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     /// <summary>Whether <see cref="RunCommandAsync"/> works here; the <c>run_command</c> tool is offered only then.</summary>
     bool CanRunCommands => false;
 

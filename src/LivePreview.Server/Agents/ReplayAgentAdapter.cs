@@ -42,7 +42,8 @@ internal sealed class ReplayAgentAdapter(
         }
         AgentLog.TurnStarted(logger, Name, turn.SandboxId, $"recording \"{transcript.Prompt}\"");
         var settings = options.CurrentValue;
-        var tools = new AgentTools(turn.Workspace, settings);
+        // Nobody reads a replayed call's result: waiting for the browser's word on each edit would only slow the replay.
+        var tools = new AgentTools(turn.Workspace, settings, tellPreview: false);
         for (var i = 0; i < transcript.Steps.Count; i++)
         {
             var step = transcript.Steps[i];

@@ -41,6 +41,7 @@ internal sealed class GatewayServer(IServiceProvider services, GatewaySocket soc
         builder.Services.AddProblemDetails();
         var questions = services.GetRequiredService<QuestionService>();
         var previews = services.GetRequiredService<PreviewManager>();
+        var paints = services.GetRequiredService<Proxy.PaintFeedback>();
         var dbFactory = services.GetRequiredService<IDbContextFactory<LivePreviewDbContext>>();
         var time = services.GetRequiredService<TimeProvider>();
         builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = "livepreview", Version = "1" })
@@ -52,7 +53,7 @@ internal sealed class GatewayServer(IServiceProvider services, GatewaySocket soc
                 t.ConfigureSessionOptions = (http, mcp, _) =>
                 {
                     var caller = GatewayCaller.Of(http);
-                    var tools = new SandboxMcpTools(caller.SandboxId, questions, previews, dbFactory, options.Value, time);
+                    var tools = new SandboxMcpTools(caller.SandboxId, questions, previews, paints, dbFactory, options.Value, time);
                     mcp.ToolCollection = [.. tools.Tools()];
                     return Task.CompletedTask;
                 };

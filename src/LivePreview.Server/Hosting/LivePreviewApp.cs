@@ -135,6 +135,8 @@ public static class LivePreviewApp
             .Validate(o => o.InjectScanBytes is > 0 and <= 1024 * 1024, "LivePreview:Previews:InjectScanBytes must be between 1 and 1048576.")
             .Validate(o => o.ReportBurst > 0 && o.ReportsPerSecond > 0 && o.MaxReportsPerWindow > 0 && o.ReportWindow > TimeSpan.Zero,
                 "LivePreview:Previews:ReportBurst, ReportsPerSecond, MaxReportsPerWindow and ReportWindow must be positive.")
+            .Validate(o => o.AgentPaintWait >= TimeSpan.Zero && o.AgentPaintWait <= TimeSpan.FromMinutes(1) && o.AgentPaintSettle >= TimeSpan.Zero,
+                "LivePreview:Previews:AgentPaintWait must be between 0 and 1 minute, AgentPaintSettle 0 or more.")
             .Validate(o => o.UpdateReportBurst > 0 && o.UpdateReportsPerSecond > 0 && o.UpdateMatchWindow > TimeSpan.Zero,
                 "LivePreview:Previews:UpdateReportBurst, UpdateReportsPerSecond and UpdateMatchWindow must be positive.")
             .Validate(o => o.PortDetection.Interval > TimeSpan.Zero && o.PortDetection.MaxPorts >= 1 && o.PortDetection.NotHttpAfter >= TimeSpan.Zero,
@@ -159,6 +161,9 @@ public static class LivePreviewApp
         services.TryAddSingleton<PreviewForwarding>();
         services.TryAddSingleton<ClientReports>();
         services.TryAddSingleton<PreviewUpdates>();
+        services.TryAddSingleton<PreviewViewers>();
+        services.TryAddSingleton<PaintFeedback>();
+        services.TryAddSingleton<Agents.IAgentPreviewFeedback>(sp => sp.GetRequiredService<PaintFeedback>());
         return services;
     }
 

@@ -68,6 +68,16 @@ public sealed class PreviewOptions
     /// </summary>
     public TimeSpan UpdateMatchWindow { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// After an agent's edit, how long its tool call waits for the browser's word on it: the update painted
+    /// (PREVIEW_UPDATED) or the page's errors (Proxy/PaintFeedback). Zero: the agent is not told. Not waited when no
+    /// browser has the preview open.
+    /// </summary>
+    public TimeSpan AgentPaintWait { get; set; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>Once the first word after an edit is in (an update or an error), how much longer to collect the rest (other errors, the update after an error).</summary>
+    public TimeSpan AgentPaintSettle { get; set; } = TimeSpan.FromMilliseconds(300);
+
     /// <summary>How long a dev server may take from start to ready before the preview is marked as failed.</summary>
     public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(120);
 

@@ -25,6 +25,7 @@ internal sealed partial class PreviewProxyMiddleware(
     ClientReports reports,
     PreviewUpdates updates,
     PreviewAccess access,
+    PreviewViewers viewers,
     ILogger<PreviewProxyMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -58,7 +59,16 @@ internal sealed partial class PreviewProxyMiddleware(
         {
             context.Items[PreviewTransformer.TimingKey] = new ProxyTiming(matchedAt, System.Diagnostics.Stopwatch.GetTimestamp());
         }
-        var error = await forwarder.SendAsync(context, destination, forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
+        // An HMR socket is an open page: counted while YARP relays it (SendAsync returns when it closes).
+        using (context.WebSockets.IsWebSocketRequest ? viewers.Enter(target.SandboxId) : null)
+        {
+            var error = await forwarder.SendAsync(context, destination, forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
+            await AfterForwardAsync(context, target, error);
+        }
+    }
+
+    private async Task AfterForwardAsync(HttpContext context, PreviewTarget target, ForwarderError error)
+    {
         if (error != ForwarderError.None)
         {
             LogForwardFailed(logger, context.Features.Get<IForwarderErrorFeature>()?.Exception, target.SandboxId, target.Port, error);

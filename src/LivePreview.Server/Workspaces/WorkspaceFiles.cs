@@ -27,7 +27,11 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
         provider.Files(sandboxId).ListAsync(WorkspacePath.Normalize(rawDirectory), cancellationToken);
 
     /// <summary>Writes the whole file. The content is buffered up to the size limit first, so an oversized body never lands half-written.</summary>
-    public async Task<SandboxFileEntry> WriteAsync(string sandboxId, string rawPath, Stream content, string source, CancellationToken cancellationToken)
+    public async Task<SandboxFileEntry> WriteAsync(string sandboxId, string rawPath, Stream content, string source, CancellationToken cancellationToken) =>
+        (await WriteAnnouncedAsync(sandboxId, rawPath, content, source, cancellationToken)).Entry;
+
+    /// <summary><see cref="WriteAsync"/>, also giving the FILE_CHANGED it published (what the browser's word on the edit is matched to, Proxy/PaintFeedback).</summary>
+    public async Task<FileWritten> WriteAnnouncedAsync(string sandboxId, string rawPath, Stream content, string source, CancellationToken cancellationToken)
     {
         var path = WorkspacePath.NormalizeFile(rawPath);
         using var buffer = new MemoryStream();
@@ -38,22 +42,26 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
         await files.WriteAsync(path, buffer, cancellationToken);
         var writtenAt = _time.GetUtcNow();
         var after = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        await PublishAsync(sandboxId, path, FileDiff.Compute(path, before, after, options.Value), after.Length, before is null, source, writtenAt);
-        return await files.StatAsync(path, cancellationToken) ?? throw new IOException($"'{path}' vanished right after it was written.");
+        var change = await PublishAsync(sandboxId, path, FileDiff.Compute(path, before, after, options.Value), after.Length, before is null, source, writtenAt);
+        var entry = await files.StatAsync(path, cancellationToken) ?? throw new IOException($"'{path}' vanished right after it was written.");
+        return new FileWritten(entry, change);
     }
 
-    public async Task<bool> DeleteAsync(string sandboxId, string rawPath, string source, CancellationToken cancellationToken)
+    public async Task<bool> DeleteAsync(string sandboxId, string rawPath, string source, CancellationToken cancellationToken) =>
+        await DeleteAnnouncedAsync(sandboxId, rawPath, source, cancellationToken) is not null;
+
+    /// <summary>Deletes one file; the FILE_DELETED it published, or null when there was no file.</summary>
+    public async Task<LivePreviewEvent?> DeleteAnnouncedAsync(string sandboxId, string rawPath, string source, CancellationToken cancellationToken)
     {
         var path = WorkspacePath.NormalizeFile(rawPath);
         var files = provider.Files(sandboxId);
         var before = await ReadForDiffAsync(files, path, cancellationToken);
         if (!await files.DeleteAsync(path, cancellationToken))
         {
-            return false;
+            return null;
         }
         var deletedAt = _time.GetUtcNow();
-        await PublishAsync(sandboxId, path, FileDiff.Compute(path, before, null, options.Value), null, false, source, deletedAt);
-        return true;
+        return await PublishAsync(sandboxId, path, FileDiff.Compute(path, before, null, options.Value), null, false, source, deletedAt);
     }
 
     /// <summary>
@@ -61,17 +69,17 @@ public sealed class WorkspaceFiles(ISandboxProvider provider, IEventBus events, 
     /// itself): FILE_CHANGED, or FILE_DELETED when <paramref name="after"/> is null, with the diff
     /// between the two contents. <paramref name="before"/> is null for a new file.
     /// </summary>
-    public Task PublishChangeAsync(string sandboxId, string path, FileContent? before, ReadOnlyMemory<byte>? after, string source) =>
+    public Task<LivePreviewEvent> PublishChangeAsync(string sandboxId, string path, FileContent? before, ReadOnlyMemory<byte>? after, string source) =>
         PublishAsync(sandboxId, path, FileDiff.Compute(path, before, after, options.Value), after?.Length, before is null, source, _time.GetUtcNow());
 
     /// <summary>
     /// Announces a change to a file whose new content was too large to read for a diff (see
     /// <see cref="FileContent.TooLarge"/>): FILE_CHANGED with its size and <c>diff_omitted: "too_large"</c>.
     /// </summary>
-    public Task PublishLargeChangeAsync(string sandboxId, string path, long size, bool created, string source) =>
+    public Task<LivePreviewEvent> PublishLargeChangeAsync(string sandboxId, string path, long size, bool created, string source) =>
         PublishAsync(sandboxId, path, new FileDiffResult(null, false, "too_large"), size, created, source, _time.GetUtcNow());
 
-    private Task PublishAsync(string sandboxId, string path, FileDiffResult diff, long? size, bool created, string source, DateTimeOffset writtenAt)
+    private Task<LivePreviewEvent> PublishAsync(string sandboxId, string path, FileDiffResult diff, long? size, bool created, string source, DateTimeOffset writtenAt)
     {
         var draft = size is null
             ? new EventDraft(EventTypes.FileDeleted, "file", path, sandboxId,
@@ -148,3 +156,6 @@ public sealed class FileTooLargeException(long limit) : Exception($"The file is 
 {
     public long Limit { get; } = limit;
 }
+
+/// <param name="Change">The FILE_CHANGED published for the write.</param>
+public sealed record FileWritten(SandboxFileEntry Entry, LivePreviewEvent Change);
