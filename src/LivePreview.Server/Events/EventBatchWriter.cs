@@ -89,14 +89,10 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
         var timestamp = _time.GetUtcNow();
         try
         {
-            await using var db = await _dbFactory.CreateDbContextAsync();
-            await using var transaction = await db.Database.BeginTransactionAsync();
             // The sequence is the cursor clients resume from, so numbers must become visible in the order they are taken:
             // SQLite's single writer gives that; on PostgreSQL two transactions could take 7 and 8 and commit 8 first,
-            // so taking the numbers and committing is one step across every instance under this advisory lock.
-            await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
-            var stored = await InsertAsync(db, batch, timestamp);
-            await transaction.CommitAsync();
+            // so taking the numbers and committing is one step across every instance under the event-sequence lock.
+            var stored = await InsertAsync(batch, timestamp);
             return [.. stored.Select((e, i) => (batch[i], (LivePreviewEvent?)e, (Exception?)null))];
         }
         catch (Exception ex) when (batch.Count > 1)
@@ -112,11 +108,7 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
         {
             try
             {
-                await using var db = await _dbFactory.CreateDbContextAsync();
-                await using var transaction = await db.Database.BeginTransactionAsync();
-                await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
-                var e = (await InsertAsync(db, [pending], timestamp))[0];
-                await transaction.CommitAsync();
+                var e = (await InsertAsync([pending], timestamp))[0];
                 oneByOne.Add((pending, e, null));
             }
             catch (Exception ex)
@@ -127,9 +119,10 @@ internal sealed partial class EventBatchWriter : IAsyncDisposable
         return oneByOne;
     }
 
-    private static async Task<List<LivePreviewEvent>> InsertAsync(LivePreviewDbContext db, List<Pending> batch, DateTimeOffset timestamp)
+    private async Task<List<LivePreviewEvent>> InsertAsync(List<Pending> batch, DateTimeOffset timestamp)
     {
-        var rows = await EventInsertCommand.InsertAsync(db, [.. batch.Select(p => (p.Draft, p.Payload?.GetRawText()))], timestamp);
+        await using var db = await _dbFactory.CreateDbContextAsync();
+        var rows = await EventInsertCommand.StoreAsync(db, [.. batch.Select(p => (p.Draft, p.Payload?.GetRawText()))], timestamp);
         return [.. batch.Select((p, i) => new LivePreviewEvent(
             rows[i].Sequence, p.Draft.Type, p.Draft.EntityType, p.Draft.EntityId, p.Draft.SandboxId, timestamp, p.Payload, rows[i].Owner))];
     }

@@ -32,69 +32,91 @@ internal static class EventInsertCommand
     private static readonly DateTimeOffsetToBinaryConverter TimestampConverter = new();
 
     /// <summary>
-    /// Stores the events in order inside the context's current transaction (begin it, and take the sequence lock, first);
-    /// returns each one's sequence and the owner it was stored with, in the same order.
+    /// Stores the events in order, atomically, and returns each one's sequence and the owner it was stored with, in the
+    /// same order. Where the driver batches statements (Npgsql) this is one round trip: the event-sequence lock and every
+    /// INSERT in one <see cref="DbBatch"/> without an explicit transaction, which PostgreSQL runs as one implicit
+    /// transaction committed at the batch's end (BEGIN, the lock and COMMIT as their own round trips cost more than the
+    /// inserts on a busy machine). Otherwise (SQLite) one transaction runs a prepared statement once per event.
     /// </summary>
-    public static async Task<IReadOnlyList<(long Sequence, string? Owner)>> InsertAsync(
+    public static async Task<IReadOnlyList<(long Sequence, string? Owner)>> StoreAsync(
         LivePreviewDbContext db, IReadOnlyList<(EventDraft Draft, string? Payload)> events, DateTimeOffset timestamp)
     {
-        var connection = db.Database.GetDbConnection();
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("Events are inserted inside a transaction.");
-        var stored = new List<(long, string?)>(events.Count);
-        if (connection.CanCreateBatch && events.Count > 1)
-        {
-            await using var batch = connection.CreateBatch();
-            batch.Transaction = transaction;
-            foreach (var (draft, payload) in events)
-            {
-                var command = batch.CreateBatchCommand();
-                command.CommandText = Sql;
-                Bind(draft, timestamp, payload, (name, type, value) =>
-                {
-                    var parameter = command.CreateParameter();
-                    (parameter.ParameterName, parameter.DbType, parameter.Value) = (name, type, value);
-                    command.Parameters.Add(parameter);
-                });
-                batch.BatchCommands.Add(command);
-            }
-            await using var reader = await batch.ExecuteReaderAsync();
-            do
-            {
-                stored.Add(await ReadRowAsync(reader));
-            }
-            while (await reader.NextResultAsync());
-        }
-        else
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = Sql;
-            command.Transaction = transaction;
-            var parameters = new Dictionary<string, DbParameter>();
-            foreach (var (draft, payload) in events)
-            {
-                Bind(draft, timestamp, payload, (name, type, value) =>
-                {
-                    if (!parameters.TryGetValue(name, out var parameter))
-                    {
-                        parameter = command.CreateParameter();
-                        (parameter.ParameterName, parameter.DbType) = (name, type);
-                        command.Parameters.Add(parameters[name] = parameter);
-                    }
-                    parameter.Value = value;
-                });
-                if (stored.Count == 0 && events.Count > 1)
-                {
-                    await command.PrepareAsync();
-                }
-                await using var reader = await command.ExecuteReaderAsync();
-                stored.Add(await ReadRowAsync(reader));
-            }
-        }
+        var stored = db.Database.GetDbConnection().CanCreateBatch
+            ? await StoreInOneBatchAsync(db, events, timestamp)
+            : await StoreInTransactionAsync(db, events, timestamp);
         if (stored.Count != events.Count)
         {
             throw new InvalidOperationException($"Stored {stored.Count} events of {events.Count}.");
         }
+        return stored;
+    }
+
+    private static async Task<List<(long, string?)>> StoreInOneBatchAsync(
+        LivePreviewDbContext db, IReadOnlyList<(EventDraft Draft, string? Payload)> events, DateTimeOffset timestamp)
+    {
+        await db.Database.OpenConnectionAsync();
+        await using var batch = db.Database.GetDbConnection().CreateBatch();
+        // First, inside the same implicit transaction: sequences become visible in the order they are taken (see
+        // DatabaseLocks), and under READ COMMITTED each INSERT after it reads what the previous holder committed.
+        var lockCommand = batch.CreateBatchCommand();
+        lockCommand.CommandText = "SELECT pg_advisory_xact_lock(@key)";
+        var key = lockCommand.CreateParameter();
+        (key.ParameterName, key.DbType, key.Value) = ("key", DbType.Int64, DatabaseLocks.EventSequence);
+        lockCommand.Parameters.Add(key);
+        batch.BatchCommands.Add(lockCommand);
+        foreach (var (draft, payload) in events)
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = Sql;
+            Bind(draft, timestamp, payload, (name, type, value) =>
+            {
+                var parameter = command.CreateParameter();
+                (parameter.ParameterName, parameter.DbType, parameter.Value) = (name, type, value);
+                command.Parameters.Add(parameter);
+            });
+            batch.BatchCommands.Add(command);
+        }
+        var stored = new List<(long, string?)>(events.Count);
+        await using var reader = await batch.ExecuteReaderAsync();
+        // The lock's own result (one row, void) comes first.
+        while (await reader.NextResultAsync())
+        {
+            stored.Add(await ReadRowAsync(reader));
+        }
+        return stored;
+    }
+
+    private static async Task<List<(long, string?)>> StoreInTransactionAsync(
+        LivePreviewDbContext db, IReadOnlyList<(EventDraft Draft, string? Payload)> events, DateTimeOffset timestamp)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        // SQLite's one writer lock already orders the sequences; this is a no-op there, kept for any other provider.
+        await db.Database.LockForTransactionAsync(DatabaseLocks.EventSequence, CancellationToken.None);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = Sql;
+        command.Transaction = transaction.GetDbTransaction();
+        var parameters = new Dictionary<string, DbParameter>();
+        var stored = new List<(long, string?)>(events.Count);
+        foreach (var (draft, payload) in events)
+        {
+            Bind(draft, timestamp, payload, (name, type, value) =>
+            {
+                if (!parameters.TryGetValue(name, out var parameter))
+                {
+                    parameter = command.CreateParameter();
+                    (parameter.ParameterName, parameter.DbType) = (name, type);
+                    command.Parameters.Add(parameters[name] = parameter);
+                }
+                parameter.Value = value;
+            });
+            if (stored.Count == 0 && events.Count > 1)
+            {
+                await command.PrepareAsync();
+            }
+            await using var reader = await command.ExecuteReaderAsync();
+            stored.Add(await ReadRowAsync(reader));
+        }
+        await transaction.CommitAsync();
         return stored;
     }
 

@@ -69,6 +69,24 @@ public sealed class RedisEventBusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_burst_stored_in_several_batches_on_one_instance_reaches_the_other_in_order_and_resumes_mid_batch()
+    {
+        await StartInstancesAsync(TimeSpan.FromMinutes(10), writeBatchSize: 4);
+        await using var onB = await EventStreamClient.ConnectAsync(B, $"after=0&sandbox_id={_sandboxId}");
+
+        // Queued at once, so A's writer stores them four to a transaction and signals B once per batch.
+        var bus = A.Service<IEventBus>();
+        var published = (await Task.WhenAll(Enumerable.Range(0, 30).Select(i => bus.PublishAsync(Draft(i))))).Select(e => e.Sequence).ToList();
+        Assert.Equal(published.Order(), published);
+        Assert.Equal(published[0] + 29, published[^1]);
+
+        Assert.Equal(published, Sequences(await onB.ReceiveEventsAsync(published.Count)));
+        // A cursor inside a batch (the second event of the fourth): the rest of that batch, then the later ones.
+        await using var resumedOnB = await EventStreamClient.ConnectAsync(B, $"after={published[13]}&sandbox_id={_sandboxId}");
+        Assert.Equal(published[14..], Sequences(await resumedOnB.ReceiveEventsAsync(published.Count - 14)));
+    }
+
+    [Fact]
     public async Task A_redis_restart_loses_no_event()
     {
         await StartInstancesAsync(TimeSpan.FromMinutes(10));
@@ -164,14 +182,15 @@ public sealed class RedisEventBusTests : IAsyncLifetime
         }
     }
 
-    private async Task StartInstancesAsync(TimeSpan pollInterval)
+    private async Task StartInstancesAsync(TimeSpan pollInterval, int writeBatchSize = 256)
     {
-        _a = await LivePreviewHost.StartAsync(Settings(pollInterval));
-        _b = await LivePreviewHost.StartAsync(Settings(pollInterval));
+        _a = await LivePreviewHost.StartAsync(Settings(pollInterval, writeBatchSize));
+        _b = await LivePreviewHost.StartAsync(Settings(pollInterval, writeBatchSize));
     }
 
-    private Dictionary<string, string?> Settings(TimeSpan pollInterval) => new()
+    private Dictionary<string, string?> Settings(TimeSpan pollInterval, int writeBatchSize = 256) => new()
     {
+        ["LivePreview:Events:WriteBatchSize"] = writeBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["LivePreview:Database:ConnectionString"] = $"Data Source={Path.Join(_shared, "livepreview.db")}",
         ["ConnectionStrings:Redis"] = _redis.ConnectionString,
         ["LivePreview:Events:RedisPollInterval"] = pollInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
