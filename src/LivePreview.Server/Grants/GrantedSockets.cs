@@ -35,7 +35,7 @@ public sealed partial class GrantedSockets(IDbContextFactory<LivePreviewDbContex
         {
             foreach (var context in sockets.Keys)
             {
-                context.Abort();
+                Abort(context);
             }
         }
     }
@@ -63,7 +63,22 @@ public sealed partial class GrantedSockets(IDbContextFactory<LivePreviewDbContex
         {
             LogSuccessorFailed(logger, ex, grant.Id);
         }
-        context.Abort();
+        Abort(context);
+    }
+
+    /// <summary>
+    /// Ends the socket's request. One that ended meanwhile (its client closed it; Kestrel disposed the context before the
+    /// completion callback forgot it) has nothing left to abort: revoking its grant must not fail on it.
+    /// </summary>
+    private static void Abort(HttpContext context)
+    {
+        try
+        {
+            context.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>False when the socket was no longer tracked under this grant (closed, revoked, or already moved on).</summary>
