@@ -33,11 +33,8 @@ public sealed partial class AgentPaintFeedbackInBrowserTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _model = await FakeModelServer.StartAsync(_timeline);
-        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>(_model.AnthropicSettings)
         {
-            ["LivePreview:Agents:Anthropic:ApiKey"] = "sk-ant-test",
-            ["LivePreview:Agents:Anthropic:BaseUrl"] = _model.BaseUrl,
-            ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
             // The behaviour, not the speed: a loaded test machine may take longer than the default 1.5 s to paint.
             ["LivePreview:Previews:AgentPaintWait"] = "00:00:20",
         });

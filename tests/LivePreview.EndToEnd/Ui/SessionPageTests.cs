@@ -27,11 +27,8 @@ public sealed class SessionPageTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _model = await FakeModelServer.StartAsync(_timeline);
-        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
+        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>(_model.AnthropicSettings)
         {
-            ["LivePreview:Agents:Anthropic:ApiKey"] = "sk-ant-test",
-            ["LivePreview:Agents:Anthropic:BaseUrl"] = _model.BaseUrl,
-            ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
             // One start per user and hour: the page's second start meets the API's limit.
             ["LivePreview:RateLimits:SessionCreates:PermitLimit"] = "1",
             ["LivePreview:RateLimits:SessionCreates:Window"] = "01:00:00",

@@ -262,12 +262,7 @@ public sealed class AgentSessionTests : IAsyncLifetime
         }
     }
 
-    private Task<LivePreviewHost> StartHostAsync(string? dataDirectory) => LivePreviewHost.StartAsync(new Dictionary<string, string?>
-    {
-        ["LivePreview:Agents:Anthropic:ApiKey"] = "sk-ant-test",
-        ["LivePreview:Agents:Anthropic:BaseUrl"] = _model.BaseUrl,
-        ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
-    }, dataDirectory);
+    private Task<LivePreviewHost> StartHostAsync(string? dataDirectory) => LivePreviewHost.StartAsync(new Dictionary<string, string?>(_model.AnthropicSettings), dataDirectory);
 
     private async Task<string> RunningSandboxAsync()
     {

@@ -30,6 +30,14 @@ internal sealed class FakeModelServer : IAsyncDisposable
 
     public string BaseUrl => _app.Urls.First();
 
+    /// <summary>The settings that point a test service's Anthropic agent at this server (a test key, a test model).</summary>
+    public IReadOnlyDictionary<string, string?> AnthropicSettings => new Dictionary<string, string?>
+    {
+        ["LivePreview:Agents:Anthropic:ApiKey"] = "sk-ant-test",
+        ["LivePreview:Agents:Anthropic:BaseUrl"] = BaseUrl,
+        ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
+    };
+
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
     /// <summary>The requests <see cref="Always"/> answered.</summary>

@@ -26,12 +26,7 @@ public sealed class PrototypeAskUserTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _model = await FakeModelServer.StartAsync(_timeline);
-        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["LivePreview:Agents:Anthropic:ApiKey"] = "sk-ant-test",
-            ["LivePreview:Agents:Anthropic:BaseUrl"] = _model.BaseUrl,
-            ["LivePreview:Agents:Anthropic:Model"] = "claude-test",
-        });
+        _host = await LivePreviewHost.StartAsync(new Dictionary<string, string?>(_model.AnthropicSettings));
     }
 
     public async Task DisposeAsync()

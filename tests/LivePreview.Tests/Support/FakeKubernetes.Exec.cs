@@ -115,27 +115,35 @@ public sealed partial class FakeKubernetes
             Details = new V1StatusDetails { Causes = [new V1StatusCause { Reason = "ExitCode", Message = code.ToString(System.Globalization.CultureInfo.InvariantCulture) }] },
         };
 
+    /// <summary>The client's messages, each whole (a frame may arrive in parts), until it closes.</summary>
+    private static async IAsyncEnumerable<byte[]> FramesAsync(WebSocket socket)
+    {
+        var buffer = new byte[64 * 1024];
+        while (socket.State == WebSocketState.Open)
+        {
+            using var message = new MemoryStream();
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                message.Write(buffer, 0, result.Count);
+            }
+            while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                yield break;
+            }
+            yield return message.ToArray();
+        }
+    }
+
     /// <summary>Frames from the client: channel 0 into the command's stdin; v5's close of channel 0, or the stream's end, is its EOF (as the kubelet does).</summary>
     private static async Task ReceiveAsync(WebSocket socket, Stream? input, bool v5)
     {
-        var buffer = new byte[64 * 1024];
         try
         {
-            while (socket.State == WebSocketState.Open)
+            await foreach (var frame in FramesAsync(socket))
             {
-                using var message = new MemoryStream();
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                    message.Write(buffer, 0, result.Count);
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-                var frame = message.ToArray();
                 if (frame.Length < 1)
                 {
                     continue;

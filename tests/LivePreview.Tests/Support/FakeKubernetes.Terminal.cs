@@ -62,24 +62,10 @@ public sealed partial class FakeKubernetes
 
     private async Task ReceiveTerminalAsync(WebSocket socket, ISandboxTerminal terminal)
     {
-        var buffer = new byte[64 * 1024];
         try
         {
-            while (socket.State == WebSocketState.Open)
+            await foreach (var frame in FramesAsync(socket))
             {
-                using var message = new MemoryStream();
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                    message.Write(buffer, 0, result.Count);
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-                var frame = message.ToArray();
                 if (frame.Length > 1 && frame[0] == 0)
                 {
                     await WriteQuietlyAsync(terminal.Stream, frame.AsMemory(1));
